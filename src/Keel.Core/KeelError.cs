@@ -1,0 +1,39 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+namespace Keel.Core;
+
+/// <summary>
+/// The failures Keel reports to its callers. The server maps each one to an HTTP status and a stable error code in one place.
+/// </summary>
+public enum KeelError
+{
+    /// <summary>The request body is not well-formed or has fields of the wrong type.</summary>
+    MalformedRequest,
+
+    /// <summary>A service name, environment or key does not follow the naming rules.</summary>
+    InvalidName,
+
+    /// <summary>A request field is missing or out of range.</summary>
+    InvalidRequest,
+
+    /// <summary>A value does not parse as its value type.</summary>
+    InvalidValue,
+
+    /// <summary>The configuration key does not exist or is deleted.</summary>
+    ConfigNotFound,
+
+    /// <summary>The requested version of a key does not exist.</summary>
+    VersionNotFound,
+
+    /// <summary>A version condition (<c>If-Match</c>, <c>If-None-Match</c>) does not hold.</summary>
+    PreconditionFailed,
+
+    /// <summary>A rollback targets a version that records a delete.</summary>
+    RollbackToTombstone,
+
+    /// <summary>A value or request body exceeds a configured limit.</summary>
+    PayloadTooLarge,
+
+    /// <summary>The request body has a content type the endpoint does not accept.</summary>
+    UnsupportedMediaType,
+}

@@ -1,0 +1,97 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Configs;
+
+namespace Keel.Core.Storage;
+
+/// <summary>A request to set a key's value.</summary>
+public sealed record SetConfigRequest
+{
+    /// <summary>The key.</summary>
+    public required ConfigId Id { get; init; }
+
+    /// <summary>The new value, already checked against <see cref="ValueType"/>.</summary>
+    public required string Value { get; init; }
+
+    /// <summary>The value's type.</summary>
+    public required ConfigValueType ValueType { get; init; }
+
+    /// <summary>The writer's description of the change.</summary>
+    public string? ChangeDescription { get; init; }
+
+    /// <summary>Who makes the change.</summary>
+    public required string Actor { get; init; }
+
+    /// <summary>The condition the key's current state must meet.</summary>
+    public VersionCondition Condition { get; init; }
+}
+
+/// <summary>A request to delete a key, leaving a tombstone version in its history.</summary>
+public sealed record DeleteConfigRequest
+{
+    /// <summary>The key.</summary>
+    public required ConfigId Id { get; init; }
+
+    /// <summary>The writer's description of the change.</summary>
+    public string? ChangeDescription { get; init; }
+
+    /// <summary>Who makes the change.</summary>
+    public required string Actor { get; init; }
+
+    /// <summary>The condition the key's current state must meet.</summary>
+    public VersionCondition Condition { get; init; }
+}
+
+/// <summary>A request to give a key the value and type of one of its earlier versions, as a new version.</summary>
+public sealed record RollbackConfigRequest
+{
+    /// <summary>The key.</summary>
+    public required ConfigId Id { get; init; }
+
+    /// <summary>The version whose value and type the key gets.</summary>
+    public required long TargetVersion { get; init; }
+
+    /// <summary>The writer's description of the change; the store supplies one when absent.</summary>
+    public string? ChangeDescription { get; init; }
+
+    /// <summary>Who makes the change.</summary>
+    public required string Actor { get; init; }
+
+    /// <summary>The condition the key's current state must meet.</summary>
+    public VersionCondition Condition { get; init; }
+}
+
+/// <summary>What a committed change did.</summary>
+public sealed class ConfigChange
+{
+    /// <summary>The key.</summary>
+    public required ConfigId Id { get; init; }
+
+    /// <summary>What the change was.</summary>
+    public required ChangeType ChangeType { get; init; }
+
+    /// <summary>The version the change created.</summary>
+    public required long Version { get; init; }
+
+    /// <summary>The version before the change (live or tombstone), or <see langword="null"/> when the key had none.</summary>
+    public long? PreviousVersion { get; init; }
+
+    /// <summary>The store revision the change was committed at.</summary>
+    public required long Revision { get; init; }
+
+    /// <summary>When the change was committed.</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>The key's live entry after the change; <see langword="null"/> after a delete.</summary>
+    public ConfigEntry? Entry { get; init; }
+}
+
+/// <summary>Every live key of one service and environment, read in one transaction.</summary>
+public sealed class ConfigSnapshot
+{
+    /// <summary>The store revision the snapshot was read at; a change feed reader resumes after it.</summary>
+    public required long Revision { get; init; }
+
+    /// <summary>The live keys, ordered by key (ordinal).</summary>
+    public required IReadOnlyList<ConfigEntry> Entries { get; init; }
+}

@@ -1,0 +1,91 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Configs;
+
+namespace Keel.Core.Storage;
+
+/// <summary>
+/// The durable, versioned store of configuration. Every backend implements it and passes the one storage specification suite.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every committed change (create, update, delete, rollback) creates a new version of its key and takes the store's next
+/// revision, a global counter. Versions are immutable; a delete is a tombstone version, and writing the key again continues
+/// its version numbers. Changes to one key are serialized: N concurrent writers produce N contiguous versions.
+/// </para>
+/// <para>
+/// A change is acknowledged (its task completes) only once it is durable. Failed conditions and missing keys are reported as
+/// <see cref="KeelException"/> and change nothing.
+/// </para>
+/// </remarks>
+public interface IConfigStore
+{
+    /// <summary>Creates or migrates the store's schema. Called once at start, before any other member.</summary>
+    /// <param name="cancellationToken">Cancels the initialization.</param>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Reads a key's live entry.</summary>
+    /// <param name="id">The key.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The entry, or <see langword="null"/> when the key is absent or deleted.</returns>
+    Task<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken);
+
+    /// <summary>Reads the live entries of several keys of one service and environment.</summary>
+    /// <param name="serviceName">The service.</param>
+    /// <param name="environment">The environment.</param>
+    /// <param name="keys">The keys; duplicates are read once.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The live entries found, in no particular order; absent and deleted keys are left out.</returns>
+    Task<IReadOnlyList<ConfigEntry>> GetManyAsync(
+        string serviceName, string environment, IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+
+    /// <summary>Reads every live key of one service and environment together with the revision they were read at.</summary>
+    /// <param name="serviceName">The service.</param>
+    /// <param name="environment">The environment.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken);
+
+    /// <summary>The revision of the last change to any key of one service and environment, deletes included.</summary>
+    /// <param name="serviceName">The service.</param>
+    /// <param name="environment">The environment.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The revision, or 0 when no key of them was ever written.</returns>
+    Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken);
+
+    /// <summary>Sets a key's value, creating the key or a new version of it.</summary>
+    /// <param name="request">The change.</param>
+    /// <param name="cancellationToken">Cancels the change if it has not committed.</param>
+    /// <exception cref="KeelException">The request's condition does not hold (<see cref="KeelError.PreconditionFailed"/>).</exception>
+    Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a live key, recording a tombstone version.</summary>
+    /// <param name="request">The change.</param>
+    /// <param name="cancellationToken">Cancels the change if it has not committed.</param>
+    /// <exception cref="KeelException">
+    /// The key is absent or already deleted (<see cref="KeelError.ConfigNotFound"/>), or the request's condition does not hold
+    /// (<see cref="KeelError.PreconditionFailed"/>).
+    /// </exception>
+    Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Gives a key the value and type of an earlier version, as a new version.</summary>
+    /// <param name="request">The change.</param>
+    /// <param name="cancellationToken">Cancels the change if it has not committed.</param>
+    /// <exception cref="KeelException">
+    /// The key has no such version (<see cref="KeelError.VersionNotFound"/>, or <see cref="KeelError.ConfigNotFound"/> when the key
+    /// never existed), the target is a tombstone (<see cref="KeelError.RollbackToTombstone"/>), or the request's condition does not
+    /// hold (<see cref="KeelError.PreconditionFailed"/>).
+    /// </exception>
+    Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Reads a key's versions, newest first.</summary>
+    /// <param name="id">The key.</param>
+    /// <param name="limit">The most versions to return, at least 1.</param>
+    /// <param name="beforeVersion">Only versions older than this one; <see langword="null"/> for the newest.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The versions, or <see langword="null"/> when the key never existed.</returns>
+    Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken);
+
+    /// <summary>The store's current revision: the revision of the last committed change, or 0 for an empty store.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    Task<long> GetRevisionAsync(CancellationToken cancellationToken);
+}

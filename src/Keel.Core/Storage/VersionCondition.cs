@@ -1,0 +1,76 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+namespace Keel.Core.Storage;
+
+/// <summary>
+/// A condition on a key's current state that a change requires, checked in the same transaction as the change
+/// (HTTP <c>If-Match</c> and <c>If-None-Match: *</c>).
+/// </summary>
+public readonly record struct VersionCondition
+{
+    VersionCondition(VersionConditionKind kind, long version)
+    {
+        Kind = kind;
+        Version = version;
+    }
+
+    /// <summary>No condition.</summary>
+    public static VersionCondition None => default;
+
+    /// <summary>The key must be live (not absent, not deleted), at any version.</summary>
+    public static VersionCondition Exists => new(VersionConditionKind.Exists, 0);
+
+    /// <summary>The key must be absent or deleted.</summary>
+    public static VersionCondition NotExists => new(VersionConditionKind.NotExists, 0);
+
+    /// <summary>What the condition requires.</summary>
+    public VersionConditionKind Kind { get; }
+
+    /// <summary>The required version when <see cref="Kind"/> is <see cref="VersionConditionKind.IsVersion"/>.</summary>
+    public long Version { get; }
+
+    /// <summary>The key must be live at exactly <paramref name="version"/>.</summary>
+    public static VersionCondition IsVersion(long version) => new(VersionConditionKind.IsVersion, version);
+
+    /// <summary>Whether a key whose live version is <paramref name="liveVersion"/> (<see langword="null"/> when absent or deleted) satisfies the condition.</summary>
+    public bool IsMetBy(long? liveVersion) => Kind switch
+    {
+        VersionConditionKind.None => true,
+        VersionConditionKind.Exists => liveVersion is not null,
+        VersionConditionKind.NotExists => liveVersion is null,
+        VersionConditionKind.IsVersion => liveVersion == Version,
+        _ => false,
+    };
+
+    /// <summary>Throws the precondition failure when <see cref="IsMetBy"/> is false.</summary>
+    /// <exception cref="KeelException">The condition does not hold; the error is <see cref="KeelError.PreconditionFailed"/>.</exception>
+    public void EnsureMetBy(long? liveVersion)
+    {
+        if (!IsMetBy(liveVersion))
+        {
+            throw new KeelException(KeelError.PreconditionFailed, Kind switch
+            {
+                VersionConditionKind.Exists => "The key does not exist.",
+                VersionConditionKind.NotExists => $"The key already exists at version {liveVersion}.",
+                _ when liveVersion is null => $"Version {Version} was required but the key does not exist.",
+                _ => $"Version {Version} was required but the key is at version {liveVersion}.",
+            });
+        }
+    }
+}
+
+/// <summary>The kinds of <see cref="VersionCondition"/>.</summary>
+public enum VersionConditionKind
+{
+    /// <summary>No condition.</summary>
+    None,
+
+    /// <summary>The key must be live.</summary>
+    Exists,
+
+    /// <summary>The key must be absent or deleted.</summary>
+    NotExists,
+
+    /// <summary>The key must be live at one version.</summary>
+    IsVersion,
+}

@@ -1,0 +1,726 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Keel.Core;
+using Keel.Core.Configs;
+using Keel.Core.Storage;
+using Keel.Storage.Sqlite.Migrations;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Storage.Sqlite;
+
+/// <summary>
+/// An <see cref="IConfigStore"/> on one SQLite database file.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The database runs in WAL mode with <c>synchronous=FULL</c>: a commit returns only after the write-ahead log is fsynced, so an
+/// acknowledged change survives a crash or power loss. Readers use pooled read-only connections and never wait for the writer.
+/// </para>
+/// <para>
+/// All changes go through one writer connection, one transaction at a time (<c>BEGIN IMMEDIATE</c>), so changes to a key are
+/// serialized, each takes the next revision in commit order, and no writer ever meets <c>SQLITE_BUSY</c> from another writer of
+/// this process. The writer keeps its statements prepared.
+/// </para>
+/// </remarks>
+public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
+{
+    const string EntryColumns =
+        "service_name, environment, config_key, version, value, value_type, is_encrypted, created_at, updated_at, updated_by, revision";
+
+    const string VersionColumns =
+        "version, value, value_type, is_encrypted, change_type, change_description, created_at, created_by, revision";
+
+    readonly SqliteConfigStoreOptions _options;
+    readonly TimeProvider _timeProvider;
+    readonly ILogger _logger;
+    readonly string _readConnectionString;
+    [System.Diagnostics.CodeAnalysis.SuppressMessage(
+        "Reliability",
+        "CA2213:Disposable fields should be disposed",
+        Justification = "Disposing it could strand a caller already waiting; it holds no wait handle, so it owns nothing to release.")]
+    readonly SemaphoreSlim _writeLock = new(1, 1);
+    Writer? _writer;
+    bool _disposed;
+
+    /// <summary>Creates a store on <see cref="SqliteConfigStoreOptions.DatabasePath"/>; call <see cref="InitializeAsync"/> before use.</summary>
+    /// <param name="options">Where the database is and how it is opened.</param>
+    /// <param name="timeProvider">The clock that stamps changes.</param>
+    /// <param name="logger">Where the store logs schema changes.</param>
+    public SqliteConfigStore(SqliteConfigStoreOptions options, TimeProvider timeProvider, ILogger<SqliteConfigStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.DatabasePath);
+        _options = options;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = true,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        }.ToString();
+    }
+
+    /// <inheritdoc/>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_writer is not null)
+            {
+                return;
+            }
+
+            SqliteConnection? connection = new(new SqliteConnectionStringBuilder
+            {
+                DataSource = _options.DatabasePath,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+                DefaultTimeout = (int)Math.Ceiling(_options.BusyTimeout.TotalSeconds),
+            }.ToString());
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                var journalMode = Execute(connection, "PRAGMA journal_mode = WAL;") as string;
+                if (!string.Equals(journalMode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException(
+                        $"SQLite refused WAL mode for '{_options.DatabasePath}' (journal mode is '{journalMode}'); is it on a network file system?");
+                }
+
+                Execute(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+                var schemaVersion = Migrate(connection);
+                _writer = new Writer(connection);
+                connection = null;
+                Log.Opened(_logger, _options.DatabasePath, schemaVersion);
+            }
+            finally
+            {
+                connection?.Dispose();
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    int Migrate(SqliteConnection connection)
+    {
+        Execute(connection, """
+            CREATE TABLE IF NOT EXISTS keel_schema_migrations (
+                version INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at INTEGER NOT NULL
+            );
+            """);
+        var current = Convert.ToInt32(Execute(connection, "SELECT COALESCE(MAX(version), 0) FROM keel_schema_migrations;"), System.Globalization.CultureInfo.InvariantCulture);
+        var latest = SqliteMigrations.All[^1].Version;
+        if (current > latest)
+        {
+            throw new InvalidOperationException(
+                $"The database '{_options.DatabasePath}' is at schema version {current}, newer than this Keel knows ({latest}). Run a newer Keel.");
+        }
+
+        foreach (var (version, name, sql) in SqliteMigrations.All)
+        {
+            if (version <= current)
+            {
+                continue;
+            }
+
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, sql, transaction);
+            using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO keel_schema_migrations (version, name, applied_at) VALUES ($version, $name, $applied_at);";
+            record.Parameters.AddWithValue("$version", version);
+            record.Parameters.AddWithValue("$name", name);
+            record.Parameters.AddWithValue("$applied_at", ToUnixMicroseconds(_timeProvider.GetUtcNow()));
+            record.ExecuteNonQuery();
+            transaction.Commit();
+            Log.MigrationApplied(_logger, version, name);
+            current = version;
+        }
+
+        return current;
+    }
+
+    static object? Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    /// <inheritdoc/>
+    public async Task<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken)
+    {
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                SELECT {EntryColumns} FROM configs
+                WHERE service_name = $service_name AND environment = $environment AND config_key = $config_key AND is_deleted = 0;
+                """;
+            AddId(command, id);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<ConfigEntry>> GetManyAsync(
+        string serviceName, string environment, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+
+            // One JSON array parameter instead of one parameter per key keeps the statement text constant and clear of SQLite's
+            // host-parameter limit.
+            command.CommandText = $"""
+                SELECT {EntryColumns} FROM configs
+                WHERE service_name = $service_name AND environment = $environment AND is_deleted = 0
+                  AND config_key IN (SELECT value FROM json_each($keys));
+                """;
+            command.Parameters.AddWithValue("$service_name", serviceName);
+            command.Parameters.AddWithValue("$environment", environment);
+            command.Parameters.AddWithValue("$keys", ToJsonArray(keys));
+            var entries = new List<ConfigEntry>(keys.Count);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    entries.Add(ReadEntry(reader));
+                }
+            }
+
+            return entries;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken)
+    {
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Both statements read one WAL snapshot, so the revision is exactly the one the entries are at.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT revision FROM keel_revision WHERE id = 1;";
+            var revision = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+
+            command.CommandText = $"""
+                SELECT {EntryColumns} FROM configs
+                WHERE service_name = $service_name AND environment = $environment AND is_deleted = 0
+                ORDER BY config_key;
+                """;
+            command.Parameters.AddWithValue("$service_name", serviceName);
+            command.Parameters.AddWithValue("$environment", environment);
+            var entries = new List<ConfigEntry>();
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    entries.Add(ReadEntry(reader));
+                }
+            }
+
+            return new ConfigSnapshot { Revision = revision, Entries = entries };
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken)
+    {
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT COALESCE(MAX(revision), 0) FROM configs WHERE service_name = $service_name AND environment = $environment;
+                """;
+            command.Parameters.AddWithValue("$service_name", serviceName);
+            command.Parameters.AddWithValue("$environment", environment);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> GetRevisionAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT revision FROM keel_revision WHERE id = 1;";
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(
+        ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var transaction = connection.BeginTransaction(deferred: true);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                SELECT id FROM configs WHERE service_name = $service_name AND environment = $environment AND config_key = $config_key;
+                """;
+            AddId(command, id);
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long configId)
+            {
+                return null;
+            }
+
+            command.Parameters.Clear();
+            command.CommandText = $"""
+                SELECT {VersionColumns} FROM config_versions
+                WHERE config_id = $config_id AND version < $before_version
+                ORDER BY version DESC LIMIT $limit;
+                """;
+            command.Parameters.AddWithValue("$config_id", configId);
+            command.Parameters.AddWithValue("$before_version", beforeVersion ?? long.MaxValue);
+            command.Parameters.AddWithValue("$limit", limit);
+            var versions = new List<ConfigVersion>(Math.Min(limit, 64));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    versions.Add(ReadVersion(reader));
+                }
+            }
+
+            return versions;
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return WriteAsync(request, static (writer, request, now) =>
+        {
+            var current = writer.SelectCurrent(request.Id);
+            request.Condition.EnsureMetBy(current?.LiveVersion);
+            var changeType = current?.LiveVersion is null ? ChangeType.Create : ChangeType.Update;
+            return writer.Apply(
+                request.Id, current, changeType, request.Value, request.ValueType, isEncrypted: false, request.ChangeDescription, request.Actor, now);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return WriteAsync(request, static (writer, request, now) =>
+        {
+            var current = writer.SelectCurrent(request.Id);
+            if (current?.LiveVersion is null)
+            {
+                throw NotFound(request.Id);
+            }
+
+            request.Condition.EnsureMetBy(current.LiveVersion);
+            return writer.Apply(request.Id, current, ChangeType.Delete, null, null, isEncrypted: false, request.ChangeDescription, request.Actor, now);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return WriteAsync(request, static (writer, request, now) =>
+        {
+            // Conditions are checked last: a request that fails without them (unknown key or version, tombstone target) fails
+            // the same way with them (RFC 9110, section 13.2.1).
+            var current = writer.SelectCurrent(request.Id) ?? throw NotFound(request.Id);
+            var target = writer.SelectVersion(current.RowId, request.TargetVersion)
+                ?? throw new KeelException(KeelError.VersionNotFound, $"Key '{request.Id.Key}' has no version {request.TargetVersion}.");
+            if (target.ChangeType == ChangeType.Delete)
+            {
+                throw new KeelException(
+                    KeelError.RollbackToTombstone,
+                    $"Version {request.TargetVersion} of key '{request.Id.Key}' records a delete; delete the key instead.");
+            }
+
+            request.Condition.EnsureMetBy(current.LiveVersion);
+            return writer.Apply(
+                request.Id,
+                current,
+                ChangeType.Rollback,
+                target.Value,
+                target.ValueType,
+                target.IsEncrypted,
+                request.ChangeDescription ?? $"Rollback to version {request.TargetVersion}",
+                request.Actor,
+                now);
+        }, cancellationToken);
+    }
+
+    async Task<ConfigChange> WriteAsync<TRequest>(
+        TRequest request, Func<Writer, TRequest, DateTimeOffset, ConfigChange> change, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var writer = _writer ?? throw new InvalidOperationException("The store is not initialized.");
+
+            // The last point where cancellation is honoured: once the transaction begins it runs to commit or rollback without
+            // waiting on anything but the disk.
+            cancellationToken.ThrowIfCancellationRequested();
+            using var transaction = writer.Begin();
+            var result = change(writer, request, TruncateToMicroseconds(_timeProvider.GetUtcNow()));
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Waits for the change in progress, if any, then closes the writer; later calls fail.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        // Returns pooled reader connections so that the last close checkpoints the WAL into the database file.
+        using var connection = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    static KeelException NotFound(ConfigId id) =>
+        new(KeelError.ConfigNotFound, $"Key '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
+
+    static void AddId(SqliteCommand command, ConfigId id)
+    {
+        command.Parameters.AddWithValue("$service_name", id.ServiceName);
+        command.Parameters.AddWithValue("$environment", id.Environment);
+        command.Parameters.AddWithValue("$config_key", id.Key);
+    }
+
+    static string ToJsonArray(IReadOnlyCollection<string> values)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var value in values)
+            {
+                json.WriteStringValue(value);
+            }
+
+            json.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    static ConfigEntry ReadEntry(SqliteDataReader reader) => new()
+    {
+        Id = new ConfigId(reader.GetString(0), reader.GetString(1), reader.GetString(2)),
+        Version = reader.GetInt64(3),
+        Value = reader.GetString(4),
+        ValueType = ConfigValueTypes.ParseStored(reader.GetString(5)),
+        IsEncrypted = reader.GetBoolean(6),
+        CreatedAt = FromUnixMicroseconds(reader.GetInt64(7)),
+        UpdatedAt = FromUnixMicroseconds(reader.GetInt64(8)),
+        UpdatedBy = reader.GetString(9),
+        Revision = reader.GetInt64(10),
+    };
+
+    static ConfigVersion ReadVersion(SqliteDataReader reader) => new()
+    {
+        Version = reader.GetInt64(0),
+        Value = reader.IsDBNull(1) ? null : reader.GetString(1),
+        ValueType = reader.IsDBNull(2) ? null : ConfigValueTypes.ParseStored(reader.GetString(2)),
+        IsEncrypted = reader.GetBoolean(3),
+        ChangeType = ChangeTypes.ParseStored(reader.GetString(4)),
+        ChangeDescription = reader.IsDBNull(5) ? null : reader.GetString(5),
+        CreatedAt = FromUnixMicroseconds(reader.GetInt64(6)),
+        CreatedBy = reader.GetString(7),
+        Revision = reader.GetInt64(8),
+    };
+
+    static DateTimeOffset TruncateToMicroseconds(DateTimeOffset time) => FromUnixMicroseconds(ToUnixMicroseconds(time));
+
+    static long ToUnixMicroseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    static DateTimeOffset FromUnixMicroseconds(long microseconds) => DateTimeOffset.UnixEpoch.AddTicks(microseconds * 10);
+
+    /// <summary>The key's row as the writer sees it inside its transaction.</summary>
+    sealed record CurrentRow(long RowId, long Version, bool IsDeleted, long CreatedAt)
+    {
+        public long? LiveVersion => IsDeleted ? null : Version;
+    }
+
+    sealed record StoredVersion(string? Value, ConfigValueType? ValueType, bool IsEncrypted, ChangeType ChangeType);
+
+    /// <summary>The writer connection and its prepared statements; used only under the write lock.</summary>
+    sealed class Writer : IAsyncDisposable
+    {
+        readonly SqliteConnection _connection;
+        readonly SqliteCommand _selectCurrent;
+        readonly SqliteCommand _selectVersion;
+        readonly SqliteCommand _nextRevision;
+        readonly SqliteCommand _insertConfig;
+        readonly SqliteCommand _updateConfig;
+        readonly SqliteCommand _insertVersion;
+
+        public Writer(SqliteConnection connection)
+        {
+            _connection = connection;
+            _selectCurrent = Prepare("""
+                SELECT id, version, is_deleted, created_at FROM configs
+                WHERE service_name = $service_name AND environment = $environment AND config_key = $config_key;
+                """, "$service_name", "$environment", "$config_key");
+            _selectVersion = Prepare("""
+                SELECT value, value_type, is_encrypted, change_type FROM config_versions WHERE config_id = $config_id AND version = $version;
+                """, "$config_id", "$version");
+            _nextRevision = Prepare("UPDATE keel_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision;");
+            _insertConfig = Prepare("""
+                INSERT INTO configs (service_name, environment, config_key, version, value, value_type, is_encrypted, is_deleted,
+                                     created_at, updated_at, updated_by, revision)
+                VALUES ($service_name, $environment, $config_key, $version, $value, $value_type, $is_encrypted, $is_deleted,
+                        $created_at, $updated_at, $updated_by, $revision)
+                RETURNING id;
+                """, "$service_name", "$environment", "$config_key", "$version", "$value", "$value_type", "$is_encrypted", "$is_deleted",
+                "$created_at", "$updated_at", "$updated_by", "$revision");
+            _updateConfig = Prepare("""
+                UPDATE configs SET version = $version, value = $value, value_type = $value_type, is_encrypted = $is_encrypted,
+                                   is_deleted = $is_deleted, created_at = $created_at, updated_at = $updated_at,
+                                   updated_by = $updated_by, revision = $revision
+                WHERE id = $id;
+                """, "$id", "$version", "$value", "$value_type", "$is_encrypted", "$is_deleted", "$created_at", "$updated_at",
+                "$updated_by", "$revision");
+            _insertVersion = Prepare("""
+                INSERT INTO config_versions (config_id, version, value, value_type, is_encrypted, change_type, change_description,
+                                             created_at, created_by, revision)
+                VALUES ($config_id, $version, $value, $value_type, $is_encrypted, $change_type, $change_description,
+                        $created_at, $created_by, $revision);
+                """, "$config_id", "$version", "$value", "$value_type", "$is_encrypted", "$change_type", "$change_description",
+                "$created_at", "$created_by", "$revision");
+        }
+
+        public SqliteTransaction Begin()
+        {
+            // BEGIN IMMEDIATE: the write lock is taken up front, so no statement in the transaction can fail for want of it.
+            var transaction = _connection.BeginTransaction(deferred: false);
+            _selectCurrent.Transaction = transaction;
+            _selectVersion.Transaction = transaction;
+            _nextRevision.Transaction = transaction;
+            _insertConfig.Transaction = transaction;
+            _updateConfig.Transaction = transaction;
+            _insertVersion.Transaction = transaction;
+            return transaction;
+        }
+
+        public CurrentRow? SelectCurrent(ConfigId id)
+        {
+            var p = _selectCurrent.Parameters;
+            p[0].Value = id.ServiceName;
+            p[1].Value = id.Environment;
+            p[2].Value = id.Key;
+            using var reader = _selectCurrent.ExecuteReader();
+            return reader.Read() ? new CurrentRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt64(3)) : null;
+        }
+
+        public StoredVersion? SelectVersion(long rowId, long version)
+        {
+            var p = _selectVersion.Parameters;
+            p[0].Value = rowId;
+            p[1].Value = version;
+            using var reader = _selectVersion.ExecuteReader();
+            return reader.Read()
+                ? new StoredVersion(
+                    reader.IsDBNull(0) ? null : reader.GetString(0),
+                    reader.IsDBNull(1) ? null : ConfigValueTypes.ParseStored(reader.GetString(1)),
+                    reader.GetBoolean(2),
+                    ChangeTypes.ParseStored(reader.GetString(3)))
+                : null;
+        }
+
+        /// <summary>Records a change as the key's next version and the store's next revision.</summary>
+        public ConfigChange Apply(
+            ConfigId id,
+            CurrentRow? current,
+            ChangeType changeType,
+            string? value,
+            ConfigValueType? valueType,
+            bool isEncrypted,
+            string? changeDescription,
+            string actor,
+            DateTimeOffset now)
+        {
+            var revision = (long)_nextRevision.ExecuteScalar()!;
+            var version = (current?.Version ?? 0) + 1;
+            var nowMicros = ToUnixMicroseconds(now);
+
+            // A key that comes back after a delete (by a write or a rollback) starts a new life.
+            var createdAt = current?.LiveVersion is null ? nowMicros : current.CreatedAt;
+            var deleted = changeType == ChangeType.Delete;
+            var valueTypeName = valueType?.ToWireName();
+
+            long rowId;
+            if (current is null)
+            {
+                var p = _insertConfig.Parameters;
+                p[0].Value = id.ServiceName;
+                p[1].Value = id.Environment;
+                p[2].Value = id.Key;
+                p[3].Value = version;
+                p[4].Value = (object?)value ?? DBNull.Value;
+                p[5].Value = (object?)valueTypeName ?? DBNull.Value;
+                p[6].Value = isEncrypted;
+                p[7].Value = deleted;
+                p[8].Value = createdAt;
+                p[9].Value = nowMicros;
+                p[10].Value = actor;
+                p[11].Value = revision;
+                rowId = (long)_insertConfig.ExecuteScalar()!;
+            }
+            else
+            {
+                rowId = current.RowId;
+                var p = _updateConfig.Parameters;
+                p[0].Value = rowId;
+                p[1].Value = version;
+                p[2].Value = (object?)value ?? DBNull.Value;
+                p[3].Value = (object?)valueTypeName ?? DBNull.Value;
+                p[4].Value = isEncrypted;
+                p[5].Value = deleted;
+                p[6].Value = createdAt;
+                p[7].Value = nowMicros;
+                p[8].Value = actor;
+                p[9].Value = revision;
+                _updateConfig.ExecuteNonQuery();
+            }
+
+            var v = _insertVersion.Parameters;
+            v[0].Value = rowId;
+            v[1].Value = version;
+            v[2].Value = (object?)value ?? DBNull.Value;
+            v[3].Value = (object?)valueTypeName ?? DBNull.Value;
+            v[4].Value = isEncrypted;
+            v[5].Value = changeType.ToWireName();
+            v[6].Value = (object?)changeDescription ?? DBNull.Value;
+            v[7].Value = nowMicros;
+            v[8].Value = actor;
+            v[9].Value = revision;
+            _insertVersion.ExecuteNonQuery();
+
+            return new ConfigChange
+            {
+                Id = id,
+                ChangeType = changeType,
+                Version = version,
+                PreviousVersion = current?.Version,
+                Revision = revision,
+                Timestamp = now,
+                Entry = deleted
+                    ? null
+                    : new ConfigEntry
+                    {
+                        Id = id,
+                        Value = value!,
+                        ValueType = valueType!.Value,
+                        Version = version,
+                        IsEncrypted = isEncrypted,
+                        CreatedAt = FromUnixMicroseconds(createdAt),
+                        UpdatedAt = now,
+                        UpdatedBy = actor,
+                        Revision = revision,
+                    },
+            };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _selectCurrent.Dispose();
+            _selectVersion.Dispose();
+            _nextRevision.Dispose();
+            _insertConfig.Dispose();
+            _updateConfig.Dispose();
+            _insertVersion.Dispose();
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        SqliteCommand Prepare(string sql, params string[] parameters)
+        {
+            var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            return command;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Keel.Storage.Specification.Tests;
+
+/// <summary>
+/// What a backend supplies to the specification: a store, and the means to open another one on the same data.
+/// </summary>
+public interface IConfigStoreFixture : IAsyncLifetime
+{
+    /// <summary>The clock every store of this fixture stamps changes with.</summary>
+    FakeTimeProvider Time { get; }
+
+    /// <summary>An initialized store, shared by the tests of one class; each test writes only under its own service name.</summary>
+    IConfigStore Store { get; }
+
+    /// <summary>Opens a new, initialized store on the same data as <see cref="Store"/>; the caller disposes it.</summary>
+    Task<IConfigStore> OpenAnotherAsync();
+}

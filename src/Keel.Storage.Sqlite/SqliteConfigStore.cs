@@ -121,7 +121,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 applied_at INTEGER NOT NULL
             );
             """);
-        var current = Convert.ToInt32(Execute(connection, "SELECT COALESCE(MAX(version), 0) FROM keel_schema_migrations;"), System.Globalization.CultureInfo.InvariantCulture);
+        var current = (int)(long)Execute(connection, "SELECT COALESCE(MAX(version), 0) FROM keel_schema_migrations;")!;
         var latest = SqliteMigrations.All[^1].Version;
         if (current > latest)
         {
@@ -162,7 +162,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async Task<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken)
+    public async ValueTask<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken)
     {
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -231,15 +231,20 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "SELECT revision FROM keel_revision WHERE id = 1;";
-            var revision = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            var revision = await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
+
+            command.CommandText = """
+                SELECT COALESCE(MAX(revision), 0) FROM configs WHERE service_name = $service_name AND environment = $environment;
+                """;
+            command.Parameters.AddWithValue("$service_name", serviceName);
+            command.Parameters.AddWithValue("$environment", environment);
+            var lastChangeRevision = await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
 
             command.CommandText = $"""
                 SELECT {EntryColumns} FROM configs
                 WHERE service_name = $service_name AND environment = $environment AND is_deleted = 0
                 ORDER BY config_key;
                 """;
-            command.Parameters.AddWithValue("$service_name", serviceName);
-            command.Parameters.AddWithValue("$environment", environment);
             var entries = new List<ConfigEntry>();
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
@@ -250,7 +255,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 }
             }
 
-            return new ConfigSnapshot { Revision = revision, Entries = entries };
+            return new ConfigSnapshot { Revision = revision, LastChangeRevision = lastChangeRevision, Entries = entries };
         }
     }
 
@@ -266,7 +271,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 """;
             command.Parameters.AddWithValue("$service_name", serviceName);
             command.Parameters.AddWithValue("$environment", environment);
-            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            return await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -278,7 +283,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         {
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT revision FROM keel_revision WHERE id = 1;";
-            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            return await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -411,7 +416,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for the change in progress, if any, then closes the writer; later calls fail.</summary>
+    /// <summary>Waits for the change in progress, if any, then closes every connection; later calls fail.</summary>
     public async ValueTask DisposeAsync()
     {
         await _writeLock.WaitAsync().ConfigureAwait(false);
@@ -423,6 +428,14 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             }
 
             _disposed = true;
+
+            // Readers close first: the last connection to close checkpoints the WAL into the database file and removes it, and
+            // only the writer may do that.
+            using (var reader = new SqliteConnection(_readConnectionString))
+            {
+                SqliteConnection.ClearPool(reader);
+            }
+
             if (_writer is not null)
             {
                 await _writer.DisposeAsync().ConfigureAwait(false);
@@ -433,10 +446,6 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         {
             _writeLock.Release();
         }
-
-        // Returns pooled reader connections so that the last close checkpoints the WAL into the database file.
-        using var connection = new SqliteConnection(_readConnectionString);
-        SqliteConnection.ClearPool(connection);
     }
 
     async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
@@ -454,6 +463,10 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             throw;
         }
     }
+
+    // SQLite hands back every integer as a 64-bit integer.
+    static async Task<long> ExecuteInt64Async(SqliteCommand command, CancellationToken cancellationToken) =>
+        (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
 
     static KeelException NotFound(ConfigId id) =>
         new(KeelError.ConfigNotFound, $"Key '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");

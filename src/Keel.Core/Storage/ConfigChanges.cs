@@ -92,6 +92,9 @@ public sealed class ConfigSnapshot
     /// <summary>The store revision the snapshot was read at; a change feed reader resumes after it.</summary>
     public required long Revision { get; init; }
 
-    /// <summary>The live keys, ordered by key (ordinal).</summary>
+    /// <summary>The revision of the last change to any key of the service and environment, deletes included; 0 when none.</summary>
+    public required long LastChangeRevision { get; init; }
+
+    /// <summary>The live keys, ordered by key in Unicode code point order.</summary>
     public required IReadOnlyList<ConfigEntry> Entries { get; init; }
 }

@@ -28,7 +28,7 @@ public interface IConfigStore
     /// <param name="id">The key.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The entry, or <see langword="null"/> when the key is absent or deleted.</returns>
-    Task<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken);
+    ValueTask<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken);
 
     /// <summary>Reads the live entries of several keys of one service and environment.</summary>
     /// <param name="serviceName">The service.</param>

@@ -1,0 +1,341 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Globalization;
+using Keel.Core;
+using Keel.Core.Configs;
+using Keel.Core.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Server.Api;
+
+/// <summary>The configuration API under <c>/api/v1/config</c>.</summary>
+static class ConfigEndpoints
+{
+    public const int MaxBatchKeys = 1000;
+    public const int MaxHistoryLimit = 1000;
+    public const int DefaultHistoryLimit = 10;
+
+    /// <summary>Who changes configuration until requests carry an identity.</summary>
+    public const string AnonymousActor = "anonymous";
+
+    public static IEndpointRouteBuilder MapConfigEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var config = endpoints.MapGroup("/api/v1/config").WithTags("Configuration");
+
+        config.MapPost("/batch", BatchGetAsync)
+            .WithName("GetConfigBatch")
+            .WithSummary("Reads up to 1,000 keys of one service and environment.")
+            .Accepts<BatchGetRequest>("application/json");
+
+        config.MapGet("/{service_name}/{environment}", ListAsync)
+            .WithName("ListConfig")
+            .WithSummary("Reads every live key of a service and environment, with the store revision they were read at.");
+
+        config.MapGet("/{service_name}/{environment}/{config_key}", GetAsync)
+            .WithName("GetConfig")
+            .WithSummary("Reads a key's live value. Answers If-None-Match with 304.");
+
+        config.MapPut("/{service_name}/{environment}/{config_key}", PutAsync)
+            .WithName("PutConfig")
+            .WithSummary("Creates or updates a key. Honours If-Match and If-None-Match: *.")
+            .Accepts<PutConfigRequest>("application/json");
+
+        config.MapDelete("/{service_name}/{environment}/{config_key}", DeleteAsync)
+            .WithName("DeleteConfig")
+            .WithSummary("Deletes a key, leaving a tombstone version in its history. Honours If-Match.");
+
+        config.MapGet("/{service_name}/{environment}/{config_key}/history", HistoryAsync)
+            .WithName("GetConfigHistory")
+            .WithSummary("Lists a key's versions, newest first.");
+
+        config.MapPost("/{service_name}/{environment}/{config_key}/rollback", RollbackAsync)
+            .WithName("RollbackConfig")
+            .WithSummary("Gives a key the value and type of an earlier version, as a new version. Honours If-Match.")
+            .Accepts<RollbackRequest>("application/json");
+
+        return endpoints;
+    }
+
+    static async Task<Results<JsonHttpResult<ConfigResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        var id = route.ToId(httpContext);
+        var entry = await store.GetAsync(id, cancellationToken);
+        if (entry is null)
+        {
+            return NotFound(id);
+        }
+
+        var etag = EntityTags.ForVersion(entry.Version);
+        httpContext.Response.Headers.ETag = etag;
+        if (EntityTags.IfNoneMatchHits(httpContext.Request, etag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return TypedResults.Json(ConfigResponse.From(entry), KeelJson.Context.ConfigResponse);
+    }
+
+    static async Task<Results<JsonHttpResult<ConfigResponse>, ProblemHttpResult>> PutAsync(
+        [AsParameters] ConfigRoute route,
+        HttpContext httpContext,
+        IConfigStore store,
+        IOptions<LimitsOptions> limits,
+        ILogger<ConfigChangeLog> logger,
+        CancellationToken cancellationToken)
+    {
+        var id = route.ToId(httpContext);
+        var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
+        var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.PutConfigRequest, cancellationToken);
+        var (value, type) = ConfigWriteInput.ReadValue(body, limits.Value);
+
+        var change = await store.SetAsync(
+            new SetConfigRequest
+            {
+                Id = id,
+                Value = value,
+                ValueType = type,
+                ChangeDescription = body.ChangeDescription,
+                Actor = AnonymousActor,
+                Condition = condition,
+            },
+            cancellationToken);
+        Log.ConfigChanged(logger, change);
+
+        httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
+        var created = change.ChangeType == ChangeType.Create;
+        if (created)
+        {
+            httpContext.Response.Headers.Location = KeyPath(id);
+        }
+
+        return TypedResults.Json(
+            ConfigResponse.From(change.Entry!, change.Revision),
+            KeelJson.Context.ConfigResponse,
+            statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    static async Task<JsonHttpResult<DeleteResponse>> DeleteAsync(
+        [AsParameters] ConfigRoute route,
+        HttpContext httpContext,
+        IConfigStore store,
+        ILogger<ConfigChangeLog> logger,
+        CancellationToken cancellationToken)
+    {
+        var id = route.ToId(httpContext);
+        var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
+        var change = await store.DeleteAsync(
+            new DeleteConfigRequest { Id = id, Actor = AnonymousActor, Condition = condition }, cancellationToken);
+        Log.ConfigChanged(logger, change);
+
+        return TypedResults.Json(
+            new DeleteResponse(true, $"Key '{id.Key}' deleted; version {change.Version} records the delete.", change.Version, change.Revision),
+            KeelJson.Context.DeleteResponse);
+    }
+
+    static async Task<Results<JsonHttpResult<HistoryResponse>, ProblemHttpResult>> HistoryAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        var id = route.ToId(httpContext);
+        var query = httpContext.Request.Query;
+        var limit = ParseQueryInteger(query, "limit", DefaultHistoryLimit, 1, MaxHistoryLimit);
+        long? before = query.ContainsKey("before_version") ? ParseQueryInteger(query, "before_version", 0, 1, long.MaxValue) : null;
+
+        var versions = await store.GetHistoryAsync(id, (int)limit, before, cancellationToken);
+        if (versions is null)
+        {
+            return NotFound(id);
+        }
+
+        return TypedResults.Json(
+            new HistoryResponse(id.Key, versions.Select(HistoryItem.From).ToList()), KeelJson.Context.HistoryResponse);
+    }
+
+    static async Task<JsonHttpResult<RollbackResponse>> RollbackAsync(
+        [AsParameters] ConfigRoute route,
+        HttpContext httpContext,
+        IConfigStore store,
+        IOptions<LimitsOptions> limits,
+        ILogger<ConfigChangeLog> logger,
+        CancellationToken cancellationToken)
+    {
+        var id = route.ToId(httpContext);
+        var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
+        var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.RollbackRequest, cancellationToken);
+        if (body.TargetVersion is not { } target)
+        {
+            throw new KeelException(
+                KeelError.MalformedRequest, "The request must carry target_version.", [new FieldError("target_version", "target_version is required.")]);
+        }
+
+        if (target < 1)
+        {
+            throw new KeelException(
+                KeelError.InvalidRequest, "target_version must be 1 or more.", [new FieldError("target_version", "target_version must be 1 or more.")]);
+        }
+
+        ConfigWriteInput.CheckDescription(body.ChangeDescription, limits.Value);
+        var change = await store.RollbackAsync(
+            new RollbackConfigRequest
+            {
+                Id = id,
+                TargetVersion = target,
+                ChangeDescription = body.ChangeDescription,
+                Actor = AnonymousActor,
+                Condition = condition,
+            },
+            cancellationToken);
+        Log.ConfigChanged(logger, change);
+
+        httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
+        return TypedResults.Json(RollbackResponse.From(change, target), KeelJson.Context.RollbackResponse);
+    }
+
+    static async Task<Results<JsonHttpResult<ListResponse>, StatusCodeHttpResult>> ListAsync(
+        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        route.Validate(httpContext);
+
+        // The tag is the revision of the scope's last change, deletes included: any change to the listing changes it.
+        if (httpContext.Request.Headers.IfNoneMatch.Count > 0)
+        {
+            var last = await store.GetLastRevisionAsync(route.ServiceName, route.Environment, cancellationToken);
+            var currentTag = ListTag(last);
+            if (EntityTags.IfNoneMatchHits(httpContext.Request, currentTag))
+            {
+                httpContext.Response.Headers.ETag = currentTag;
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+
+        var snapshot = await store.ListAsync(route.ServiceName, route.Environment, cancellationToken);
+        httpContext.Response.Headers.ETag = ListTag(snapshot.LastChangeRevision);
+        return TypedResults.Json(
+            new ListResponse(route.ServiceName, route.Environment, snapshot.Revision, snapshot.Entries.Select(ListItem.From).ToList()),
+            KeelJson.Context.ListResponse);
+    }
+
+    static async Task<JsonHttpResult<BatchGetResponse>> BatchGetAsync(
+        HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        ConfigRoute.RejectEncodedSlash(httpContext);
+        var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.BatchGetRequest, cancellationToken);
+        var (serviceName, environment, keys) = ValidateBatch(body);
+
+        var entries = await store.GetManyAsync(serviceName, environment, keys, cancellationToken);
+        var byKey = entries.ToDictionary(e => e.Id.Key, StringComparer.Ordinal);
+        var configs = new List<BatchConfigItem>(entries.Count);
+        var missing = new List<string>();
+        foreach (var key in keys)
+        {
+            if (byKey.TryGetValue(key, out var entry))
+            {
+                configs.Add(BatchConfigItem.From(entry));
+            }
+            else
+            {
+                missing.Add(key);
+            }
+        }
+
+        return TypedResults.Json(new BatchGetResponse(configs, missing), KeelJson.Context.BatchGetResponse);
+    }
+
+    static (string ServiceName, string Environment, IReadOnlyList<string> Keys) ValidateBatch(BatchGetRequest body)
+    {
+        List<FieldError> missing = [];
+        if (body.ServiceName is null)
+        {
+            missing.Add(new FieldError(ConfigNames.ServiceNameField, $"{ConfigNames.ServiceNameField} is required."));
+        }
+
+        if (body.Environment is null)
+        {
+            missing.Add(new FieldError(ConfigNames.EnvironmentField, $"{ConfigNames.EnvironmentField} is required."));
+        }
+
+        if (body.ConfigKeys is null)
+        {
+            missing.Add(new FieldError("config_keys", "config_keys is required."));
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new KeelException(KeelError.MalformedRequest, missing.Count == 1 ? missing[0].Message : "The request lacks required fields; see errors.", missing);
+        }
+
+        if (body.ConfigKeys!.Count > MaxBatchKeys)
+        {
+            throw new KeelException(
+                KeelError.InvalidRequest,
+                $"A batch reads at most {MaxBatchKeys} keys; this one asks for {body.ConfigKeys.Count}.",
+                [new FieldError("config_keys", $"config_keys must hold at most {MaxBatchKeys} keys.")]);
+        }
+
+        List<FieldError> invalid = [];
+        if (!ConfigNames.IsValidServiceName(body.ServiceName, out var serviceError))
+        {
+            invalid.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
+        }
+
+        if (!ConfigNames.IsValidEnvironment(body.Environment, out var environmentError))
+        {
+            invalid.Add(new FieldError(ConfigNames.EnvironmentField, environmentError));
+        }
+
+        var keys = new List<string>(body.ConfigKeys.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < body.ConfigKeys.Count; i++)
+        {
+            var key = body.ConfigKeys[i];
+            if (!ConfigNames.IsValidKey(key, out var keyError))
+            {
+                invalid.Add(new FieldError(string.Create(CultureInfo.InvariantCulture, $"config_keys[{i}]"), keyError));
+            }
+            else if (seen.Add(key))
+            {
+                keys.Add(key);
+            }
+        }
+
+        if (invalid.Count > 0)
+        {
+            throw ConfigNames.InvalidName(invalid);
+        }
+
+        return (body.ServiceName!, body.Environment!, keys);
+    }
+
+    static long ParseQueryInteger(IQueryCollection query, string name, long defaultValue, long min, long max)
+    {
+        var values = query[name];
+        if (values.Count == 0)
+        {
+            return defaultValue;
+        }
+
+        if (values.Count == 1
+            && long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        var range = max == long.MaxValue
+            ? string.Create(CultureInfo.InvariantCulture, $"an integer of at least {min}")
+            : string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}");
+        throw new KeelException(KeelError.InvalidRequest, $"{name} must be {range}.", [new FieldError(name, $"{name} must be {range}.")]);
+    }
+
+    static ProblemHttpResult NotFound(ConfigId id) =>
+        Problems.Result(KeelError.ConfigNotFound, $"Key '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
+
+    static string ListTag(long lastChangeRevision) => string.Create(CultureInfo.InvariantCulture, $"\"r{lastChangeRevision}\"");
+
+    static string KeyPath(ConfigId id) =>
+        $"/api/v1/config/{id.ServiceName}/{id.Environment}/{Uri.EscapeDataString(id.Key)}";
+}
+
+/// <summary>The logger category of configuration changes.</summary>
+sealed class ConfigChangeLog;

@@ -1,0 +1,156 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Keel.Core;
+using Microsoft.Net.Http.Headers;
+
+namespace Keel.Server.Api;
+
+/// <summary>
+/// Reads a JSON request body into a request type, turning every way it can be wrong into a <see cref="KeelException"/> that
+/// names the field: 415 for a body that is not JSON, 413 for one over the limit, 400 for bad syntax or shape.
+/// </summary>
+static class JsonBody
+{
+    static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        MaxDepth = 64,
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
+
+    public static async Task<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+        where T : class
+    {
+        EnsureJsonContentType(request);
+
+        // Parsing first and binding second tells the two kinds of error apart: a syntax error has a position in the text, a
+        // shape error a path in the document.
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, DocumentOptions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            throw SyntaxError(e);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new KeelException(
+                KeelError.PayloadTooLarge, "The request body is larger than the server accepts (Keel:Limits:MaxRequestBodyBytes).");
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new KeelException(
+                    KeelError.MalformedRequest,
+                    $"The request body must be a JSON object, not {Describe(document.RootElement.ValueKind)}.",
+                    [new FieldError("$", "The request body must be a JSON object.")]);
+            }
+
+            try
+            {
+                return document.RootElement.Deserialize(typeInfo)!;
+            }
+            catch (JsonException e)
+            {
+                throw ShapeError(e, typeInfo);
+            }
+        }
+    }
+
+    static void EnsureJsonContentType(HttpRequest request)
+    {
+        if (MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            && (mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || (mediaType.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+                    && mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)))
+            && (!mediaType.Charset.HasValue || mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            return;
+        }
+
+        throw new KeelException(
+            KeelError.UnsupportedMediaType,
+            request.ContentType is null
+                ? "The request has no Content-Type; send the body as application/json."
+                : "The request body must be application/json in UTF-8.");
+    }
+
+    static KeelException SyntaxError(JsonException e)
+    {
+        // The reader's own message quotes the offending text, which may be part of a secret; the position is enough.
+        if (e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
+        {
+            return new KeelException(KeelError.MalformedRequest, "The request body repeats a property; send each field once.");
+        }
+
+        if (e.LineNumber is null)
+        {
+            return new KeelException(KeelError.MalformedRequest, "The request body is not valid JSON.");
+        }
+
+        var line = e.LineNumber + 1;
+        var position = e.BytePositionInLine + 1;
+        var detail = e.Message.Contains("does not contain any JSON tokens", StringComparison.Ordinal)
+            ? "The request body is empty; send a JSON object."
+            : e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"The request body nests deeper than 64 levels (line {line})."
+                : $"The request body is not valid JSON (line {line}, byte {position}).";
+        return new KeelException(KeelError.MalformedRequest, detail);
+    }
+
+    static KeelException ShapeError(JsonException e, JsonTypeInfo typeInfo)
+    {
+        var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
+        var field = FieldName(path);
+        var property = typeInfo.Properties.FirstOrDefault(p => p.Name == field);
+        var message = property is null
+            ? $"'{field}' is not a field of this request."
+            : $"{field} must be {ExpectedType(property.PropertyType)}.";
+        var error = new FieldError(field ?? path, message);
+        return new KeelException(
+            KeelError.MalformedRequest,
+            message,
+            [error]);
+    }
+
+    // "$.config_keys[3]" -> "config_keys"; only top-level fields exist in request bodies.
+    static string? FieldName(string path)
+    {
+        if (!path.StartsWith("$.", StringComparison.Ordinal) && !path.StartsWith("$['", StringComparison.Ordinal))
+        {
+            return path;
+        }
+
+        var name = path.StartsWith("$['", StringComparison.Ordinal) ? path[3..path.IndexOf('\'', 3)] : path[2..];
+        var end = name.IndexOfAny(['.', '[']);
+        return end < 0 ? name : name[..end];
+    }
+
+    static string ExpectedType(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type == typeof(string) ? "a string"
+            : type == typeof(bool) ? "true or false"
+            : type == typeof(long) || type == typeof(int) ? "an integer"
+            : type == typeof(List<string>) ? "an array of strings"
+            : type == typeof(JsonElement) ? "a JSON value"
+            : "of another type";
+    }
+
+    static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "this",
+    };
+}

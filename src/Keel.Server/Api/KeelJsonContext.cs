@@ -1,0 +1,45 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Keel.Core;
+using Keel.Server.Caching;
+
+namespace Keel.Server.Api;
+
+/// <summary>
+/// Source-generated JSON for every body the API reads or writes: snake_case names, and strict reading (unknown, duplicate and
+/// mistyped fields are errors, never silently dropped).
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
+    RespectNullableAnnotations = true,
+    MaxDepth = 64)]
+[JsonSerializable(typeof(PutConfigRequest))]
+[JsonSerializable(typeof(BatchGetRequest))]
+[JsonSerializable(typeof(RollbackRequest))]
+[JsonSerializable(typeof(ConfigResponse))]
+[JsonSerializable(typeof(BatchGetResponse))]
+[JsonSerializable(typeof(DeleteResponse))]
+[JsonSerializable(typeof(HistoryResponse))]
+[JsonSerializable(typeof(RollbackResponse))]
+[JsonSerializable(typeof(ListResponse))]
+[JsonSerializable(typeof(CacheStatistics))]
+[JsonSerializable(typeof(IReadOnlyList<FieldError>))]
+sealed partial class KeelJsonContext : JsonSerializerContext;
+
+/// <summary>The context every endpoint serializes with.</summary>
+static class KeelJson
+{
+    /// <summary>
+    /// <see cref="KeelJsonContext"/> with escaping limited to what JSON requires: answers are application/json, never embedded
+    /// in HTML, so quotes and non-ASCII text go out as themselves.
+    /// </summary>
+    public static KeelJsonContext Context { get; } = new(new JsonSerializerOptions(KeelJsonContext.Default.Options)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

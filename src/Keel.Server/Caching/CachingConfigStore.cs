@@ -1,0 +1,117 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Configs;
+using Keel.Core.Storage;
+
+namespace Keel.Server.Caching;
+
+/// <summary>
+/// Cache-aside in front of the durable store: single-key and batch reads go through <see cref="ConfigCache"/>, and every change
+/// invalidates its key after the store returns and before the change is acknowledged.
+/// </summary>
+sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfigStore
+{
+    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public ValueTask<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken) =>
+        cache.TryGet(id, out var entry) ? ValueTask.FromResult(entry) : LoadAsync(id, cancellationToken);
+
+    async ValueTask<ConfigEntry?> LoadAsync(ConfigId id, CancellationToken cancellationToken)
+    {
+        var ticket = cache.BeginLoad(id);
+        var entry = await inner.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        cache.Complete(ticket, entry);
+        return entry;
+    }
+
+    public async Task<IReadOnlyList<ConfigEntry>> GetManyAsync(
+        string serviceName, string environment, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var found = new List<ConfigEntry>(keys.Count);
+        List<LoadTicket>? misses = null;
+        foreach (var key in keys.Distinct(StringComparer.Ordinal))
+        {
+            var id = new ConfigId(serviceName, environment, key);
+            if (cache.TryGet(id, out var entry))
+            {
+                if (entry is not null)
+                {
+                    found.Add(entry);
+                }
+            }
+            else
+            {
+                (misses ??= []).Add(cache.BeginLoad(id));
+            }
+        }
+
+        if (misses is null)
+        {
+            return found;
+        }
+
+        var loaded = await inner.GetManyAsync(serviceName, environment, misses.ConvertAll(t => t.Key.Id.Key), cancellationToken)
+            .ConfigureAwait(false);
+        var byKey = loaded.ToDictionary(e => e.Id.Key, StringComparer.Ordinal);
+        foreach (var ticket in misses)
+        {
+            var entry = byKey.GetValueOrDefault(ticket.Key.Id.Key);
+            cache.Complete(ticket, entry);
+            if (entry is not null)
+            {
+                found.Add(entry);
+            }
+        }
+
+        return found;
+    }
+
+    public Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
+        inner.ListAsync(serviceName, environment, cancellationToken);
+
+    public Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
+        inner.GetLastRevisionAsync(serviceName, environment, cancellationToken);
+
+    public Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(
+        ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken) =>
+        inner.GetHistoryAsync(id, limit, beforeVersion, cancellationToken);
+
+    public Task<long> GetRevisionAsync(CancellationToken cancellationToken) => inner.GetRevisionAsync(cancellationToken);
+
+    public async Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await inner.SetAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also on failure: an exception may surface after the commit, and a needless invalidation costs one reload.
+            cache.Invalidate(request.Id);
+        }
+    }
+
+    public async Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await inner.DeleteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            cache.Invalidate(request.Id);
+        }
+    }
+
+    public async Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await inner.RollbackAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            cache.Invalidate(request.Id);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Numerics;
+using BitFaster.Caching;
+using BitFaster.Caching.Counters;
+using BitFaster.Caching.Lru;
+using Keel.Core.Configs;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Server.Caching;
+
+/// <summary>
+/// The bounded in-memory cache of live configuration entries (and of keys known to be absent), in front of the store.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Entries live in a BitFaster <see cref="ConcurrentLru{K, V}"/>: a pseudo-LRU with hot, warm and cold queues (TU-Q) whose reads
+/// take no lock. It bounds the entry count; the byte bound is kept here, in a counter fed by the cache's add and remove events,
+/// by trimming the coldest entries whenever the estimate goes over.
+/// </para>
+/// <para>
+/// Freshness rests on generations. Keys hash onto a fixed array of counters (stripes). A writer increments its key's stripe after
+/// its change commits and before it returns. A reader that misses notes the stripe's value before it reads the store and stores
+/// it in the entry it caches; a hit is served only while the entry's generation still equals its stripe's. So a reader that read
+/// the old row just before a write committed may still insert it, but that entry is dead on arrival: no read that starts after the
+/// write returned can be served from it. Keys sharing a stripe invalidate each other, which costs a reload, never a stale read;
+/// there are at least as many stripes as entries, so that is rare.
+/// </para>
+/// </remarks>
+sealed class ConfigCache
+{
+    // Entry size estimate: object headers, fields and the strings' UTF-16 payloads.
+    const int EntryOverheadBytes = 256;
+
+    readonly ConcurrentLru<CacheKey, CachedConfig> _lru;
+    readonly long[] _generations;
+    readonly int _generationMask;
+    readonly long _maxBytes;
+    readonly Counter _hits = new();
+    readonly Counter _misses = new();
+    readonly Counter _evictions = new();
+    PaddedLong _bytes;
+    int _trimming;
+
+    public ConfigCache(IOptions<CacheOptions> options)
+    {
+        var settings = options.Value;
+        MaxEntries = settings.MaxEntries;
+        _maxBytes = settings.MaxBytes;
+        _lru = new ConcurrentLru<CacheKey, CachedConfig>(Environment.ProcessorCount, settings.MaxEntries, EqualityComparer<CacheKey>.Default);
+        _lru.Events.Value!.ItemRemoved += OnItemRemoved;
+        var stripes = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(settings.MaxEntries, 1024, 1 << 22));
+        _generations = new long[stripes];
+        _generationMask = stripes - 1;
+    }
+
+    public int MaxEntries { get; }
+
+    public long MaxBytes => _maxBytes;
+
+    /// <summary>Looks a key up. On a hit, <paramref name="entry"/> is the live entry or <see langword="null"/> for a key known to be absent.</summary>
+    public bool TryGet(ConfigId id, out ConfigEntry? entry)
+    {
+        var key = new CacheKey(id);
+        if (_lru.TryGet(key, out var cached))
+        {
+            if (cached.Generation == Volatile.Read(ref _generations[key.Hash & _generationMask]))
+            {
+                _hits.Increment();
+                entry = cached.Entry;
+                return true;
+            }
+
+            // Loaded before a later write to its stripe: never served, and dropped so that the next load can take its place.
+            _lru.TryRemove(new KeyValuePair<CacheKey, CachedConfig>(key, cached));
+        }
+
+        _misses.Increment();
+        entry = null;
+        return false;
+    }
+
+    /// <summary>Notes the key's generation; call before reading the store, and pass the ticket to <see cref="Complete"/>.</summary>
+    public LoadTicket BeginLoad(ConfigId id)
+    {
+        var key = new CacheKey(id);
+        return new LoadTicket(key, Volatile.Read(ref _generations[key.Hash & _generationMask]));
+    }
+
+    /// <summary>Caches what the store returned for the ticket's key (<see langword="null"/>: the key is absent).</summary>
+    public void Complete(LoadTicket ticket, ConfigEntry? entry)
+    {
+        var candidate = new CachedConfig(entry, ticket.Generation, EstimateBytes(ticket.Key.Id, entry));
+        if (candidate.Bytes > _maxBytes)
+        {
+            return;
+        }
+
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var cached = _lru.GetOrAdd(ticket.Key, static (_, added) => added, candidate);
+            if (ReferenceEquals(cached, candidate))
+            {
+                Interlocked.Add(ref _bytes.value, candidate.Bytes);
+                EnforceByteBound();
+                return;
+            }
+
+            // A live entry already there is at least as fresh as ours; a dead one is replaced.
+            if (cached.Generation == Volatile.Read(ref _generations[ticket.Key.Hash & _generationMask])
+                || !_lru.TryRemove(new KeyValuePair<CacheKey, CachedConfig>(ticket.Key, cached)))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Makes every cached read of the key miss from now on; call after a change to the key commits and before it is acknowledged.</summary>
+    public void Invalidate(ConfigId id)
+    {
+        var key = new CacheKey(id);
+        Interlocked.Increment(ref _generations[key.Hash & _generationMask]);
+        _lru.TryRemove(key);
+    }
+
+    public CacheStatistics GetStatistics()
+    {
+        var hits = _hits.Count();
+        var misses = _misses.Count();
+        var lookups = hits + misses;
+        return new CacheStatistics(
+            hits,
+            misses,
+            _evictions.Count(),
+            _lru.Count,
+            Math.Max(0, Volatile.Read(ref _bytes.value)),
+            lookups == 0 ? 0 : (double)hits / lookups,
+            MaxEntries,
+            _maxBytes);
+    }
+
+    static long EstimateBytes(ConfigId id, ConfigEntry? entry)
+    {
+        long chars = id.ServiceName.Length + id.Environment.Length + id.Key.Length;
+        if (entry is not null)
+        {
+            chars += entry.Value.Length + entry.UpdatedBy.Length;
+        }
+
+        return EntryOverheadBytes + (2 * chars);
+    }
+
+    void OnItemRemoved(object? sender, ItemRemovedEventArgs<CacheKey, CachedConfig> e)
+    {
+        Interlocked.Add(ref _bytes.value, -e.Value!.Bytes);
+        if (e.Reason is ItemRemovedReason.Evicted or ItemRemovedReason.Trimmed)
+        {
+            _evictions.Increment();
+        }
+    }
+
+    void EnforceByteBound()
+    {
+        if (Volatile.Read(ref _bytes.value) <= _maxBytes || Interlocked.Exchange(ref _trimming, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var trim = _lru.Policy.Eviction.Value!;
+            long excess;
+            while ((excess = Volatile.Read(ref _bytes.value) - _maxBytes) > 0)
+            {
+                var count = _lru.Count;
+                if (count == 0)
+                {
+                    break;
+                }
+
+                // Trims about as many of the coldest entries as the excess holds at the average entry size.
+                var average = Math.Max(1, Volatile.Read(ref _bytes.value) / count);
+                trim.Trim((int)Math.Clamp((excess / average) + 1, 1, count));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _trimming, 0);
+        }
+    }
+
+    /// <summary>A cached lookup; compared by reference, so that removing one never removes another load's entry.</summary>
+    sealed class CachedConfig(ConfigEntry? entry, long generation, long bytes)
+    {
+        public ConfigEntry? Entry { get; } = entry;
+
+        public long Generation { get; } = generation;
+
+        public long Bytes { get; } = bytes;
+    }
+}
+
+/// <summary>What a reader must carry from <see cref="ConfigCache.BeginLoad"/> to <see cref="ConfigCache.Complete"/>.</summary>
+readonly record struct LoadTicket(CacheKey Key, long Generation);
+
+sealed record CacheStatistics(
+    long Hits, long Misses, long Evictions, int Entries, long Bytes, double HitRate, int MaxEntries, long MaxBytes);

@@ -1,0 +1,101 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Storage;
+using Keel.Server.Api;
+using Keel.Server.Caching;
+using Keel.Server.Storage;
+using Keel.Storage.Sqlite;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Server.Extensions;
+
+/// <summary>The server's composition, one subsystem per method.</summary>
+static class KeelServiceCollectionExtensions
+{
+    /// <summary>The backend store chosen by <c>Keel:Storage:Provider</c>, its data folder, start-up and readiness check.</summary>
+    public static IServiceCollection AddKeelStorage(this IServiceCollection services)
+    {
+        services.AddOptions<DataOptions>().BindConfiguration(DataOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DataDirectory>();
+
+        services.TryAddKeyedSingleton<IConfigStore>(BackendKey, static (sp, _) =>
+        {
+            var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return options.Provider switch
+            {
+                StorageOptions.SqliteProvider => new SqliteConfigStore(
+                    new SqliteConfigStoreOptions
+                    {
+                        DatabasePath = sp.GetRequiredService<DataDirectory>().PathOf(options.Sqlite.FileName),
+                        BusyTimeout = options.Sqlite.BusyTimeout,
+                    },
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILogger<SqliteConfigStore>>()),
+                _ => throw new InvalidOperationException($"Unknown Keel:Storage:Provider '{options.Provider}'."),
+            };
+        });
+
+        services.AddHostedService<StoreStartup>();
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
+        return services;
+    }
+
+    /// <summary>The bounded configuration cache, placed in front of the backend store as the <see cref="IConfigStore"/> everyone uses.</summary>
+    public static IServiceCollection AddKeelCache(this IServiceCollection services)
+    {
+        services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<ConfigCache>();
+        services.TryAddSingleton<IConfigStore>(static sp => new CachingConfigStore(
+            sp.GetRequiredKeyedService<IConfigStore>(BackendKey), sp.GetRequiredService<ConfigCache>()));
+        return services;
+    }
+
+    /// <summary>Request limits, JSON, problem bodies for every failure, and the OpenAPI document.</summary>
+    public static IServiceCollection AddKeelApi(this IServiceCollection services)
+    {
+        services.AddOptions<LimitsOptions>()
+            .BindConfiguration(LimitsOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(
+                static o => o.MaxRequestBodyBytes >= o.MaxValueBytes,
+                "Keel:Limits:MaxRequestBodyBytes must be at least Keel:Limits:MaxValueBytes.")
+            .ValidateOnStart();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>(static (kestrel, limits) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes;
+        });
+
+        services.ConfigureHttpJsonOptions(static o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, KeelJson.Context);
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.Encoder = KeelJson.Context.Options.Encoder;
+        });
+
+        services.AddProblemDetails(static o => o.CustomizeProblemDetails = static context =>
+        {
+            var problem = context.ProblemDetails;
+            problem.Instance ??= context.HttpContext.Request.Path;
+            var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+            if (!problem.Extensions.ContainsKey("code"))
+            {
+                var code = Problems.CodeForStatus(status);
+                problem.Extensions["code"] = code;
+                problem.Type = Problems.TypePrefix + code;
+                problem.Detail ??= Problems.DetailForStatus(status);
+            }
+        });
+        services.AddExceptionHandler<KeelExceptionHandler>();
+        services.AddOpenApi();
+        return services;
+    }
+
+    public const string ReadyTag = "ready";
+
+    const string BackendKey = "keel-backend";
+}

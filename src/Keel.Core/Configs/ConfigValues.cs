@@ -168,9 +168,11 @@ public static class ConfigValues
         {
             var parser = new Parser(new StringReader(value));
             var depth = 0;
+            HashSet<string>? anchors = null;
             while (parser.MoveNext())
             {
-                switch (parser.Current)
+                var current = parser.Current;
+                switch (current)
                 {
                     case MappingStart or SequenceStart when ++depth > MaxNestingDepth:
                         error = $"A yaml {ValueField} must nest at most {MaxNestingDepth} levels.";
@@ -178,6 +180,17 @@ public static class ConfigValues
                     case MappingEnd or SequenceEnd:
                         depth--;
                         break;
+                    case DocumentStart:
+                        anchors?.Clear();
+                        break;
+                    case AnchorAlias alias when anchors is null || !anchors.Contains(alias.Value.Value):
+                        error = $"A yaml {ValueField} must be valid YAML: an alias at line {alias.Start.Line} refers to an undefined anchor.";
+                        return false;
+                }
+
+                if (current is NodeEvent { Anchor.IsEmpty: false } node)
+                {
+                    (anchors ??= new HashSet<string>(StringComparer.Ordinal)).Add(node.Anchor.Value);
                 }
             }
 

@@ -12,7 +12,8 @@ namespace Keel.Server.Api;
 
 sealed class PutConfigRequest
 {
-    public JsonElement? ConfigValue { get; set; }
+    /// <summary>Undefined when the field is absent; a JSON null is kept as one, so the two are told apart.</summary>
+    public JsonElement ConfigValue { get; set; }
 
     public string? ValueType { get; set; }
 

@@ -21,12 +21,11 @@ static class ConfigWriteInput
     /// <exception cref="KeelException">The body is incomplete (400), the value too large (413), or invalid (422).</exception>
     public static (string Value, ConfigValueType Type) ReadValue(PutConfigRequest body, LimitsOptions limits)
     {
-        if (body.ConfigValue is not { } raw || raw.ValueKind == JsonValueKind.Null)
+        var raw = body.ConfigValue;
+        if (raw.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
-            throw new KeelException(
-                KeelError.MalformedRequest,
-                $"The request must carry a non-null {ConfigValues.ValueField}.",
-                [new FieldError(ConfigValues.ValueField, $"{ConfigValues.ValueField} is required.")]);
+            var missing = raw.ValueKind == JsonValueKind.Undefined ? $"{ConfigValues.ValueField} is required." : $"{ConfigValues.ValueField} must not be null.";
+            throw new KeelException(KeelError.MalformedRequest, missing, [new FieldError(ConfigValues.ValueField, missing)]);
         }
 
         List<FieldError> errors = [];

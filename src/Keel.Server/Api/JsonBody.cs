@@ -1,6 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Text.Json;
+using System.Text.Unicode;
 using System.Text.Json.Serialization.Metadata;
 using Keel.Core;
 using Microsoft.Net.Http.Headers;
@@ -26,21 +27,23 @@ static class JsonBody
     {
         EnsureJsonContentType(request);
 
-        // Parsing first and binding second tells the two kinds of error apart: a syntax error has a position in the text, a
-        // shape error a path in the document.
+        // The body is read whole and checked as UTF-8 first: the JSON reader decodes strings lazily, so invalid bytes inside
+        // a string would otherwise surface later, as a decoding failure in the middle of binding. Parsing before binding also
+        // tells the two kinds of error apart: a syntax error has a position in the text, a shape error a path in the document.
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!Utf8.IsValid(body.Span))
+        {
+            throw new KeelException(KeelError.MalformedRequest, "The request body is not valid UTF-8.");
+        }
+
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, DocumentOptions, cancellationToken).ConfigureAwait(false);
+            document = JsonDocument.Parse(body, DocumentOptions);
         }
         catch (JsonException e)
         {
             throw SyntaxError(e);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            throw new KeelException(
-                KeelError.PayloadTooLarge, "The request body is larger than the server accepts (Keel:Limits:MaxRequestBodyBytes).");
         }
 
         using (document)
@@ -62,6 +65,24 @@ static class JsonBody
                 throw ShapeError(e, typeInfo);
             }
         }
+    }
+
+    static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        // Kestrel enforces Keel:Limits:MaxRequestBodyBytes while the body streams in, so the buffer never outgrows it.
+        var capacity = (int)Math.Min(request.ContentLength ?? 4096, 1024 * 1024);
+        using var buffer = new MemoryStream(capacity);
+        try
+        {
+            await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new KeelException(
+                KeelError.PayloadTooLarge, "The request body is larger than the server accepts (Keel:Limits:MaxRequestBodyBytes).");
+        }
+
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     static void EnsureJsonContentType(HttpRequest request)
@@ -99,7 +120,7 @@ static class JsonBody
         var position = e.BytePositionInLine + 1;
         var detail = e.Message.Contains("does not contain any JSON tokens", StringComparison.Ordinal)
             ? "The request body is empty; send a JSON object."
-            : e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+            : e.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase)
                 ? $"The request body nests deeper than 64 levels (line {line})."
                 : $"The request body is not valid JSON (line {line}, byte {position}).";
         return new KeelException(KeelError.MalformedRequest, detail);

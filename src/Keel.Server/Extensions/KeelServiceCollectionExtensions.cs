@@ -19,29 +19,36 @@ static class KeelServiceCollectionExtensions
     {
         services.AddOptions<DataOptions>().BindConfiguration(DataOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SqliteStorageOptions>().BindConfiguration(SqliteStorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataDirectory>();
 
         services.TryAddKeyedSingleton<IConfigStore>(BackendKey, static (sp, _) =>
         {
-            var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return options.Provider switch
+            var provider = sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider;
+            return provider switch
             {
-                StorageOptions.SqliteProvider => new SqliteConfigStore(
-                    new SqliteConfigStoreOptions
-                    {
-                        DatabasePath = sp.GetRequiredService<DataDirectory>().PathOf(options.Sqlite.FileName),
-                        BusyTimeout = options.Sqlite.BusyTimeout,
-                    },
-                    sp.GetRequiredService<TimeProvider>(),
-                    sp.GetRequiredService<ILogger<SqliteConfigStore>>()),
-                _ => throw new InvalidOperationException($"Unknown Keel:Storage:Provider '{options.Provider}'."),
+                StorageOptions.SqliteProvider => CreateSqliteStore(sp),
+                _ => throw new InvalidOperationException($"Unknown Keel:Storage:Provider '{provider}'."),
             };
         });
 
         services.AddHostedService<StoreStartup>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
         return services;
+    }
+
+    static SqliteConfigStore CreateSqliteStore(IServiceProvider services)
+    {
+        var sqlite = services.GetRequiredService<IOptions<SqliteStorageOptions>>().Value;
+        return new SqliteConfigStore(
+            new SqliteConfigStoreOptions
+            {
+                DatabasePath = services.GetRequiredService<DataDirectory>().PathOf(sqlite.FileName),
+                BusyTimeout = sqlite.BusyTimeout,
+            },
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILogger<SqliteConfigStore>>());
     }
 
     /// <summary>The bounded configuration cache, placed in front of the backend store as the <see cref="IConfigStore"/> everyone uses.</summary>

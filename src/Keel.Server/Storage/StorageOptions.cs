@@ -25,19 +25,19 @@ sealed class StorageOptions
     [Required]
     [AllowedValues(SqliteProvider)]
     public string Provider { get; set; } = SqliteProvider;
+}
 
-    /// <summary>SQLite settings.</summary>
-    public SqliteSettings Sqlite { get; set; } = new();
+/// <summary>Settings of the SQLite backend (<c>Keel:Storage:Sqlite</c>).</summary>
+sealed class SqliteStorageOptions
+{
+    public const string Section = "Keel:Storage:Sqlite";
 
-    public sealed class SqliteSettings
-    {
-        /// <summary>The database file name inside the data folder.</summary>
-        [Required(AllowEmptyStrings = false)]
-        [RegularExpression(@"^[^/\\]+$", ErrorMessage = "Keel:Storage:Sqlite:FileName must be a file name, not a path.")]
-        public string FileName { get; set; } = "keel.db";
+    /// <summary>The database file name inside the data folder.</summary>
+    [Required(AllowEmptyStrings = false)]
+    [RegularExpression(@"^[^/\\]+$", ErrorMessage = "Keel:Storage:Sqlite:FileName must be a file name, not a path.")]
+    public string FileName { get; set; } = "keel.db";
 
-        /// <summary>How long a statement waits for a lock held by another connection.</summary>
-        [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-        public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
-    }
+    /// <summary>How long a statement waits for a lock held by another connection.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,0 +1,166 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Configs;
+
+namespace Keel.Core.Tests.Configs;
+
+public class ConfigValuesTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("anything at all")]
+    [InlineData("{not json")]
+    [InlineData("line\nbreaks\tand tabs")]
+    [InlineData("ünïcödé 🚀")]
+    public void String_AcceptsAnyText(string value) => AssertValid(ConfigValueType.String, value);
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("42")]
+    [InlineData("-7")]
+    [InlineData("3.14")]
+    [InlineData("1.5e3")]
+    [InlineData("-0.0E-10")]
+    [InlineData("1e999")]
+    public void Number_AcceptsOneJsonNumber(string value) => AssertValid(ConfigValueType.Number, value);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" 42")]
+    [InlineData("42 ")]
+    [InlineData("42\n")]
+    [InlineData("abc")]
+    [InlineData("0x1F")]
+    [InlineData("01")]
+    [InlineData("+1")]
+    [InlineData(".5")]
+    [InlineData("1.")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("1 2")]
+    [InlineData("[1]")]
+    [InlineData("\"1\"")]
+    [InlineData("true")]
+    public void Number_RejectsAnythingElse(string value) => AssertInvalid(ConfigValueType.Number, value, "one JSON number");
+
+    [Theory]
+    [InlineData("true")]
+    [InlineData("false")]
+    public void Boolean_AcceptsTrueAndFalse(string value) => AssertValid(ConfigValueType.Boolean, value);
+
+    [Theory]
+    [InlineData("True")]
+    [InlineData("FALSE")]
+    [InlineData("yes")]
+    [InlineData("1")]
+    [InlineData(" true")]
+    [InlineData("")]
+    public void Boolean_RejectsAnythingElse(string value) => AssertInvalid(ConfigValueType.Boolean, value, "exactly 'true' or 'false'");
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("[]")]
+    [InlineData("{\"a\":[1,2,{\"b\":null}]}")]
+    [InlineData("\"a string\"")]
+    [InlineData("42")]
+    [InlineData("null")]
+    [InlineData("  {\"padded\": true}  ")]
+    public void Json_AcceptsOneJsonDocument(string value) => AssertValid(ConfigValueType.Json, value);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("{")]
+    [InlineData("{\"a\":1,}")]
+    [InlineData("{'a':1}")]
+    [InlineData("{\"a\":1} {\"b\":2}")]
+    [InlineData("// comment\n{}")]
+    [InlineData("undefined")]
+    public void Json_RejectsInvalidJson(string value) => AssertInvalid(ConfigValueType.Json, value, "must be valid JSON");
+
+    [Fact]
+    public void Json_ReportsWhereItFails_WithoutQuotingTheValue()
+    {
+        Assert.False(ConfigValues.IsValid(ConfigValueType.Json, "{\n  \"password\": hunter2\n}", out var error));
+
+        Assert.Contains("line 2", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_RejectsNestingDeeperThanTheLimit()
+    {
+        var deep = new string('[', ConfigValues.MaxNestingDepth + 1) + new string(']', ConfigValues.MaxNestingDepth + 1);
+        var ok = new string('[', ConfigValues.MaxNestingDepth) + new string(']', ConfigValues.MaxNestingDepth);
+
+        AssertValid(ConfigValueType.Json, ok);
+        AssertInvalid(ConfigValueType.Json, deep, "nests deeper than 64");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("key: value")]
+    [InlineData("server:\n  port: 8080\n  hosts:\n    - a\n    - b\n")]
+    [InlineData("[1, 2, {a: b}]")]
+    [InlineData("{\"json\": \"is yaml too\"}")]
+    [InlineData("anchors: &a {x: 1}\nref: *a")]
+    [InlineData("---\na: 1\n---\nb: 2\n")]
+    [InlineData("plain scalar")]
+    public void Yaml_AcceptsYamlStreams(string value) => AssertValid(ConfigValueType.Yaml, value);
+
+    [Theory]
+    [InlineData("key: [unclosed")]
+    [InlineData("a: b: c")]
+    [InlineData("key:\n\t- tab indented")]
+    [InlineData("{a: 1")]
+    [InlineData("ref: *undefined")]
+    public void Yaml_RejectsInvalidYaml(string value) => AssertInvalid(ConfigValueType.Yaml, value, "must be valid YAML");
+
+    [Fact]
+    public void Yaml_RejectsNestingDeeperThanTheLimit_WithoutExhaustingTheStack()
+    {
+        // A megabyte of flow nesting: a recursive parser would overflow the stack and take the process down.
+        var hostile = new string('[', 1024 * 1024);
+        AssertInvalid(ConfigValueType.Yaml, hostile, "nest at most 64");
+
+        var blockNested = string.Concat(Enumerable.Range(0, 100).Select(i => new string(' ', i * 2) + "k:\n"));
+        AssertInvalid(ConfigValueType.Yaml, blockNested, "nest at most 64");
+    }
+
+    [Theory]
+    [InlineData(ConfigValueType.String)]
+    [InlineData(ConfigValueType.Json)]
+    [InlineData(ConfigValueType.Yaml)]
+    public void EveryType_RejectsNulCharacters(ConfigValueType type)
+    {
+        AssertInvalid(type, "\"a\u0000b\"", "U+0000");
+    }
+
+    [Theory]
+    [InlineData(ConfigValueType.String)]
+    [InlineData(ConfigValueType.Json)]
+    public void EveryType_RejectsUnpairedSurrogates(ConfigValueType type)
+    {
+        AssertInvalid(type, "\"a\uD800b\"", "unpaired surrogate");
+        AssertValid(ConfigValueType.String, "paired \uD83D\uDE80");
+    }
+
+    [Fact]
+    public void Validate_ThrowsInvalidValue_WithTheFieldError()
+    {
+        var e = Assert.Throws<KeelException>(() => ConfigValues.Validate(ConfigValueType.Boolean, "maybe"));
+
+        Assert.Equal(KeelError.InvalidValue, e.Error);
+        var field = Assert.Single(e.FieldErrors);
+        Assert.Equal("config_value", field.Path);
+    }
+
+    static void AssertValid(ConfigValueType type, string value) =>
+        Assert.True(ConfigValues.IsValid(type, value, out var error), error);
+
+    static void AssertInvalid(ConfigValueType type, string value, string reason)
+    {
+        Assert.False(ConfigValues.IsValid(type, value, out var error));
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+    }
+}

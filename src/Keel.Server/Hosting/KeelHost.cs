@@ -21,7 +21,6 @@ static class KeelHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         AddKeelConfigurationSources(builder.Configuration, args);
         UseDefaultUrlUnlessConfigured(builder);
-        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         builder.Services
             .AddKeelStorage()

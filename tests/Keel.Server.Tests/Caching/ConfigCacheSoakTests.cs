@@ -4,6 +4,7 @@ using System.Diagnostics;
 using BitFaster.Caching.Lru;
 using Keel.Core.Configs;
 using Keel.Server.Caching;
+using Keel.Server.Tests.Infrastructure;
 
 namespace Keel.Server.Tests.Caching;
 
@@ -158,11 +159,4 @@ public class ConfigCacheSoakTests
 
         public void Invalidate(ConfigId id) => _lru.TryRemove(id);
     }
-}
-
-/// <summary>Races and load run alone, so that they neither slow the other tests nor are starved by them.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SoakCollection
-{
-    public const string Name = "Soak";
 }

@@ -20,11 +20,13 @@ namespace Keel.Server.Caching;
 /// </para>
 /// <para>
 /// Freshness rests on generations. Keys hash onto a fixed array of counters (stripes). A writer increments its key's stripe after
-/// its change commits and before it returns. A reader that misses notes the stripe's value before it reads the store and stores
-/// it in the entry it caches; a hit is served only while the entry's generation still equals its stripe's. So a reader that read
-/// the old row just before a write committed may still insert it, but that entry is dead on arrival: no read that starts after the
-/// write returned can be served from it. Keys sharing a stripe invalidate each other, which costs a reload, never a stale read;
-/// there are at least as many stripes as entries, so that is rare.
+/// its change commits, then removes the key, and only then returns. A reader that misses notes the stripe before it reads the
+/// store; after the read it inserts the entry unservable, issues a full fence, and reads the stripe again. Only if the stripe is
+/// unchanged does the entry become servable. The writer (increment, then remove) and the reader (insert, then re-read) each put
+/// a full fence between their two steps, so at least one sees the other: either the reader sees the new generation and drops
+/// its entry, or the writer's remove finds the entry and takes it out. An old row that a slow reader loaded just as a write
+/// committed therefore can never be served once the write has returned, and a hit reads nothing but the entry itself.
+/// Keys sharing a stripe cost each other a reload, never a stale read; there are at least as many stripes as entries.
 /// </para>
 /// </remarks>
 sealed class ConfigCache
@@ -61,18 +63,11 @@ sealed class ConfigCache
     /// <summary>Looks a key up. On a hit, <paramref name="entry"/> is the live entry or <see langword="null"/> for a key known to be absent.</summary>
     public bool TryGet(ConfigId id, out ConfigEntry? entry)
     {
-        var key = new CacheKey(id);
-        if (_lru.TryGet(key, out var cached))
+        if (_lru.TryGet(new CacheKey(id), out var cached) && cached.IsServable)
         {
-            if (cached.Generation == Volatile.Read(ref _generations[key.Hash & _generationMask]))
-            {
-                _hits.Increment();
-                entry = cached.Entry;
-                return true;
-            }
-
-            // Loaded before a later write to its stripe: never served, and dropped so that the next load can take its place.
-            _lru.TryRemove(new KeyValuePair<CacheKey, CachedConfig>(key, cached));
+            _hits.Increment();
+            entry = cached.Entry;
+            return true;
         }
 
         _misses.Increment();
@@ -90,35 +85,41 @@ sealed class ConfigCache
     /// <summary>Caches what the store returned for the ticket's key (<see langword="null"/>: the key is absent).</summary>
     public void Complete(LoadTicket ticket, ConfigEntry? entry)
     {
-        var candidate = new CachedConfig(entry, ticket.Generation, EstimateBytes(ticket.Key.Id, entry));
-        if (candidate.Bytes > _maxBytes)
+        ref var generation = ref _generations[ticket.Key.Hash & _generationMask];
+        if (Volatile.Read(ref generation) != ticket.Generation)
         {
+            // A write landed while the store was read: what was read may be older than it.
             return;
         }
 
-        for (var attempt = 0; attempt < 2; attempt++)
+        var candidate = new CachedConfig(entry, EstimateBytes(ticket.Key.Id, entry));
+        if (candidate.Bytes > _maxBytes
+            || !ReferenceEquals(_lru.GetOrAdd(ticket.Key, static (_, added) => added, candidate), candidate))
         {
-            var cached = _lru.GetOrAdd(ticket.Key, static (_, added) => added, candidate);
-            if (ReferenceEquals(cached, candidate))
-            {
-                Interlocked.Add(ref _bytes.value, candidate.Bytes);
-                EnforceByteBound();
-                return;
-            }
-
-            // A live entry already there is at least as fresh as ours; a dead one is replaced.
-            if (cached.Generation == Volatile.Read(ref _generations[ticket.Key.Hash & _generationMask])
-                || !_lru.TryRemove(new KeyValuePair<CacheKey, CachedConfig>(ticket.Key, cached)))
-            {
-                return;
-            }
+            // Too large to cache, or another load's entry is already there: it is settled by its own loader.
+            return;
         }
+
+        Interlocked.Add(ref _bytes.value, candidate.Bytes);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref generation) == ticket.Generation)
+        {
+            candidate.MarkServable();
+        }
+        else
+        {
+            _lru.TryRemove(new KeyValuePair<CacheKey, CachedConfig>(ticket.Key, candidate));
+        }
+
+        EnforceByteBound();
     }
 
     /// <summary>Makes every cached read of the key miss from now on; call after a change to the key commits and before it is acknowledged.</summary>
     public void Invalidate(ConfigId id)
     {
         var key = new CacheKey(id);
+
+        // Increment before remove: a load that inserts after the remove is bound to see the new generation.
         Interlocked.Increment(ref _generations[key.Hash & _generationMask]);
         _lru.TryRemove(key);
     }
@@ -190,13 +191,17 @@ sealed class ConfigCache
     }
 
     /// <summary>A cached lookup; compared by reference, so that removing one never removes another load's entry.</summary>
-    sealed class CachedConfig(ConfigEntry? entry, long generation, long bytes)
+    sealed class CachedConfig(ConfigEntry? entry, long bytes)
     {
+        volatile bool _servable;
+
         public ConfigEntry? Entry { get; } = entry;
 
-        public long Generation { get; } = generation;
-
         public long Bytes { get; } = bytes;
+
+        public bool IsServable => _servable;
+
+        public void MarkServable() => _servable = true;
     }
 }
 

@@ -1,0 +1,12 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using BenchmarkDotNet.Running;
+using Keel.Benchmarks;
+
+if (args.Length > 0 && args[0] == "load")
+{
+    return await ConfigLoader.RunAsync(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(ConfigCacheBenchmarks).Assembly).Run(args);
+return 0;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Cached GET throughput and latency of a real Keel server (Release build, SQLite in a temporary data folder).
+# Usage: benchmarks/wrk/run.sh [keys=100000] [duration=30s] [connections=64] [threads=2]
+# Needs wrk (apt-get install -y wrk). Starts the server on 127.0.0.1:18080, loads the keys, warms the cache,
+# measures, prints the cache statistics, and stops the server it started.
+set -euo pipefail
+
+keys=${1:-100000}
+duration=${2:-30s}
+connections=${3:-64}
+threads=${4:-2}
+port=18080
+root=$(cd "$(dirname "$0")/../.." && pwd)
+data=$(mktemp -d)
+url="http://127.0.0.1:${port}"
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+dotnet build -c Release "$root/src/Keel.Server" -v quiet -nologo >/dev/null
+dotnet build -c Release "$root/benchmarks/Keel.Benchmarks" -v quiet -nologo >/dev/null
+
+dotnet "$root/artifacts/bin/Keel.Server/release/Keel.Server.dll" --urls "$url" --data-dir "$data" \
+    --Logging:LogLevel:Default=Warning >"$data/server.log" 2>&1 &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
+
+for _ in $(seq 1 60); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.5; done
+curl -sf "$url/readyz" >/dev/null || { echo "server did not start:" >&2; cat "$data/server.log" >&2; exit 1; }
+
+dotnet "$root/artifacts/bin/Keel.Benchmarks/release/Keel.Benchmarks.dll" load --url "$url" --keys "$keys"
+
+# The loader also reads every key once (in batches), so the measured run starts with a warm cache; a short
+# unmeasured run warms the JIT and the connection pool.
+wrk -t"$threads" -c"$connections" -d5s -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys" >/dev/null
+echo "cache after warm-up: $(curl -s "$url/api/v1/cache/stats")"
+
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys"
+echo "cache after the run: $(curl -s "$url/api/v1/cache/stats")"

@@ -42,15 +42,17 @@ public static class ConfigValueTypes
     /// <summary>Parses a wire name; names are lower case and matched exactly.</summary>
     public static bool TryParse(string? name, out ConfigValueType type)
     {
-        switch (name)
+        for (var i = 0; i < WireNames.Count; i++)
         {
-            case Core.WireNames.ValueTypes.String: type = ConfigValueType.String; return true;
-            case Core.WireNames.ValueTypes.Number: type = ConfigValueType.Number; return true;
-            case Core.WireNames.ValueTypes.Boolean: type = ConfigValueType.Boolean; return true;
-            case Core.WireNames.ValueTypes.Json: type = ConfigValueType.Json; return true;
-            case Core.WireNames.ValueTypes.Yaml: type = ConfigValueType.Yaml; return true;
-            default: type = default; return false;
+            if (string.Equals(WireNames[i], name, StringComparison.Ordinal))
+            {
+                type = (ConfigValueType)i;
+                return true;
+            }
         }
+
+        type = default;
+        return false;
     }
 
     /// <summary>Parses a wire name read back from a store, where an unknown name means a corrupt or newer database.</summary>

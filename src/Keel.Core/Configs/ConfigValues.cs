@@ -3,8 +3,8 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using System.Text.Unicode;
 using System.Text.Json;
+using System.Text.Unicode;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 

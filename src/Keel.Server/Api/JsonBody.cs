@@ -1,8 +1,8 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Text.Json;
-using System.Text.Unicode;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 using Keel.Core;
 using Microsoft.Net.Http.Headers;
 

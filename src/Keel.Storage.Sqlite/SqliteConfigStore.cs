@@ -206,17 +206,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             command.Parameters.AddWithValue("$service_name", serviceName);
             command.Parameters.AddWithValue("$environment", environment);
             command.Parameters.AddWithValue("$keys", ToJsonArray(keys));
-            var entries = new List<ConfigEntry>(keys.Count);
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    entries.Add(ReadEntry(reader));
-                }
-            }
-
-            return entries;
+            return await ReadAllAsync(command, ReadEntry, keys.Count, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -245,16 +235,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 WHERE service_name = $service_name AND environment = $environment AND is_deleted = 0
                 ORDER BY config_key;
                 """;
-            var entries = new List<ConfigEntry>();
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    entries.Add(ReadEntry(reader));
-                }
-            }
-
+            var entries = await ReadAllAsync(command, ReadEntry, 16, cancellationToken).ConfigureAwait(false);
             return new ConfigSnapshot { Revision = revision, LastChangeRevision = lastChangeRevision, Entries = entries };
         }
     }
@@ -316,17 +297,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             command.Parameters.AddWithValue("$config_id", configId);
             command.Parameters.AddWithValue("$before_version", beforeVersion ?? long.MaxValue);
             command.Parameters.AddWithValue("$limit", limit);
-            var versions = new List<ConfigVersion>(Math.Min(limit, 64));
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    versions.Add(ReadVersion(reader));
-                }
-            }
-
-            return versions;
+            return await ReadAllAsync(command, ReadVersion, Math.Min(limit, 64), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -462,6 +433,22 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    static async Task<List<T>> ReadAllAsync<T>(
+        SqliteCommand command, Func<SqliteDataReader, T> read, int capacity, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>(capacity);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(read(reader));
+            }
+        }
+
+        return rows;
     }
 
     // SQLite hands back every integer as a 64-bit integer.

@@ -78,40 +78,25 @@ sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfig
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken) => inner.GetRevisionAsync(cancellationToken);
 
-    public async Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken)
+    public Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken) =>
+        InvalidateAfterAsync(request.Id, inner.SetAsync(request, cancellationToken));
+
+    public Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken) =>
+        InvalidateAfterAsync(request.Id, inner.DeleteAsync(request, cancellationToken));
+
+    public Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken) =>
+        InvalidateAfterAsync(request.Id, inner.RollbackAsync(request, cancellationToken));
+
+    async Task<ConfigChange> InvalidateAfterAsync(ConfigId id, Task<ConfigChange> change)
     {
         try
         {
-            return await inner.SetAsync(request, cancellationToken).ConfigureAwait(false);
+            return await change.ConfigureAwait(false);
         }
         finally
         {
             // Also on failure: an exception may surface after the commit, and a needless invalidation costs one reload.
-            cache.Invalidate(request.Id);
-        }
-    }
-
-    public async Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await inner.DeleteAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            cache.Invalidate(request.Id);
-        }
-    }
-
-    public async Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await inner.RollbackAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            cache.Invalidate(request.Id);
+            cache.Invalidate(id);
         }
     }
 }

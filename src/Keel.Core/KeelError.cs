@@ -36,4 +36,7 @@ public enum KeelError
 
     /// <summary>The request body has a content type the endpoint does not accept.</summary>
     UnsupportedMediaType,
+
+    /// <summary>The store cannot serve requests right now; nothing was changed.</summary>
+    StoreUnavailable,
 }

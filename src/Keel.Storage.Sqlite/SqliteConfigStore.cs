@@ -162,10 +162,8 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken)
-    {
-        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+    public async ValueTask<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken) =>
+        await ReadAsync(id, static async (connection, id, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
             command.CommandText = $"""
@@ -173,13 +171,9 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 WHERE service_name = $service_name AND environment = $environment AND config_key = $config_key AND is_deleted = 0;
                 """;
             AddId(command, id);
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
-            }
-        }
-    }
+            var rows = await ReadAllAsync(command, ReadEntry, 1, cancellationToken).ConfigureAwait(false);
+            return rows.Count == 0 ? null : rows[0];
+        }, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<ConfigEntry>> GetManyAsync(
@@ -191,8 +185,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             return [];
         }
 
-        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        return await ReadAsync((serviceName, environment, keys), static async (connection, state, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
 
@@ -203,20 +196,18 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 WHERE service_name = $service_name AND environment = $environment AND is_deleted = 0
                   AND config_key IN (SELECT value FROM json_each($keys));
                 """;
-            command.Parameters.AddWithValue("$service_name", serviceName);
-            command.Parameters.AddWithValue("$environment", environment);
-            command.Parameters.AddWithValue("$keys", ToJsonArray(keys));
-            return await ReadAllAsync(command, ReadEntry, keys.Count, cancellationToken).ConfigureAwait(false);
-        }
+            command.Parameters.AddWithValue("$service_name", state.serviceName);
+            command.Parameters.AddWithValue("$environment", state.environment);
+            command.Parameters.AddWithValue("$keys", ToJsonArray(state.keys));
+            return await ReadAllAsync(command, ReadEntry, state.keys.Count, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public async Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken)
-    {
-        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+    public Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
+        ReadAsync((serviceName, environment), static async (connection, scope, cancellationToken) =>
         {
-            // Both statements read one WAL snapshot, so the revision is exactly the one the entries are at.
+            // The statements read one WAL snapshot, so the revisions are exactly the ones the entries are at.
             using var transaction = connection.BeginTransaction(deferred: true);
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
@@ -226,8 +217,8 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             command.CommandText = """
                 SELECT COALESCE(MAX(revision), 0) FROM configs WHERE service_name = $service_name AND environment = $environment;
                 """;
-            command.Parameters.AddWithValue("$service_name", serviceName);
-            command.Parameters.AddWithValue("$environment", environment);
+            command.Parameters.AddWithValue("$service_name", scope.serviceName);
+            command.Parameters.AddWithValue("$environment", scope.environment);
             var lastChangeRevision = await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
 
             command.CommandText = $"""
@@ -237,44 +228,36 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 """;
             var entries = await ReadAllAsync(command, ReadEntry, 16, cancellationToken).ConfigureAwait(false);
             return new ConfigSnapshot { Revision = revision, LastChangeRevision = lastChangeRevision, Entries = entries };
-        }
-    }
+        }, cancellationToken);
 
     /// <inheritdoc/>
-    public async Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken)
-    {
-        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+    public Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
+        ReadAsync((serviceName, environment), static async (connection, scope, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
             command.CommandText = """
                 SELECT COALESCE(MAX(revision), 0) FROM configs WHERE service_name = $service_name AND environment = $environment;
                 """;
-            command.Parameters.AddWithValue("$service_name", serviceName);
-            command.Parameters.AddWithValue("$environment", environment);
+            command.Parameters.AddWithValue("$service_name", scope.serviceName);
+            command.Parameters.AddWithValue("$environment", scope.environment);
             return await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
-        }
-    }
+        }, cancellationToken);
 
     /// <inheritdoc/>
-    public async Task<long> GetRevisionAsync(CancellationToken cancellationToken)
-    {
-        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+    public Task<long> GetRevisionAsync(CancellationToken cancellationToken) =>
+        ReadAsync(0, static async (connection, _, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT revision FROM keel_revision WHERE id = 1;";
             return await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
-        }
-    }
+        }, cancellationToken);
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(
+    public Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(
         ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        return ReadAsync((id, limit, beforeVersion), static async (connection, query, cancellationToken) =>
         {
             using var transaction = connection.BeginTransaction(deferred: true);
             using var command = connection.CreateCommand();
@@ -282,7 +265,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             command.CommandText = """
                 SELECT id FROM configs WHERE service_name = $service_name AND environment = $environment AND config_key = $config_key;
                 """;
-            AddId(command, id);
+            AddId(command, query.id);
             if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long configId)
             {
                 return null;
@@ -295,10 +278,12 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 ORDER BY version DESC LIMIT $limit;
                 """;
             command.Parameters.AddWithValue("$config_id", configId);
-            command.Parameters.AddWithValue("$before_version", beforeVersion ?? long.MaxValue);
-            command.Parameters.AddWithValue("$limit", limit);
-            return await ReadAllAsync(command, ReadVersion, Math.Min(limit, 64), cancellationToken).ConfigureAwait(false);
-        }
+            command.Parameters.AddWithValue("$before_version", query.beforeVersion ?? long.MaxValue);
+            command.Parameters.AddWithValue("$limit", query.limit);
+            IReadOnlyList<ConfigVersion> versions =
+                await ReadAllAsync(command, ReadVersion, Math.Min(query.limit, 64), cancellationToken).ConfigureAwait(false);
+            return versions;
+        }, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -381,6 +366,25 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             return result;
         }
+        catch (SqliteException e) when (IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The writer connection's journal mode and synchronous level, as SQLite reports them.</summary>
+    internal async Task<(string JournalMode, long Synchronous)> GetDurabilitySettingsAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var connection = _writer?.Connection ?? throw new InvalidOperationException("The store is not initialized.");
+            return ((string)Execute(connection, "PRAGMA journal_mode;")!, (long)Execute(connection, "PRAGMA synchronous;")!);
+        }
         finally
         {
             _writeLock.Release();
@@ -419,21 +423,32 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         }
     }
 
-    async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    /// <summary>Runs a read on a pooled read-only connection, reporting a locked, failing or missing database as unavailable.</summary>
+    async Task<T> ReadAsync<T, TState>(
+        TState state, Func<SqliteConnection, TState, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var connection = new SqliteConnection(_readConnectionString);
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
+            var connection = new SqliteConnection(_readConnectionString);
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                return await read(connection, state, cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch
+        catch (SqliteException e) when (IsUnavailable(e))
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
+            throw Unavailable(e);
         }
     }
+
+    // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN: conditions of the
+    // machine, not of the request, that can clear without any change to Keel.
+    static bool IsUnavailable(SqliteException e) => e.SqliteErrorCode is 5 or 6 or 7 or 8 or 10 or 13 or 14;
+
+    static StoreUnavailableException Unavailable(SqliteException e) =>
+        new($"The SQLite database cannot be used right now (SQLite error {e.SqliteErrorCode}, extended {e.SqliteExtendedErrorCode}).", e);
 
     static async Task<List<T>> ReadAllAsync<T>(
         SqliteCommand command, Func<SqliteDataReader, T> read, int capacity, CancellationToken cancellationToken)
@@ -533,9 +548,12 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         readonly SqliteCommand _updateConfig;
         readonly SqliteCommand _insertVersion;
 
+        public SqliteConnection Connection { get; }
+
         public Writer(SqliteConnection connection)
         {
             _connection = connection;
+            Connection = connection;
             _selectCurrent = Prepare("""
                 SELECT id, version, is_deleted, created_at FROM configs
                 WHERE service_name = $service_name AND environment = $environment AND config_key = $config_key;

@@ -588,15 +588,32 @@ public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : ICl
         await Store.DeleteAsync(Delete(deleted), Ct);
         var revision = await Store.GetRevisionAsync(Ct);
 
+        await Fixture.ReopenAsync();
+
+        var entry = (await Store.GetAsync(id, Ct))!;
+        Assert.Equal("b", entry.Value);
+        Assert.Equal(2, entry.Version);
+        Assert.Null(await Store.GetAsync(deleted, Ct));
+        Assert.Equal(2, (await Store.GetHistoryAsync(deleted, 10, null, Ct))!.Count);
+        Assert.Equal(revision, await Store.GetRevisionAsync(Ct));
+        var next = await Store.SetAsync(Set(id, "c"), Ct);
+        Assert.Equal(3, next.Version);
+        Assert.Equal(revision + 1, next.Revision);
+    }
+
+    [Fact]
+    public virtual async Task Changes_AreVisibleToAnotherStoreOnTheSameData()
+    {
+        var id = Id();
         var other = await Fixture.OpenAnotherAsync();
         try
         {
-            var entry = (await other.GetAsync(id, Ct))!;
-            Assert.Equal("b", entry.Value);
-            Assert.Equal(2, entry.Version);
-            Assert.Null(await other.GetAsync(deleted, Ct));
-            Assert.Equal(2, (await other.GetHistoryAsync(deleted, 10, null, Ct))!.Count);
-            Assert.True(await other.GetRevisionAsync(Ct) >= revision);
+            await Store.SetAsync(Set(id, "from the first"), Ct);
+            Assert.Equal("from the first", (await other.GetAsync(id, Ct))!.Value);
+
+            var change = await other.SetAsync(Set(id, "from the second"), Ct);
+            Assert.Equal(2, change.Version);
+            Assert.Equal(2, (await Store.GetHistoryAsync(id, 10, null, Ct))!.Count);
         }
         finally
         {

@@ -18,4 +18,7 @@ public interface IConfigStoreFixture : IAsyncLifetime
 
     /// <summary>Opens a new, initialized store on the same data as <see cref="Store"/>; the caller disposes it.</summary>
     Task<IConfigStore> OpenAnotherAsync();
+
+    /// <summary>Closes <see cref="Store"/> and opens it again on the same data, as a restart does.</summary>
+    Task ReopenAsync();
 }

@@ -27,6 +27,18 @@ public sealed class SqliteStoreFixture : IConfigStoreFixture
         _store = (SqliteConfigStore)await OpenAnotherAsync();
     }
 
+    public async Task ReopenAsync()
+    {
+        var old = _store!;
+        await old.DisposeAsync();
+        lock (_opened)
+        {
+            _opened.Remove(old);
+        }
+
+        _store = (SqliteConfigStore)await OpenAnotherAsync();
+    }
+
     public async Task<IConfigStore> OpenAnotherAsync()
     {
         var store = new SqliteConfigStore(new SqliteConfigStoreOptions { DatabasePath = DatabasePath }, Time, NullLogger<SqliteConfigStore>.Instance);

@@ -12,7 +12,8 @@ namespace Keel.Core.Configs;
 /// <remarks>
 /// Service names and environments are 1–100 characters of <c>[a-z0-9._-]</c> starting with a letter or digit, so they are safe in
 /// paths, file names and metric labels everywhere. A key is 1–500 printable characters (counted as Unicode scalar values) without
-/// <c>/</c>, whitespace, control or format characters; it must also not be <c>.</c> or <c>..</c>, which no HTTP path can address.
+/// <c>/</c>, whitespace, control or format characters, unassigned code points or noncharacters; it must also not be <c>.</c> or
+/// <c>..</c>, which no HTTP path can address.
 /// </remarks>
 public static class ConfigNames
 {
@@ -168,11 +169,12 @@ public static class ConfigNames
             return false;
         }
 
-        // Format characters (zero-width spaces, bidirectional overrides) are invisible and make two keys look alike.
+        // Format characters (zero-width spaces, bidirectional overrides) are invisible and make two keys look alike; unassigned
+        // code points and noncharacters (U+FFFE) have no glyph at all.
         return Rune.GetUnicodeCategory(rune) switch
         {
             UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.SpaceSeparator
-                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator => false,
+                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.OtherNotAssigned => false,
             _ => true,
         };
     }
@@ -180,7 +182,8 @@ public static class ConfigNames
     static string Describe(Rune rune) => rune.Value switch
     {
         '/' => "'/'",
-        _ when Rune.IsControl(rune) || Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format =>
+        _ when Rune.IsControl(rune) || Rune.IsWhiteSpace(rune)
+            || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format or UnicodeCategory.OtherNotAssigned =>
             string.Create(CultureInfo.InvariantCulture, $"U+{rune.Value:X4}"),
         _ => $"'{rune}'",
     };

@@ -17,7 +17,9 @@ namespace Keel.Core.Configs;
 /// Values are stored as the exact text the writer sent. A <c>number</c> is a single JSON number with nothing around it; a
 /// <c>boolean</c> is <c>true</c> or <c>false</c>; a <c>json</c> value is one JSON document; a <c>yaml</c> value is a YAML stream.
 /// Nesting is limited to <see cref="MaxNestingDepth"/> levels so that no value can exhaust a reader's stack. No value of any type may
-/// contain U+0000 or an unpaired surrogate: neither survives every backend and every client's UTF-8 decoder unchanged.
+/// contain U+0000 or an unpaired surrogate: neither survives every backend and every client's UTF-8 decoder unchanged. For the
+/// same reason a <c>json</c> value may not repeat a name within an object (parsers disagree on which one wins) nor escape an
+/// unpaired surrogate (<c>"\ud800"</c>), the interoperable subset of RFC 7493.
 /// </remarks>
 public static class ConfigValues
 {
@@ -32,6 +34,14 @@ public static class ConfigValues
         MaxDepth = MaxNestingDepth,
         CommentHandling = JsonCommentHandling.Disallow,
         AllowTrailingCommas = false,
+    };
+
+    static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        MaxDepth = MaxNestingDepth,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>Checks <paramref name="value"/> against <paramref name="type"/>.</summary>
@@ -100,7 +110,7 @@ public static class ConfigValues
     static bool IsJsonNumber(string value, [NotNullWhen(false)] out string? error)
     {
         var ok = value.Length > 0 && !char.IsWhiteSpace(value[0]) && !char.IsWhiteSpace(value[^1])
-            && ReadJson(value, static (ref Utf8JsonReader reader) =>
+            && ReadJson(value, static (_, ref reader) =>
                 reader.Read() && reader.TokenType == JsonTokenType.Number && !reader.Read(), out _);
         error = ok ? null : $"A number {ValueField} must be one JSON number, such as 42, -7 or 1.5e3, with nothing around it.";
         return ok;
@@ -108,24 +118,34 @@ public static class ConfigValues
 
     static bool IsJson(string value, [NotNullWhen(false)] out string? error)
     {
-        if (ReadJson(value, static (ref Utf8JsonReader reader) =>
+        // The document parse checks syntax, depth and repeated names within an object (which parsers resolve differently);
+        // the walk decodes the escaped strings, the only ones that can hold an unpaired surrogate.
+        if (ReadJson(value, static (bytes, ref reader) =>
         {
-            while (reader.Read())
+            using (JsonDocument.Parse(bytes, DocumentOptions))
             {
             }
 
-            return reader.BytesConsumed > 0 || reader.TokenType != JsonTokenType.None;
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    _ = reader.GetString();
+                }
+            }
+
+            return true;
         }, out var failure))
         {
             error = null;
             return true;
         }
 
-        error = $"A json {ValueField} must be valid JSON: {failure ?? "it is empty."}";
+        error = $"A json {ValueField} must be valid JSON: {failure}";
         return false;
     }
 
-    delegate bool JsonCheck(ref Utf8JsonReader reader);
+    delegate bool JsonCheck(ReadOnlyMemory<byte> bytes, ref Utf8JsonReader reader);
 
     static bool ReadJson(string value, JsonCheck check, out string? failure)
     {
@@ -134,13 +154,19 @@ public static class ConfigValues
         try
         {
             var written = Encoding.UTF8.GetBytes(value, rented);
-            var reader = new Utf8JsonReader(rented.AsSpan(0, written), JsonOptions);
+            var bytes = rented.AsMemory(0, written);
+            var reader = new Utf8JsonReader(bytes.Span, JsonOptions);
             failure = null;
-            return check(ref reader);
+            return check(bytes, ref reader);
         }
         catch (JsonException e)
         {
             failure = DescribeJsonError(e);
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            failure = "it holds an escaped unpaired surrogate.";
             return false;
         }
         finally
@@ -154,9 +180,9 @@ public static class ConfigValues
         // The reader's message repeats the offending bytes, which may be part of a secret; position and kind are enough.
         var line = (e.LineNumber ?? 0) + 1;
         var column = (e.BytePositionInLine ?? 0) + 1;
-        var depth = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase);
-        return depth
-            ? $"it nests deeper than {MaxNestingDepth} levels (line {line})."
+        return e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? "it repeats a name within one object."
+            : e.Message.Contains("does not contain any JSON tokens", StringComparison.Ordinal) ? "it is empty."
+            : e.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase) ? $"it nests deeper than {MaxNestingDepth} levels (line {line})."
             : $"it does not parse at line {line}, byte {column}.";
     }
 
@@ -200,6 +226,12 @@ public static class ConfigValues
         catch (YamlException e)
         {
             error = $"A yaml {ValueField} must be valid YAML: it does not parse at line {e.Start.Line}, column {e.Start.Column}.";
+            return false;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // The parser reports some malformed input (stray tokens, bad tag URIs) with these instead of a YamlException.
+            error = $"A yaml {ValueField} must be valid YAML: it does not parse.";
             return false;
         }
     }

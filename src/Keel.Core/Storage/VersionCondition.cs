@@ -8,29 +8,32 @@ namespace Keel.Core.Storage;
 /// </summary>
 public readonly record struct VersionCondition
 {
-    VersionCondition(VersionConditionKind kind, long version)
+    VersionCondition(VersionConditionKind kind, IReadOnlyList<long> versions)
     {
         Kind = kind;
-        Version = version;
+        Versions = versions;
     }
 
     /// <summary>No condition.</summary>
     public static VersionCondition None => default;
 
     /// <summary>The key must be live (not absent, not deleted), at any version.</summary>
-    public static VersionCondition Exists => new(VersionConditionKind.Exists, 0);
+    public static VersionCondition Exists => new(VersionConditionKind.Exists, []);
 
     /// <summary>The key must be absent or deleted.</summary>
-    public static VersionCondition NotExists => new(VersionConditionKind.NotExists, 0);
+    public static VersionCondition NotExists => new(VersionConditionKind.NotExists, []);
 
     /// <summary>What the condition requires.</summary>
     public VersionConditionKind Kind { get; }
 
-    /// <summary>The required version when <see cref="Kind"/> is <see cref="VersionConditionKind.IsVersion"/>.</summary>
-    public long Version { get; }
+    /// <summary>The versions the key may be live at when <see cref="Kind"/> is <see cref="VersionConditionKind.IsVersion"/>; none means no version will do.</summary>
+    public IReadOnlyList<long> Versions { get => field ?? []; }
 
     /// <summary>The key must be live at exactly <paramref name="version"/>.</summary>
-    public static VersionCondition IsVersion(long version) => new(VersionConditionKind.IsVersion, version);
+    public static VersionCondition IsVersion(long version) => new(VersionConditionKind.IsVersion, [version]);
+
+    /// <summary>The key must be live at one of <paramref name="versions"/>; an empty list is a condition no key meets.</summary>
+    public static VersionCondition IsAnyVersion(IReadOnlyList<long> versions) => new(VersionConditionKind.IsVersion, versions);
 
     /// <summary>Whether a key whose live version is <paramref name="liveVersion"/> (<see langword="null"/> when absent or deleted) satisfies the condition.</summary>
     public bool IsMetBy(long? liveVersion) => Kind switch
@@ -38,7 +41,7 @@ public readonly record struct VersionCondition
         VersionConditionKind.None => true,
         VersionConditionKind.Exists => liveVersion is not null,
         VersionConditionKind.NotExists => liveVersion is null,
-        VersionConditionKind.IsVersion => liveVersion == Version,
+        VersionConditionKind.IsVersion => liveVersion is { } live && Versions.Contains(live),
         _ => false,
     };
 
@@ -52,8 +55,10 @@ public readonly record struct VersionCondition
             {
                 VersionConditionKind.Exists => "The key does not exist.",
                 VersionConditionKind.NotExists => $"The key already exists at version {liveVersion}.",
-                _ when liveVersion is null => $"Version {Version} was required but the key does not exist.",
-                _ => $"Version {Version} was required but the key is at version {liveVersion}.",
+                _ when Versions.Count == 1 && liveVersion is null => $"Version {Versions[0]} was required but the key does not exist.",
+                _ when Versions.Count == 1 => $"Version {Versions[0]} was required but the key is at version {liveVersion}.",
+                _ when liveVersion is null => "A version was required but the key does not exist.",
+                _ => $"The key is at version {liveVersion}, which the condition does not name.",
             });
         }
     }

@@ -219,7 +219,7 @@ static class ConfigEndpoints
     static async Task<JsonHttpResult<BatchGetResponse>> BatchGetAsync(
         HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
-        ConfigRoute.RejectEncodedSlash(httpContext);
+        ConfigRoute.EnsureUnambiguousPath(httpContext);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.BatchGetRequest, cancellationToken);
         var (serviceName, environment, keys) = ValidateBatch(body);
 

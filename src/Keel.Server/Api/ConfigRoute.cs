@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Text.Unicode;
 using Keel.Core;
 using Keel.Core.Configs;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,7 +15,7 @@ readonly record struct ScopeRoute(
 {
     public void Validate(HttpContext httpContext)
     {
-        ConfigRoute.RejectEncodedSlash(httpContext);
+        ConfigRoute.EnsureUnambiguousPath(httpContext);
         ConfigNames.Validate(ServiceName, Environment);
     }
 }
@@ -29,20 +30,21 @@ readonly record struct ConfigRoute(
     /// <exception cref="KeelException">A part is invalid (400).</exception>
     public ConfigId ToId(HttpContext httpContext)
     {
-        RejectEncodedSlash(httpContext);
+        EnsureUnambiguousPath(httpContext);
         var id = new ConfigId(ServiceName, Environment, ConfigKey);
         ConfigNames.Validate(id);
         return id;
     }
 
     /// <summary>
-    /// Kestrel leaves <c>%2F</c> undecoded in the path, so a key sent as <c>a%2Fb</c> would arrive as the literal text
-    /// <c>a%2Fb</c>. No name may contain '/', so such a request is refused instead of being read as another key.
+    /// Refuses the percent-escapes Kestrel leaves undecoded, which would give one key two URLs: <c>%2F</c> (a key <c>a%2Fb</c>
+    /// would arrive as the literal text <c>a%2Fb</c>, also reachable as <c>a%252Fb</c>) and escapes that do not decode as
+    /// UTF-8 (<c>%FF</c> arrives as the text <c>%FF</c>).
     /// </summary>
-    public static void RejectEncodedSlash(HttpContext httpContext)
+    public static void EnsureUnambiguousPath(HttpContext httpContext)
     {
         var raw = httpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (raw is null)
+        if (raw is null || !raw.Contains('%', StringComparison.Ordinal))
         {
             return;
         }
@@ -53,5 +55,34 @@ readonly record struct ConfigRoute(
         {
             throw ConfigNames.InvalidName([new FieldError(ConfigNames.KeyField, "Names must not contain '/', encoded (%2F) or not.")]);
         }
+
+        if (!DecodesAsUtf8(path))
+        {
+            throw ConfigNames.InvalidName([new FieldError(
+                ConfigNames.KeyField, "The path holds percent-escapes that do not decode as UTF-8; escape each byte of a UTF-8 character.")]);
+        }
     }
+
+    static bool DecodesAsUtf8(ReadOnlySpan<char> path)
+    {
+        // The request target is ASCII (Kestrel refuses anything else), so each char is one byte before decoding.
+        var bytes = path.Length <= 512 ? stackalloc byte[path.Length] : new byte[path.Length];
+        var length = 0;
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '%' && i + 2 < path.Length && char.IsAsciiHexDigit(path[i + 1]) && char.IsAsciiHexDigit(path[i + 2]))
+            {
+                bytes[length++] = (byte)((HexValue(path[i + 1]) << 4) | HexValue(path[i + 2]));
+                i += 2;
+            }
+            else
+            {
+                bytes[length++] = (byte)path[i];
+            }
+        }
+
+        return Utf8.IsValid(bytes[..length]);
+    }
+
+    static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }

@@ -45,7 +45,7 @@ static class ConfigWriteInput
 
         var text = raw.ValueKind switch
         {
-            JsonValueKind.String => raw.GetString(),
+            JsonValueKind.String => DecodeString(raw, errors),
             JsonValueKind.Number when type is ConfigValueType.Number or ConfigValueType.Json => raw.GetRawText(),
             JsonValueKind.True or JsonValueKind.False when type is ConfigValueType.Boolean or ConfigValueType.Json => raw.GetRawText(),
             JsonValueKind.Object or JsonValueKind.Array when type is ConfigValueType.Json => raw.GetRawText(),
@@ -54,7 +54,7 @@ static class ConfigWriteInput
 
         if (text is null)
         {
-            if (typeKnown)
+            if (typeKnown && raw.ValueKind != JsonValueKind.String)
             {
                 errors.Add(new FieldError(
                     ConfigValues.ValueField,
@@ -72,6 +72,19 @@ static class ConfigWriteInput
 
         ThrowIfAny(errors);
         return (text!, type);
+    }
+
+    static string? DecodeString(JsonElement raw, List<FieldError> errors)
+    {
+        try
+        {
+            return raw.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            errors.Add(new FieldError(ConfigValues.ValueField, $"{ConfigValues.ValueField} holds an unpaired surrogate."));
+            return null;
+        }
     }
 
     /// <summary>Checks a change description on its own, for requests that carry nothing else to check.</summary>

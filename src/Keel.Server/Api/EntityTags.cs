@@ -8,8 +8,9 @@ using Microsoft.Net.Http.Headers;
 namespace Keel.Server.Api;
 
 /// <summary>
-/// Entity tags and conditional requests. A key's tag is its version in quotes (<c>"3"</c>); writes honour <c>If-Match</c> with
-/// one such tag or <c>*</c>, and <c>If-None-Match: *</c>; reads answer <c>If-None-Match</c> with 304 (weak comparison).
+/// Entity tags and conditional requests. A key's tag is its version in quotes (<c>"3"</c>); writes honour <c>If-Match</c> (a list
+/// of tags, compared strongly, or <c>*</c>) and <c>If-None-Match: *</c>; reads answer <c>If-None-Match</c> with 304 (weak
+/// comparison).
 /// </summary>
 static class EntityTags
 {
@@ -46,23 +47,19 @@ static class EntityTags
             return VersionCondition.None;
         }
 
-        if (!EntityTagHeaderValue.TryParseStrictList(ifMatch, out var matches) || matches.Count != 1)
+        if (!EntityTagHeaderValue.TryParseStrictList(ifMatch, out var matches))
         {
-            throw Invalid("If-Match must be * or one entity tag, such as \"3\".");
+            throw Invalid("If-Match must be * or a list of entity tags, such as \"3\".");
         }
 
-        var match = matches[0];
-        if (match.Equals(EntityTagHeaderValue.Any))
+        if (matches.Any(m => m.Equals(EntityTagHeaderValue.Any)))
         {
             return VersionCondition.Exists;
         }
 
-        if (match.IsWeak || !TryParseVersion(match, out var version))
-        {
-            throw Invalid("If-Match must be * or a strong entity tag Keel issued, such as \"3\".");
-        }
-
-        return VersionCondition.IsVersion(version);
+        // If-Match compares strongly (RFC 9110, section 13.1.1): a weak tag, or one Keel never issued, matches no version.
+        var versions = matches.Where(m => !m.IsWeak).Select(m => TryParseVersion(m, out var v) ? v : 0).Where(v => v > 0).ToArray();
+        return VersionCondition.IsAnyVersion(versions);
     }
 
     /// <summary>Whether the request's <c>If-None-Match</c> names <paramref name="currentTag"/> (or is <c>*</c>), so a read answers 304.</summary>

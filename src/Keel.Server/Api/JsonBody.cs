@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 using Keel.Core;
+using Keel.Core.Configs;
 using Microsoft.Net.Http.Headers;
 
 namespace Keel.Server.Api;
@@ -14,12 +15,13 @@ namespace Keel.Server.Api;
 /// </summary>
 static class JsonBody
 {
+    // One level more than a value may nest, for the body's own object around a json config_value. Repeated names are
+    // checked at the top level here; inside a json value they are the value check's business.
     static readonly JsonDocumentOptions DocumentOptions = new()
     {
-        MaxDepth = 64,
+        MaxDepth = ConfigValues.MaxNestingDepth + 1,
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
-        AllowDuplicateProperties = false,
     };
 
     public static async Task<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
@@ -56,16 +58,55 @@ static class JsonBody
                     [new FieldError("$", "The request body must be a JSON object.")]);
             }
 
+            EnsureUniqueFieldNames(document.RootElement);
             try
             {
                 return document.RootElement.Deserialize(typeInfo)!;
+            }
+            catch (JsonException e) when (e.InnerException is InvalidOperationException inner && IsDecodingFailure(inner))
+            {
+                throw NotUnicode();
             }
             catch (JsonException e)
             {
                 throw ShapeError(e, typeInfo);
             }
+            catch (InvalidOperationException)
+            {
+                // Decoding a string with an escaped unpaired surrogate (\ud800) fails here, after the syntax check passed.
+                throw NotUnicode();
+            }
         }
     }
+
+    static void EnsureUniqueFieldNames(JsonElement root)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var property in root.EnumerateObject())
+            {
+                if (!seen.Add(property.Name))
+                {
+                    throw new KeelException(
+                        KeelError.MalformedRequest,
+                        $"The request body repeats the field '{property.Name}'; send each field once.",
+                        [new FieldError(property.Name, $"{property.Name} appears more than once.")]);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotUnicode();
+        }
+    }
+
+    // The serializer reports an escaped unpaired surrogate with the same exception type as a token of the wrong type.
+    static bool IsDecodingFailure(InvalidOperationException e) =>
+        e.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("UTF-16", StringComparison.Ordinal);
+
+    static KeelException NotUnicode() =>
+        new(KeelError.MalformedRequest, "The request body holds a string that is not valid Unicode (an escaped unpaired surrogate).");
 
     static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -91,7 +132,8 @@ static class JsonBody
             && (mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
                 || (mediaType.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
                     && mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)))
-            && (!mediaType.Charset.HasValue || mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+            && (!mediaType.Charset.HasValue
+                || HeaderUtilities.RemoveQuotes(mediaType.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
         {
             return;
         }
@@ -106,11 +148,6 @@ static class JsonBody
     static KeelException SyntaxError(JsonException e)
     {
         // The reader's own message quotes the offending text, which may be part of a secret; the position is enough.
-        if (e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
-        {
-            return new KeelException(KeelError.MalformedRequest, "The request body repeats a property; send each field once.");
-        }
-
         if (e.LineNumber is null)
         {
             return new KeelException(KeelError.MalformedRequest, "The request body is not valid JSON.");
@@ -121,7 +158,7 @@ static class JsonBody
         var detail = e.Message.Contains("does not contain any JSON tokens", StringComparison.Ordinal)
             ? "The request body is empty; send a JSON object."
             : e.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase)
-                ? $"The request body nests deeper than 64 levels (line {line})."
+                ? $"The request body nests deeper than {DocumentOptions.MaxDepth} levels (line {line})."
                 : $"The request body is not valid JSON (line {line}, byte {position}).";
         return new KeelException(KeelError.MalformedRequest, detail);
     }

@@ -1,13 +1,16 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Data.Common;
 using Keel.Core;
+using Keel.Core.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Keel.Server.Api;
 
 /// <summary>
 /// Turns the failures that reach the pipeline into problem bodies: <see cref="KeelException"/> by its error, Kestrel's and the
-/// framework's request errors by their status. Anything else is left to the default handler, which logs it and answers 500.
+/// framework's request errors by their status, an unavailable store by 503. Anything else is left to the default handler, which
+/// logs it and answers 500.
 /// </summary>
 sealed class KeelExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
 {
@@ -30,6 +33,13 @@ sealed class KeelExceptionHandler(IProblemDetailsService problemDetails) : IExce
                     : "The request could not be read.");
                 problem.Status = bad.StatusCode;
                 return await WriteAsync(httpContext, exception, problem).ConfigureAwait(false);
+
+            case StoreUnavailableException or DbException { IsTransient: true }:
+                // Nothing was changed, and the same request may succeed in a moment.
+                httpContext.Response.Headers.RetryAfter = "1";
+                var unavailable = Problems.Create(
+                    KeelError.StoreUnavailable, "The store cannot serve requests right now; nothing was changed. Retry shortly.");
+                return await WriteAsync(httpContext, exception, unavailable).ConfigureAwait(false);
 
             case OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested:
                 // The client is gone; there is no one to answer.

@@ -9,15 +9,14 @@ using Keel.Server.Caching;
 namespace Keel.Server.Api;
 
 /// <summary>
-/// Source-generated JSON for every body the API reads or writes: snake_case names, and strict reading (unknown, duplicate and
-/// mistyped fields are errors, never silently dropped).
+/// Source-generated JSON for every body the API reads or writes: snake_case names, and strict reading (unknown and mistyped
+/// fields are errors, never silently dropped; <see cref="JsonBody"/> refuses repeated fields).
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    AllowDuplicateProperties = false,
     RespectNullableAnnotations = true,
-    MaxDepth = 64)]
+    MaxDepth = 65)]
 [JsonSerializable(typeof(PutConfigRequest))]
 [JsonSerializable(typeof(BatchGetRequest))]
 [JsonSerializable(typeof(RollbackRequest))]

@@ -26,6 +26,7 @@ static class Problems
         KeelError.RollbackToTombstone => (StatusCodes.Status409Conflict, "Cannot roll back to a delete", WireNames.ErrorCodes.RollbackToTombstone),
         KeelError.PayloadTooLarge => (StatusCodes.Status413PayloadTooLarge, "Payload too large", WireNames.ErrorCodes.PayloadTooLarge),
         KeelError.UnsupportedMediaType => (StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", WireNames.ErrorCodes.UnsupportedMediaType),
+        KeelError.StoreUnavailable => (StatusCodes.Status503ServiceUnavailable, "Store unavailable", WireNames.ErrorCodes.StoreUnavailable),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),
     };
 

@@ -16,7 +16,8 @@ namespace Keel.Server.Caching;
 /// <para>
 /// Entries live in a BitFaster <see cref="ConcurrentLru{K, V}"/>: a pseudo-LRU with hot, warm and cold queues (TU-Q) whose reads
 /// take no lock. It bounds the entry count; the byte bound is kept here, in a counter fed by the cache's add and remove events,
-/// by trimming the coldest entries whenever the estimate goes over.
+/// by trimming the coldest entries whenever the estimate goes over. The entry count is kept here too: the library's own count
+/// walks the whole dictionary.
 /// </para>
 /// <para>
 /// Freshness rests on generations. Keys hash onto a fixed array of counters (stripes). A writer increments its key's stripe after
@@ -26,7 +27,7 @@ namespace Keel.Server.Caching;
 /// a full fence between their two steps, so at least one sees the other: either the reader sees the new generation and drops
 /// its entry, or the writer's remove finds the entry and takes it out. An old row that a slow reader loaded just as a write
 /// committed therefore can never be served once the write has returned, and a hit reads nothing but the entry itself.
-/// Keys sharing a stripe cost each other a reload, never a stale read; there are at least as many stripes as entries.
+/// Keys sharing a stripe cost each other a reload, never a stale read; there are as many stripes as entries, up to 4M.
 /// </para>
 /// </remarks>
 sealed class ConfigCache
@@ -42,6 +43,7 @@ sealed class ConfigCache
     readonly Counter _misses = new();
     readonly Counter _evictions = new();
     PaddedLong _bytes;
+    PaddedLong _entries;
     int _trimming;
 
     public ConfigCache(IOptions<CacheOptions> options)
@@ -101,6 +103,7 @@ sealed class ConfigCache
         }
 
         Interlocked.Add(ref _bytes.value, candidate.Bytes);
+        Interlocked.Increment(ref _entries.value);
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref generation) == ticket.Generation)
         {
@@ -133,7 +136,7 @@ sealed class ConfigCache
             hits,
             misses,
             _evictions.Count(),
-            _lru.Count,
+            (int)Math.Max(0, Volatile.Read(ref _entries.value)),
             Math.Max(0, Volatile.Read(ref _bytes.value)),
             lookups == 0 ? 0 : (double)hits / lookups,
             MaxEntries,
@@ -154,6 +157,7 @@ sealed class ConfigCache
     void OnItemRemoved(object? sender, ItemRemovedEventArgs<CacheKey, CachedConfig> e)
     {
         Interlocked.Add(ref _bytes.value, -e.Value!.Bytes);
+        Interlocked.Decrement(ref _entries.value);
         if (e.Reason is ItemRemovedReason.Evicted or ItemRemovedReason.Trimmed)
         {
             _evictions.Increment();
@@ -173,15 +177,22 @@ sealed class ConfigCache
             long excess;
             while ((excess = Volatile.Read(ref _bytes.value) - _maxBytes) > 0)
             {
-                var count = _lru.Count;
-                if (count == 0)
+                var count = Volatile.Read(ref _entries.value);
+                if (count <= 0)
                 {
                     break;
                 }
 
-                // Trims about as many of the coldest entries as the excess holds at the average entry size.
-                var average = Math.Max(1, Volatile.Read(ref _bytes.value) / count);
-                trim.Trim((int)Math.Clamp((excess / average) + 1, 1, count));
+                // Trims about as many of the coldest entries as the excess holds at the average entry size; the library refuses
+                // to trim more than its capacity at once.
+                var before = Volatile.Read(ref _bytes.value);
+                var average = Math.Max(1, before / count);
+                trim.Trim((int)Math.Clamp((excess / average) + 1, 1, Math.Min(count, trim.Capacity)));
+                if (Volatile.Read(ref _bytes.value) >= before)
+                {
+                    // Nothing left to trim (or a concurrent add outpaced it); the next insert tries again.
+                    break;
+                }
             }
         }
         finally

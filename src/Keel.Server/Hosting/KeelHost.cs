@@ -15,7 +15,9 @@ static class KeelHost
 
     public const string DataDirVariable = "KEEL_DATA_DIR";
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The command line.</param>
+    /// <param name="configure">Changes to the services before the app is built; tests use it to capture logs.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // appsettings.json sits beside the binary; the working directory is only where relative data folders resolve.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -26,6 +28,7 @@ static class KeelHost
             .AddKeelStorage()
             .AddKeelCache()
             .AddKeelApi();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();

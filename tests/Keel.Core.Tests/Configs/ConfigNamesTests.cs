@@ -55,6 +55,7 @@ public class ConfigNamesTests
     [InlineData("rocket-🚀")]
     [InlineData("...")]
     [InlineData(".hidden")]
+    [InlineData("private-\uE000")]
     [InlineData("import")]
     [InlineData("history")]
     public void IsValidKey_AcceptsPrintableCharacters(string key)
@@ -74,6 +75,10 @@ public class ConfigNamesTests
     [InlineData("a\u200Bb", "must not contain U+200B")]
     [InlineData("a\u202Eb", "must not contain U+202E")]
     [InlineData("a\u2028b", "must not contain U+2028")]
+    [InlineData("a\u200Db", "must not contain U+200D")]
+    [InlineData("a\u00ADb", "must not contain U+00AD")]
+    [InlineData("a\uFFFEb", "must not contain U+FFFE")]
+    [InlineData("a\u0378b", "must not contain U+0378")]
     [InlineData(".", "must not be '.' or '..'")]
     [InlineData("..", "must not be '.' or '..'")]
     public void IsValidKey_RejectsSlashesWhitespaceControlAndFormatCharacters(string key, string reason)

@@ -19,6 +19,20 @@ public class VersionConditionTests
     }
 
     [Fact]
+    public void IsAnyVersion_IsMetByAnyListedVersion_AndAnEmptyListByNone()
+    {
+        var oneOf = VersionCondition.IsAnyVersion([2, 5]);
+
+        Assert.True(oneOf.IsMetBy(2));
+        Assert.True(oneOf.IsMetBy(5));
+        Assert.False(oneOf.IsMetBy(3));
+        Assert.False(oneOf.IsMetBy(null));
+        Assert.False(VersionCondition.IsAnyVersion([]).IsMetBy(1));
+        Assert.False(VersionCondition.IsAnyVersion([]).IsMetBy(null));
+        Assert.Contains("which the condition does not name", Assert.Throws<KeelException>(() => oneOf.EnsureMetBy(3)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EnsureMetBy_ThrowsPreconditionFailed_SayingWhatWasExpected()
     {
         var e = Assert.Throws<KeelException>(() => VersionCondition.IsVersion(3).EnsureMetBy(5));

@@ -29,6 +29,13 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
     [InlineData("{\"config_value\": true, \"value_type\": \"number\"}", "config_value", "must be a JSON string")]
     [InlineData("{\"config_value\": \"x\", \"encrypt\": true}", "encrypt", "does not store encrypted values")]
     [InlineData("{\"config_value\": \"a\\u0000b\"}", "config_value", "U+0000")]
+    [InlineData("{\"config_value\": \"\\ud800\"}", "config_value", "unpaired surrogate")]
+    [InlineData("{\"config_value\": \"x\\udc00y\", \"value_type\": \"yaml\"}", "config_value", "unpaired surrogate")]
+    [InlineData("{\"config_value\": {\"\\ud800\": 1}, \"value_type\": \"json\"}", "config_value", "escaped unpaired surrogate")]
+    [InlineData("{\"config_value\": {\"a\": \"\\udbff\"}, \"value_type\": \"json\"}", "config_value", "escaped unpaired surrogate")]
+    [InlineData("{\"config_value\": {\"a\": 1, \"a\": 2}, \"value_type\": \"json\"}", "config_value", "repeats a name")]
+    [InlineData("{\"config_value\": \"{\\\"a\\\": 1, \\\"a\\\": 2}\", \"value_type\": \"json\"}", "config_value", "repeats a name")]
+    [InlineData("{\"config_value\": \"!!str]\", \"value_type\": \"yaml\"}", "config_value", "valid YAML")]
     public async Task Put_Answers422_SayingWhatIsWrong(string body, string field, string reason)
     {
         var path = await ExistingKeyAsync();
@@ -61,7 +68,9 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
     [InlineData("\"just a string\"", "must be a JSON object, not a string")]
     [InlineData("null", "must be a JSON object, not null")]
     [InlineData("{\"config_value\": \"a\"} trailing", "not valid JSON")]
-    [InlineData("{\"config_value\": \"a\", \"config_value\": \"b\"}", "repeats a property")]
+    [InlineData("{\"config_value\": \"a\", \"config_value\": \"b\"}", "repeats the field 'config_value'")]
+    [InlineData("{\"config_value\": \"x\", \"\\ud800\": 1}", "not valid Unicode")]
+    [InlineData("{\"config_value\": \"x\", \"value_type\": \"\\udc00\"}", "not valid Unicode")]
     [InlineData("{}", "config_value is required")]
     [InlineData("{\"config_value\": null}", "config_value must not be null")]
     [InlineData("{\"value_type\": \"string\"}", "config_value is required")]
@@ -77,6 +86,17 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
 
         Assert.Contains(reason, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         await AssertUnchangedAsync(path);
+    }
+
+    [Fact]
+    public async Task Put_AcceptsANativeJsonValueNestedToTheLimit()
+    {
+        var path = ConfigPath(Service(), "dev", "deep");
+        var value = new string('[', 64) + new string(']', 64);
+
+        var response = await _client.PutAsync(path, Json("{\"config_value\": " + value + ", \"value_type\": \"json\"}"), Ct);
+
+        Assert.Equal(value, (await response.OkJsonAsync(HttpStatusCode.Created)).GetProperty("config_value").GetString());
     }
 
     [Fact]
@@ -114,9 +134,12 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         var path = ConfigPath(Service(), "dev", "k");
         var problemJson = new StringContent("{\"config_value\": \"x\"}", Encoding.UTF8, "application/merge-patch+json");
         var charset = new StringContent("{\"config_value\": \"y\"}", Encoding.UTF8, "application/json");
+        var quoted = new ByteArrayContent("{\"config_value\": \"z\"}"u8.ToArray());
+        quoted.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=\"UTF-8\"");
 
         Assert.Equal(HttpStatusCode.Created, (await _client.PutAsync(path, problemJson, Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync(path, charset, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync(path, quoted, Ct)).StatusCode);
     }
 
     [Fact]
@@ -168,6 +191,9 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
     [InlineData("svc", "prod", "a%2Fb", "config_key")]
     [InlineData("svc", "prod", "a%2fb", "config_key")]
     [InlineData("svc", "prod", "zero%E2%80%8Bwidth", "config_key")]
+    [InlineData("svc", "prod", "%FF", "config_key")]
+    [InlineData("svc", "prod", "a%C0%AFb", "config_key")]
+    [InlineData("svc", "prod", "%ED%A0%80", "config_key")]
     public async Task EveryKeyEndpoint_Answers400_ForAnInvalidName(string service, string environment, string key, string field)
     {
         var path = $"/api/v1/config/{service}/{environment}/{key}";
@@ -206,11 +232,9 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
 
     [Theory]
     [InlineData("If-Match", "3")]
-    [InlineData("If-Match", "W/\"1\"")]
-    [InlineData("If-Match", "\"1\", \"2\"")]
-    [InlineData("If-Match", "\"abc\"")]
-    [InlineData("If-Match", "\"0\"")]
+    [InlineData("If-Match", "\"1")]
     [InlineData("If-None-Match", "\"1\"")]
+    [InlineData("If-None-Match", "W/\"1\"")]
     public async Task Put_Answers400_ForConditionsKeelDoesNotUnderstand(string header, string value)
     {
         var path = await ExistingKeyAsync();
@@ -268,15 +292,14 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
     }
 
     [Fact]
-    public async Task Problems_NeverQuoteTheRejectedValue()
+    public async Task Problems_NameThePositionOfASyntaxError_WithoutQuotingTheValue()
     {
         var path = await ExistingKeyAsync();
 
         var response = await _client.PutAsync(path, Json("{\"config_value\": \"{\\\"password\\\": hunter2}\", \"value_type\": \"json\"}"), Ct);
 
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
-        Assert.DoesNotContain("hunter2", text, StringComparison.Ordinal);
+        var problem = await response.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.Equal("A json config_value must be valid JSON: it does not parse at line 1, byte 14.", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -285,7 +308,12 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         var path = await ExistingKeyAsync();
         var revisionBefore = await RevisionAsync();
         var random = new Random(20261123);
-        string[] fragments = ["{", "}", "[", "]", "\"config_value\"", ":", ",", "\"x\"", "null", "true", "1e400", "\\u0000", "\"value_type\"", "\"json\"", "\uFFFF", "\uD800", " ", "\"target_version\"", "-1"];
+        string[] fragments =
+        [
+            "{", "}", "[", "]", "\"config_value\"", ":", ",", "\"x\"", "null", "true", "1e400", "\\u0000", "\"value_type\"", "\"json\"",
+            "\"yaml\"", "\"number\"", "\"boolean\"", "\uFFFF", "\uD800", "\"\\ud800\"", "\"\\udc00x\"", "\"!!str]\"", "\"... x\"", "\"&a *b\"",
+            " ", "\"target_version\"", "-1", "\"config_keys\"", "\"service_name\"", "\"environment\"",
+        ];
         string[] targets = [path, path + "/rollback", "/api/v1/config/batch", path + "/history?limit=" + random.Next()];
         string[] methods = ["PUT", "POST", "GET"];
 

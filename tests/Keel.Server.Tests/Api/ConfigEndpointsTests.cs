@@ -139,7 +139,7 @@ public class ConfigEndpointsTests(ServerFixture fixture) : IClassFixture<ServerF
     public async Task Put_RoundTripsUnicodeAndSpecialCharacters_InKeysAndValues()
     {
         var service = Service();
-        string[] keys = ["ключ", "rocket-🚀", "a\\b", "50%", "q?x#y&z=1", "import", "history", "rollback", "...", ".env"];
+        string[] keys = ["ключ", "rocket-🚀", "a\\b", "50%", "%FF", "a%2Fb", "q?x#y&z=1", "import", "history", "rollback", "...", ".env", "é"];
 
         foreach (var key in keys)
         {
@@ -179,6 +179,25 @@ public class ConfigEndpointsTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(2, (await any.OkJsonAsync()).GetProperty("version").GetInt64());
         Assert.Equal(3, (await current.OkJsonAsync()).GetProperty("version").GetInt64());
         Assert.Equal("d", (await (await _client.GetAsync(path, Ct)).OkJsonAsync()).GetProperty("config_value").GetString());
+    }
+
+    [Fact]
+    public async Task Put_IfMatch_ComparesStrongly_AndTakesAList()
+    {
+        var path = ConfigPath(Service(), "prod", "k");
+        await _client.PutAsync(path, new { config_value = "a" });
+
+        var weak = await _client.SendAsync(HttpMethod.Put, path, new { config_value = "b" }, ("If-Match", "W/\"1\""));
+        var foreign = await _client.SendAsync(HttpMethod.Put, path, new { config_value = "b" }, ("If-Match", "\"abc\""));
+        var zero = await _client.SendAsync(HttpMethod.Put, path, new { config_value = "b" }, ("If-Match", "\"0\""));
+        var listMiss = await _client.SendAsync(HttpMethod.Put, path, new { config_value = "b" }, ("If-Match", "\"2\", \"3\""));
+        var listHit = await _client.SendAsync(HttpMethod.Put, path, new { config_value = "c" }, ("If-Match", "\"5\", W/\"9\", \"1\""));
+
+        await weak.ProblemAsync(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        await foreign.ProblemAsync(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        await zero.ProblemAsync(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        await listMiss.ProblemAsync(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        Assert.Equal(2, (await listHit.OkJsonAsync()).GetProperty("version").GetInt64());
     }
 
     [Fact]

@@ -8,31 +8,58 @@ using static Keel.Server.Tests.Infrastructure.Http;
 namespace Keel.Server.Tests.Caching;
 
 /// <summary>
-/// Writers and readers hammer a few keys of the real server over HTTP: once a write is acknowledged, no read may return an
-/// older version, and when the dust settles every key reads its last write.
+/// Writers put, delete and roll back a few keys of the real server over HTTP while readers read them one by one and in
+/// batches: once a change is acknowledged, no read may show an older state, and when the dust settles every key reads its
+/// last change.
 /// </summary>
 [Collection(SoakCollection.Name)]
 public class CacheFreshnessSoakTests
 {
     [Fact]
-    public async Task ReadsOverHttp_NeverTrailAnAcknowledgedWrite()
+    public async Task ReadsOverHttp_NeverTrailAnAcknowledgedChange()
     {
         await using var server = await KeelTestServer.StartAsync();
         var client = server.Client;
         var service = Service();
-        var paths = Enumerable.Range(0, 4).Select(i => ConfigPath(service, "prod", $"k{i}")).ToArray();
-        var acknowledged = new long[paths.Length];
+        const int keyCount = 4;
+        var keys = Enumerable.Range(0, keyCount).Select(i => $"k{i}").ToArray();
+        var acknowledged = new Acknowledged[keyCount];
+        var deletesStarted = new long[keyCount];
+        for (var k = 0; k < keyCount; k++)
+        {
+            acknowledged[k] = new Acknowledged(0, Live: false, DeletesStarted: 0);
+        }
+
         long reads = 0, staleReads = 0;
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
 
-        var writers = Enumerable.Range(0, paths.Length).Select(k => Task.Run(async () =>
+        var writers = Enumerable.Range(0, keyCount).Select(k => Task.Run(async () =>
         {
-            var written = 0;
+            var path = ConfigPath(service, "prod", keys[k]);
+            var step = 0;
             while (!stop.IsCancellationRequested)
             {
-                var response = await client.PutAsync(paths[k], new { config_value = (++written).ToString(CultureInfo.InvariantCulture) });
-                var version = (await response.OkJsonAsync(written == 1 ? HttpStatusCode.Created : HttpStatusCode.OK)).GetProperty("version").GetInt64();
-                Volatile.Write(ref acknowledged[k], version);
+                var live = Volatile.Read(ref acknowledged[k]).Live;
+                Acknowledged next;
+                switch (step++ % 5)
+                {
+                    case 3 when live:
+                        Interlocked.Increment(ref deletesStarted[k]);
+                        var deleted = await (await client.DeleteAsync(path, Ct)).OkJsonAsync();
+                        next = new Acknowledged(deleted.GetProperty("version").GetInt64(), false, Volatile.Read(ref deletesStarted[k]));
+                        break;
+                    case 4 when Volatile.Read(ref acknowledged[k]).Version > 1:
+                        var rolledBack = await (await client.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 })).OkJsonAsync();
+                        next = new Acknowledged(rolledBack.GetProperty("version").GetInt64(), true, Volatile.Read(ref deletesStarted[k]));
+                        break;
+                    default:
+                        var put = await client.PutAsync(path, new { config_value = step.ToString(CultureInfo.InvariantCulture) });
+                        var body = await put.OkJsonAsync(live ? HttpStatusCode.OK : HttpStatusCode.Created);
+                        next = new Acknowledged(body.GetProperty("version").GetInt64(), true, Volatile.Read(ref deletesStarted[k]));
+                        break;
+                }
+
+                Volatile.Write(ref acknowledged[k], next);
             }
         }, Ct));
 
@@ -41,18 +68,23 @@ public class CacheFreshnessSoakTests
             var random = new Random(r);
             while (!stop.IsCancellationRequested)
             {
-                var k = random.Next(paths.Length);
+                var k = random.Next(keyCount);
                 var mustSee = Volatile.Read(ref acknowledged[k]);
-                var response = await client.GetAsync(paths[k], Ct);
-                if (response.StatusCode == HttpStatusCode.NotFound)
+                long? seen;
+                if (random.Next(2) == 0)
                 {
-                    Assert.Equal(0, mustSee);
-                    continue;
+                    var response = await client.GetAsync(ConfigPath(service, "prod", keys[k]), Ct);
+                    seen = response.StatusCode == HttpStatusCode.NotFound ? null : (await response.OkJsonAsync()).GetProperty("version").GetInt64();
+                }
+                else
+                {
+                    var batch = await (await client.SendAsync(HttpMethod.Post, "/api/v1/config/batch",
+                        new { service_name = service, environment = "prod", config_keys = new[] { keys[k] } })).OkJsonAsync();
+                    seen = batch.GetProperty("configs").EnumerateArray().Select(c => (long?)c.GetProperty("version").GetInt64()).SingleOrDefault();
                 }
 
-                var version = (await response.OkJsonAsync()).GetProperty("version").GetInt64();
                 Interlocked.Increment(ref reads);
-                if (version < mustSee)
+                if (IsStale(mustSee, seen, Volatile.Read(ref deletesStarted[k])))
                 {
                     Interlocked.Increment(ref staleReads);
                 }
@@ -63,14 +95,32 @@ public class CacheFreshnessSoakTests
 
         Assert.Equal(0, staleReads);
         Assert.True(reads > 500, $"only {reads} reads");
-        for (var k = 0; k < paths.Length; k++)
+        for (var k = 0; k < keyCount; k++)
         {
-            var body = await (await client.GetAsync(paths[k], Ct)).OkJsonAsync();
-            Assert.Equal(acknowledged[k], body.GetProperty("version").GetInt64());
-            Assert.Equal(acknowledged[k].ToString(CultureInfo.InvariantCulture), body.GetProperty("config_value").GetString());
+            var response = await client.GetAsync(ConfigPath(service, "prod", keys[k]), Ct);
+            if (acknowledged[k].Live)
+            {
+                Assert.Equal(acknowledged[k].Version, (await response.OkJsonAsync()).GetProperty("version").GetInt64());
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            }
         }
 
         var stats = await (await client.GetAsync("/api/v1/cache/stats", Ct)).OkJsonAsync();
         Assert.True(stats.GetProperty("hits").GetInt64() > 0);
     }
+
+    /// <summary>
+    /// A read is stale when it shows a version older than the last acknowledged change, or shows the key absent although it
+    /// was acknowledged live and no delete has begun since.
+    /// </summary>
+    static bool IsStale(Acknowledged mustSee, long? seen, long deletesStartedNow) => seen switch
+    {
+        { } version => version < mustSee.Version,
+        null => mustSee.Live && deletesStartedNow == mustSee.DeletesStarted,
+    };
+
+    sealed record Acknowledged(long Version, bool Live, long DeletesStarted);
 }

@@ -34,7 +34,7 @@ public class KeelHostTests
         await using var unset = KeelHost.Build([]);
 
         Assert.Equal("/tmp/somewhere", given.Configuration["Keel:DataDir"]);
-        Assert.Equal("keel-data", unset.Configuration["Keel:DataDir"]);
+        Assert.Equal(Environment.GetEnvironmentVariable("KEEL_DATA_DIR") ?? "keel-data", unset.Configuration["Keel:DataDir"]);
     }
 
     [Fact]

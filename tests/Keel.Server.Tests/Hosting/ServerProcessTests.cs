@@ -128,6 +128,43 @@ public class ServerProcessTests
         }
     }
 
+    [Fact]
+    public async Task Sigkill_LosesNothingAcknowledged_AndTheServerStartsAgain()
+    {
+        var dataDir = KeelTestServer.NewDataDir();
+        var service = Service();
+        var acknowledged = new ConcurrentDictionary<string, long>();
+        try
+        {
+            await using (var server = await KeelServerProcess.StartAsync(["--urls", "http://127.0.0.1:0", "--data-dir", dataDir]))
+            {
+                await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+                {
+                    for (var i = 1; i <= 25; i++)
+                    {
+                        var key = $"w{w}-k{i % 5}";
+                        var response = await server.Client.PutAsync(ConfigPath(service, "prod", key), new { config_value = i.ToString(CultureInfo.InvariantCulture) });
+                        acknowledged[key] = (await response.ReadJsonAsync()).GetProperty("version").GetInt64();
+                    }
+                }, Ct)));
+
+                server.Kill();
+            }
+
+            await using var restarted = await KeelServerProcess.StartAsync(["--urls", "http://127.0.0.1:0", "--data-dir", dataDir]);
+            Assert.Equal(40, acknowledged.Count);
+            foreach (var (key, version) in acknowledged)
+            {
+                var body = await (await restarted.Client.GetAsync(ConfigPath(service, "prod", key), Ct)).OkJsonAsync();
+                Assert.Equal(version, body.GetProperty("version").GetInt64());
+            }
+        }
+        finally
+        {
+            KeelTestServer.DeleteDataDir(dataDir);
+        }
+    }
+
     /// <summary>A request body sent in two parts, the second only when the test says so.</summary>
     sealed class TrickleContent : HttpContent
     {

@@ -34,7 +34,10 @@ public sealed class KeelTestServer : IAsyncDisposable
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "keel-server-tests", Guid.NewGuid().ToString("N"));
 
     /// <summary>Starts a server; <paramref name="settings"/> are configuration overrides such as <c>Keel:Cache:MaxEntries=10</c>.</summary>
-    public static async Task<KeelTestServer> StartAsync(string? dataDir = null, params string[] settings)
+    public static Task<KeelTestServer> StartAsync(string? dataDir = null, params string[] settings) =>
+        StartAsync(dataDir, null, settings);
+
+    public static async Task<KeelTestServer> StartAsync(string? dataDir, Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         var ownsDataDir = dataDir is null;
         dataDir ??= NewDataDir();
@@ -46,7 +49,7 @@ public sealed class KeelTestServer : IAsyncDisposable
             "--Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware=Critical",
             .. settings.Select(s => "--" + s),
         ];
-        var app = KeelHost.Build(args);
+        var app = KeelHost.Build(args, configure);
         var server = new KeelTestServer(app, dataDir, ownsDataDir);
         try
         {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Cached GET throughput and latency of a real Keel server (Release build, SQLite in a temporary data folder).
-# Usage: benchmarks/wrk/run.sh [keys=100000] [duration=30s] [connections=64] [threads=2]
+# Usage: benchmarks/wrk/run.sh [keys=100000] [duration=30s] [connections="2 8 64"] [threads=2]
+# Each connection count in the list gets its own measured run, one after the other, on the same loaded server.
 # Needs wrk (apt-get install -y wrk). Starts the server on 127.0.0.1:18080, loads the keys, warms the cache,
 # measures, prints the cache statistics, and stops the server it started.
 set -euo pipefail
 
 keys=${1:-100000}
 duration=${2:-30s}
-connections=${3:-64}
+connections=${3:-"2 8 64"}
 threads=${4:-2}
 port=18080
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,8 +31,12 @@ dotnet "$root/artifacts/bin/Keel.Benchmarks/release/Keel.Benchmarks.dll" load --
 
 # The loader also reads every key once (in batches), so the measured run starts with a warm cache; a short
 # unmeasured run warms the JIT and the connection pool.
-wrk -t"$threads" -c"$connections" -d5s -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys" >/dev/null
+wrk -t"$threads" -c64 -d5s -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys" >/dev/null
 echo "cache after warm-up: $(curl -s "$url/api/v1/cache/stats")"
 
-wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys"
-echo "cache after the run: $(curl -s "$url/api/v1/cache/stats")"
+for c in $connections; do
+    t=$(( c < threads ? c : threads ))
+    echo "== $c connections, $t threads, $duration"
+    wrk -t"$t" -c"$c" -d"$duration" --latency -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys"
+    echo "cache after the run: $(curl -s "$url/api/v1/cache/stats")"
+done

@@ -28,11 +28,12 @@ static class ConfigEndpoints
             .WithSummary("Reads up to 1,000 keys of one service and environment.")
             .Accepts<BatchGetRequest>("application/json");
 
-        config.MapGet("/{service_name}/{environment}", ListAsync)
+        // HEAD answers as GET without the body, so that a client can check a key's existence and ETag cheaply.
+        config.MapMethods("/{service_name}/{environment}", [HttpMethods.Get, HttpMethods.Head], ListAsync)
             .WithName("ListConfig")
             .WithSummary("Reads every live key of a service and environment, with the store revision they were read at.");
 
-        config.MapGet("/{service_name}/{environment}/{config_key}", GetAsync)
+        config.MapMethods("/{service_name}/{environment}/{config_key}", [HttpMethods.Get, HttpMethods.Head], GetAsync)
             .WithName("GetConfig")
             .WithSummary("Reads a key's live value. Answers If-None-Match with 304.");
 

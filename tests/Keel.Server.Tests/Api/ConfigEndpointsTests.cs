@@ -97,6 +97,27 @@ public class ConfigEndpointsTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task Head_AnswersLikeGet_WithoutABody()
+    {
+        var service = Service();
+        var path = ConfigPath(service, "prod", "k");
+        await _client.PutAsync(path, new { config_value = "v" });
+
+        var present = await _client.SendAsync(HttpMethod.Head, path);
+        var absent = await _client.SendAsync(HttpMethod.Head, ConfigPath(service, "prod", "nope"));
+        var notModified = await _client.SendAsync(HttpMethod.Head, path, null, ("If-None-Match", "\"1\""));
+        var list = await _client.SendAsync(HttpMethod.Head, $"/api/v1/config/{service}/prod");
+
+        Assert.Equal(HttpStatusCode.OK, present.StatusCode);
+        Assert.Equal("\"1\"", present.ETag());
+        Assert.Empty(await present.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.NotNull(list.ETag());
+    }
+
+    [Fact]
     public async Task Get_Answers404_ForAnAbsentOrDeletedKey()
     {
         var service = Service();

@@ -78,20 +78,15 @@ static class ConfigEndpoints
         return TypedResults.Json(ConfigResponse.From(entry), KeelJson.Context.ConfigResponse);
     }
 
-    static async Task<Results<JsonHttpResult<ConfigResponse>, ProblemHttpResult>> PutAsync(
-        [AsParameters] ConfigRoute route,
-        HttpContext httpContext,
-        IConfigStore store,
-        IOptions<LimitsOptions> limits,
-        ILogger<ConfigChangeLog> logger,
-        CancellationToken cancellationToken)
+    static async Task<JsonHttpResult<ConfigResponse>> PutAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.PutConfigRequest, cancellationToken);
-        var (value, type) = ConfigWriteInput.ReadValue(body, limits.Value);
+        var (value, type) = ConfigWriteInput.ReadValue(body, services.Limits.Value);
 
-        var change = await store.SetAsync(
+        var change = await services.Store.SetAsync(
             new SetConfigRequest
             {
                 Id = id,
@@ -102,7 +97,7 @@ static class ConfigEndpoints
                 Condition = condition,
             },
             cancellationToken);
-        Log.ConfigChanged(logger, change);
+        Log.ConfigChanged(services.Logger, change);
 
         httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
         var created = change.ChangeType == ChangeType.Create;
@@ -118,17 +113,13 @@ static class ConfigEndpoints
     }
 
     static async Task<JsonHttpResult<DeleteResponse>> DeleteAsync(
-        [AsParameters] ConfigRoute route,
-        HttpContext httpContext,
-        IConfigStore store,
-        ILogger<ConfigChangeLog> logger,
-        CancellationToken cancellationToken)
+        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
-        var change = await store.DeleteAsync(
+        var change = await services.Store.DeleteAsync(
             new DeleteConfigRequest { Id = id, Actor = AnonymousActor, Condition = condition }, cancellationToken);
-        Log.ConfigChanged(logger, change);
+        Log.ConfigChanged(services.Logger, change);
 
         return TypedResults.Json(
             new DeleteResponse(true, $"Key '{id.Key}' deleted; version {change.Version} records the delete.", change.Version, change.Revision),
@@ -154,12 +145,7 @@ static class ConfigEndpoints
     }
 
     static async Task<JsonHttpResult<RollbackResponse>> RollbackAsync(
-        [AsParameters] ConfigRoute route,
-        HttpContext httpContext,
-        IConfigStore store,
-        IOptions<LimitsOptions> limits,
-        ILogger<ConfigChangeLog> logger,
-        CancellationToken cancellationToken)
+        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
@@ -176,8 +162,8 @@ static class ConfigEndpoints
                 KeelError.InvalidRequest, "target_version must be 1 or more.", [new FieldError("target_version", "target_version must be 1 or more.")]);
         }
 
-        ConfigWriteInput.CheckDescription(body.ChangeDescription, limits.Value);
-        var change = await store.RollbackAsync(
+        ConfigWriteInput.CheckDescription(body.ChangeDescription, services.Limits.Value);
+        var change = await services.Store.RollbackAsync(
             new RollbackConfigRequest
             {
                 Id = id,
@@ -187,7 +173,7 @@ static class ConfigEndpoints
                 Condition = condition,
             },
             cancellationToken);
-        Log.ConfigChanged(logger, change);
+        Log.ConfigChanged(services.Logger, change);
 
         httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
         return TypedResults.Json(RollbackResponse.From(change, target), KeelJson.Context.RollbackResponse);
@@ -337,6 +323,9 @@ static class ConfigEndpoints
     static string KeyPath(ConfigId id) =>
         $"/api/v1/config/{id.ServiceName}/{id.Environment}/{Uri.EscapeDataString(id.Key)}";
 }
+
+/// <summary>The services every write handler takes.</summary>
+readonly record struct ConfigServices(IConfigStore Store, IOptions<LimitsOptions> Limits, ILogger<ConfigChangeLog> Logger);
 
 /// <summary>The logger category of configuration changes.</summary>
 sealed class ConfigChangeLog;

@@ -540,7 +540,6 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
     /// <summary>The writer connection and its prepared statements; used only under the write lock.</summary>
     sealed class Writer : IAsyncDisposable
     {
-        readonly SqliteConnection _connection;
         readonly SqliteCommand _selectCurrent;
         readonly SqliteCommand _selectVersion;
         readonly SqliteCommand _nextRevision;
@@ -552,7 +551,6 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
 
         public Writer(SqliteConnection connection)
         {
-            _connection = connection;
             Connection = connection;
             _selectCurrent = Prepare("""
                 SELECT id, version, is_deleted, created_at FROM configs
@@ -589,7 +587,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         public SqliteTransaction Begin()
         {
             // BEGIN IMMEDIATE: the write lock is taken up front, so no statement in the transaction can fail for want of it.
-            var transaction = _connection.BeginTransaction(deferred: false);
+            var transaction = Connection.BeginTransaction(deferred: false);
             _selectCurrent.Transaction = transaction;
             _selectVersion.Transaction = transaction;
             _nextRevision.Transaction = transaction;
@@ -726,12 +724,12 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             _insertConfig.Dispose();
             _updateConfig.Dispose();
             _insertVersion.Dispose();
-            await _connection.DisposeAsync().ConfigureAwait(false);
+            await Connection.DisposeAsync().ConfigureAwait(false);
         }
 
         SqliteCommand Prepare(string sql, params string[] parameters)
         {
-            var command = _connection.CreateCommand();
+            var command = Connection.CreateCommand();
             command.CommandText = sql;
             foreach (var name in parameters)
             {

@@ -110,19 +110,11 @@ static class JsonBody
 
     static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        // Kestrel enforces Keel:Limits:MaxRequestBodyBytes while the body streams in, so the buffer never outgrows it.
+        // Kestrel enforces Keel:Limits:MaxRequestBodyBytes while the body streams in, so the buffer never outgrows it; its 413
+        // reaches KeelExceptionHandler, which answers every over-limit body the same way.
         var capacity = (int)Math.Min(request.ContentLength ?? 4096, 1024 * 1024);
         using var buffer = new MemoryStream(capacity);
-        try
-        {
-            await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            throw new KeelException(
-                KeelError.PayloadTooLarge, "The request body is larger than the server accepts (Keel:Limits:MaxRequestBodyBytes).");
-        }
-
+        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 

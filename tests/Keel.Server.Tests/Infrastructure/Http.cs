@@ -5,22 +5,17 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Keel.Storage.Specification.Tests;
 
 namespace Keel.Server.Tests.Infrastructure;
 
 /// <summary>Small helpers for talking JSON to the server and checking its answers.</summary>
 public static class Http
 {
-    static int _counter;
-
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A service name no other test uses.</summary>
-    public static string Service([CallerMemberName] string test = "")
-    {
-        var prefix = new string(test.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(60).ToArray());
-        return $"{prefix}-{Interlocked.Increment(ref _counter)}";
-    }
+    public static string Service([CallerMemberName] string test = "") => TestNames.Service(test);
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 

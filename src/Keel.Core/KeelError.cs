@@ -39,4 +39,28 @@ public enum KeelError
 
     /// <summary>The store cannot serve requests right now; nothing was changed.</summary>
     StoreUnavailable,
+
+    /// <summary>The request carries no token, or one that is unknown, expired or revoked.</summary>
+    Unauthorized,
+
+    /// <summary>The token lacks the permission the endpoint requires.</summary>
+    Forbidden,
+
+    /// <summary>The token's scopes do not cover the service and environment.</summary>
+    OutOfScope,
+
+    /// <summary>No active token has the id.</summary>
+    TokenNotFound,
+
+    /// <summary>A stored ciphertext failed authentication or names a key the server does not hold.</summary>
+    DecryptionFailed,
+
+    /// <summary>An encrypted key was written with <c>encrypt: false</c>.</summary>
+    EncryptionRequired,
+
+    /// <summary>A key rotation is already running.</summary>
+    RotationInProgress,
+
+    /// <summary>The token or client address has used up its request rate.</summary>
+    RateLimited,
 }

@@ -86,5 +86,77 @@ public static class WireNames
 
         /// <summary>The server failed; the problem body carries a trace id to report.</summary>
         public const string InternalError = "internal_error";
+
+        /// <summary>The request carries no token, or one that is unknown, expired or revoked.</summary>
+        public const string Unauthorized = "unauthorized";
+
+        /// <summary>The token lacks a permission, or its scopes do not cover the service and environment.</summary>
+        public const string Forbidden = "forbidden";
+
+        /// <summary>No active token has the id.</summary>
+        public const string TokenNotFound = "token_not_found";
+
+        /// <summary>A stored ciphertext failed authentication or names a key the server does not hold.</summary>
+        public const string DecryptionFailed = "decryption_failed";
+
+        /// <summary>An encrypted key was written with <c>encrypt: false</c>.</summary>
+        public const string EncryptionRequired = "encryption_required";
+
+        /// <summary>A key rotation is already running.</summary>
+        public const string RotationInProgress = "rotation_in_progress";
+
+        /// <summary>The token or client address has used up its request rate.</summary>
+        public const string RateLimited = "rate_limited";
+    }
+
+    /// <summary>Token permissions.</summary>
+    public static class Permissions
+    {
+        /// <summary>Read configuration.</summary>
+        public const string Read = "read";
+
+        /// <summary>Change configuration.</summary>
+        public const string Write = "write";
+
+        /// <summary>See encrypted values in plaintext.</summary>
+        public const string SecretsRead = "secrets:read";
+
+        /// <summary>Manage tokens, audit, keys; implies the others.</summary>
+        public const string Admin = "admin";
+    }
+
+    /// <summary>Token kinds.</summary>
+    public static class TokenKinds
+    {
+        /// <summary>An API token with permissions and scopes.</summary>
+        public const string Api = "api";
+
+        /// <summary>An OFREP evaluation token for one service and environment.</summary>
+        public const string Evaluation = "evaluation";
+    }
+
+    /// <summary>Audit record actions.</summary>
+    public static class AuditActions
+    {
+        /// <summary>A key was created.</summary>
+        public const string ConfigCreate = "config.create";
+
+        /// <summary>A key was updated.</summary>
+        public const string ConfigUpdate = "config.update";
+
+        /// <summary>A key was deleted.</summary>
+        public const string ConfigDelete = "config.delete";
+
+        /// <summary>A key was rolled back.</summary>
+        public const string ConfigRollback = "config.rollback";
+
+        /// <summary>A token was created.</summary>
+        public const string TokenCreate = "token.create";
+
+        /// <summary>A token was revoked.</summary>
+        public const string TokenRevoke = "token.revoke";
+
+        /// <summary>A new encryption key was made active and values re-encrypted with it.</summary>
+        public const string KeyRotate = "key.rotate";
     }
 }

@@ -23,4 +23,31 @@ static partial class Log
 
     public static void ConfigChanged(ILogger logger, ConfigChange change) =>
         ConfigChanged(logger, change.Id.ServiceName, change.Id.Environment, change.Id.Key, change.ChangeType, change.Version, change.Revision);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Master key read from {Source}")]
+    public static partial void MasterKeyFrom(ILogger logger, string source);
+
+    [LoggerMessage(
+        EventId = 1202,
+        Level = LogLevel.Warning,
+        Message = "Generated a master key into {Path}. Production should supply its own (KEEL_MASTER_KEY or Keel:Encryption:KeyFile) and keep it apart from the data: whoever holds both can read every encrypted value, and without it none can be read")]
+    public static partial void MasterKeyGenerated(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Bootstrap admin token taken from KEEL_ADMIN_TOKEN")]
+    public static partial void AdminTokenFromEnvironment(ILogger logger);
+
+    [LoggerMessage(
+        EventId = 1204,
+        Level = LogLevel.Warning,
+        Message = "Generated the bootstrap admin token into {Path} (readable by this user only). Use it to create scoped tokens, then revoke it or keep the file safe")]
+    public static partial void AdminTokenGenerated(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Information, Message = "Token {TokenId} ({TokenName}) created by {ActorName}")]
+    public static partial void TokenCreated(ILogger logger, string tokenId, string tokenName, string actorName);
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "Token {TokenId} ({TokenName}) revoked by {ActorName}")]
+    public static partial void TokenRevoked(ILogger logger, string tokenId, string tokenName, string actorName);
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Information, Message = "Encryption key rotated to data key {KeyId} by {ActorName}")]
+    public static partial void KeyRotated(ILogger logger, int keyId, string actorName);
 }

@@ -4,7 +4,9 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Keel.Core;
+using Keel.Core.Audit;
 using Keel.Core.Configs;
+using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Keel.Storage.Sqlite.Migrations;
 using Microsoft.Data.Sqlite;
@@ -23,10 +25,14 @@ namespace Keel.Storage.Sqlite;
 /// <para>
 /// All changes go through one writer connection, one transaction at a time (<c>BEGIN IMMEDIATE</c>), so changes to a key are
 /// serialized, each takes the next revision in commit order, and no writer ever meets <c>SQLITE_BUSY</c> from another writer of
-/// this process. The writer keeps its statements prepared.
+/// this process. The writer keeps its statements prepared. Each change appends its audit record in its own transaction.
+/// </para>
+/// <para>
+/// Encrypted values are stored only as <see cref="KeyRing"/> envelopes; reads return them decrypted. <c>secure_delete</c> is
+/// on, so a plaintext version overwritten when its key becomes encrypted is zeroed in the database file, not merely unlinked.
 /// </para>
 /// </remarks>
-public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
+public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAuditStore, IEncryptionKeyStore, IAsyncDisposable
 {
     const string EntryColumns =
         "service_name, environment, config_key, version, value, value_type, is_encrypted, created_at, updated_at, updated_by, revision";
@@ -35,6 +41,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         "version, value, value_type, is_encrypted, change_type, change_description, created_at, created_by, revision";
 
     readonly SqliteConfigStoreOptions _options;
+    readonly IKeyEncryptionKey _keyEncryptionKey;
     readonly TimeProvider _timeProvider;
     readonly ILogger _logger;
     readonly string _readConnectionString;
@@ -44,17 +51,22 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         Justification = "Disposing it could strand a caller already waiting; it holds no wait handle, so it owns nothing to release.")]
     readonly SemaphoreSlim _writeLock = new(1, 1);
     Writer? _writer;
+    volatile KeyRing? _ring;
     bool _disposed;
 
     /// <summary>Creates a store on <see cref="SqliteConfigStoreOptions.DatabasePath"/>; call <see cref="InitializeAsync"/> before use.</summary>
     /// <param name="options">Where the database is and how it is opened.</param>
+    /// <param name="keyEncryptionKey">The key that wraps the data keys stored in the database.</param>
     /// <param name="timeProvider">The clock that stamps changes.</param>
     /// <param name="logger">Where the store logs schema changes.</param>
-    public SqliteConfigStore(SqliteConfigStoreOptions options, TimeProvider timeProvider, ILogger<SqliteConfigStore> logger)
+    public SqliteConfigStore(
+        SqliteConfigStoreOptions options, IKeyEncryptionKey keyEncryptionKey, TimeProvider timeProvider, ILogger<SqliteConfigStore> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keyEncryptionKey);
         ArgumentException.ThrowIfNullOrEmpty(options.DatabasePath);
         _options = options;
+        _keyEncryptionKey = keyEncryptionKey;
         _timeProvider = timeProvider;
         _logger = logger;
         _readConnectionString = new SqliteConnectionStringBuilder
@@ -95,8 +107,9 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                         $"SQLite refused WAL mode for '{_options.DatabasePath}' (journal mode is '{journalMode}'); is it on a network file system?");
                 }
 
-                Execute(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+                Execute(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;");
                 var schemaVersion = Migrate(connection);
+                _ring = await LoadKeyRingAsync(connection, cancellationToken).ConfigureAwait(false);
                 _writer = new Writer(connection);
                 connection = null;
                 Log.Opened(_logger, _options.DatabasePath, schemaVersion);
@@ -173,7 +186,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             AddId(command, id);
             var rows = await ReadAllAsync(command, ReadEntry, 1, cancellationToken).ConfigureAwait(false);
             return rows.Count == 0 ? null : rows[0];
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false) is { } entry ? Reveal(entry) : null;
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<ConfigEntry>> GetManyAsync(
@@ -185,7 +198,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             return [];
         }
 
-        return await ReadAsync((serviceName, environment, keys), static async (connection, state, cancellationToken) =>
+        var entries = await ReadAsync((serviceName, environment, keys), static async (connection, state, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
 
@@ -201,11 +214,13 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             command.Parameters.AddWithValue("$keys", ToJsonArray(state.keys));
             return await ReadAllAsync(command, ReadEntry, state.keys.Count, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
+        return entries.ConvertAll(Reveal);
     }
 
     /// <inheritdoc/>
-    public Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
-        ReadAsync((serviceName, environment), static async (connection, scope, cancellationToken) =>
+    public async Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken)
+    {
+        var snapshot = await ReadAsync((serviceName, environment), static async (connection, scope, cancellationToken) =>
         {
             // The statements read one WAL snapshot, so the revisions are exactly the ones the entries are at.
             using var transaction = connection.BeginTransaction(deferred: true);
@@ -228,7 +243,14 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 """;
             var entries = await ReadAllAsync(command, ReadEntry, 16, cancellationToken).ConfigureAwait(false);
             return new ConfigSnapshot { Revision = revision, LastChangeRevision = lastChangeRevision, Entries = entries };
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        return new ConfigSnapshot
+        {
+            Revision = snapshot.Revision,
+            LastChangeRevision = snapshot.LastChangeRevision,
+            Entries = snapshot.Entries.Select(Reveal).ToList(),
+        };
+    }
 
     /// <inheritdoc/>
     public Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
@@ -253,11 +275,11 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(
+    public async Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(
         ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        return ReadAsync((id, limit, beforeVersion), static async (connection, query, cancellationToken) =>
+        var versions = await ReadAsync((id, limit, beforeVersion), static async (connection, query, cancellationToken) =>
         {
             using var transaction = connection.BeginTransaction(deferred: true);
             using var command = connection.CreateCommand();
@@ -280,10 +302,9 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             command.Parameters.AddWithValue("$config_id", configId);
             command.Parameters.AddWithValue("$before_version", query.beforeVersion ?? long.MaxValue);
             command.Parameters.AddWithValue("$limit", query.limit);
-            IReadOnlyList<ConfigVersion> versions =
-                await ReadAllAsync(command, ReadVersion, Math.Min(query.limit, 64), cancellationToken).ConfigureAwait(false);
-            return versions;
-        }, cancellationToken);
+            return await ReadAllAsync(command, ReadVersion, Math.Min(query.limit, 64), cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return versions?.ConvertAll(v => Reveal(id, v));
     }
 
     /// <inheritdoc/>
@@ -294,9 +315,18 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         {
             var current = writer.SelectCurrent(request.Id);
             request.Condition.EnsureMetBy(current?.LiveVersion);
+            var liveEncrypted = current is { LiveVersion: not null, IsEncrypted: true };
+            if (request.Encrypt == false && liveEncrypted)
+            {
+                throw new KeelException(
+                    KeelError.EncryptionRequired,
+                    $"Key '{request.Id.Key}' is encrypted, and an encrypted key stays encrypted; leave encrypt out or send true, or delete the key first.",
+                    [new FieldError("encrypt", "encrypt cannot be false for an encrypted key.")]);
+            }
+
             var changeType = current?.LiveVersion is null ? ChangeType.Create : ChangeType.Update;
             return writer.Apply(
-                request.Id, current, changeType, request.Value, request.ValueType, isEncrypted: false, request.ChangeDescription, request.Actor, now);
+                request.Id, current, changeType, request.Value, request.ValueType, request.Encrypt ?? liveEncrypted, request.ChangeDescription, request.Actor, now);
         }, cancellationToken);
     }
 
@@ -313,7 +343,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             }
 
             request.Condition.EnsureMetBy(current.LiveVersion);
-            return writer.Apply(request.Id, current, ChangeType.Delete, null, null, isEncrypted: false, request.ChangeDescription, request.Actor, now);
+            return writer.Apply(request.Id, current, ChangeType.Delete, null, null, encrypt: false, request.ChangeDescription, request.Actor, now);
         }, cancellationToken);
     }
 
@@ -336,35 +366,56 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             }
 
             request.Condition.EnsureMetBy(current.LiveVersion);
+            var value = target.Value;
+            if (target.IsEncrypted && writer.Ring.TryDecrypt(request.Id, request.TargetVersion, value!, out value) != DecryptionStatus.Ok)
+            {
+                throw new KeelException(
+                    KeelError.DecryptionFailed,
+                    $"Version {request.TargetVersion} of key '{request.Id.Key}' is stored encrypted and fails to decrypt; it cannot be rolled back to.");
+            }
+
             return writer.Apply(
                 request.Id,
                 current,
                 ChangeType.Rollback,
-                target.Value,
+                value,
                 target.ValueType,
-                target.IsEncrypted,
+                target.IsEncrypted || current is { LiveVersion: not null, IsEncrypted: true },
                 request.ChangeDescription ?? $"Rollback to version {request.TargetVersion}",
                 request.Actor,
                 now);
         }, cancellationToken);
     }
 
-    async Task<ConfigChange> WriteAsync<TRequest>(
-        TRequest request, Func<Writer, TRequest, DateTimeOffset, ConfigChange> change, CancellationToken cancellationToken)
+    Task<TResult> WriteAsync<TRequest, TResult>(
+        TRequest request, Func<Writer, TRequest, DateTimeOffset, TResult> change, CancellationToken cancellationToken) =>
+        RunLockedAsync((request, change), static async (store, writer, state, cancellationToken) =>
+        {
+            // The last point where cancellation is honoured: once the transaction begins it runs to commit or rollback without
+            // waiting on anything but the disk.
+            cancellationToken.ThrowIfCancellationRequested();
+            TResult result;
+            using (var transaction = writer.Begin())
+            {
+                result = state.change(writer, state.request, TruncateToMicroseconds(store._timeProvider.GetUtcNow()));
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            writer.CheckpointIfPlaintextOverwritten();
+            return result;
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> with the writer, under the write lock, reporting a failing database as unavailable.</summary>
+    async Task<TResult> RunLockedAsync<TState, TResult>(
+        TState state, Func<SqliteConfigStore, Writer, TState, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var writer = _writer ?? throw new InvalidOperationException("The store is not initialized.");
-
-            // The last point where cancellation is honoured: once the transaction begins it runs to commit or rollback without
-            // waiting on anything but the disk.
-            cancellationToken.ThrowIfCancellationRequested();
-            using var transaction = writer.Begin();
-            var result = change(writer, request, TruncateToMicroseconds(_timeProvider.GetUtcNow()));
-            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            return result;
+            writer.Ring = _ring!;
+            return await work(this, writer, state, cancellationToken).ConfigureAwait(false);
         }
         catch (SqliteException e) when (IsUnavailable(e))
         {
@@ -530,7 +581,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
     static DateTimeOffset FromUnixMicroseconds(long microseconds) => DateTimeOffset.UnixEpoch.AddTicks(microseconds * 10);
 
     /// <summary>The key's row as the writer sees it inside its transaction.</summary>
-    sealed record CurrentRow(long RowId, long Version, bool IsDeleted, long CreatedAt)
+    sealed record CurrentRow(long RowId, long Version, bool IsDeleted, long CreatedAt, bool IsEncrypted)
     {
         public long? LiveVersion => IsDeleted ? null : Version;
     }
@@ -546,14 +597,21 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
         readonly SqliteCommand _insertConfig;
         readonly SqliteCommand _updateConfig;
         readonly SqliteCommand _insertVersion;
+        readonly SqliteCommand _insertAudit;
+        bool _plaintextOverwritten;
 
         public SqliteConnection Connection { get; }
+
+        /// <summary>The ring values are encrypted with; set under the write lock before each use.</summary>
+        public KeyRing Ring { get; set; } = null!;
+
+        public SqliteTransaction? Transaction { get; private set; }
 
         public Writer(SqliteConnection connection)
         {
             Connection = connection;
             _selectCurrent = Prepare("""
-                SELECT id, version, is_deleted, created_at FROM configs
+                SELECT id, version, is_deleted, created_at, is_encrypted FROM configs
                 WHERE service_name = $service_name AND environment = $environment AND config_key = $config_key;
                 """, "$service_name", "$environment", "$config_key");
             _selectVersion = Prepare("""
@@ -562,26 +620,33 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             _nextRevision = Prepare("UPDATE keel_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision;");
             _insertConfig = Prepare("""
                 INSERT INTO configs (service_name, environment, config_key, version, value, value_type, is_encrypted, is_deleted,
-                                     created_at, updated_at, updated_by, revision)
+                                     created_at, updated_at, updated_by, revision, key_id)
                 VALUES ($service_name, $environment, $config_key, $version, $value, $value_type, $is_encrypted, $is_deleted,
-                        $created_at, $updated_at, $updated_by, $revision)
+                        $created_at, $updated_at, $updated_by, $revision, $key_id)
                 RETURNING id;
                 """, "$service_name", "$environment", "$config_key", "$version", "$value", "$value_type", "$is_encrypted", "$is_deleted",
-                "$created_at", "$updated_at", "$updated_by", "$revision");
+                "$created_at", "$updated_at", "$updated_by", "$revision", "$key_id");
             _updateConfig = Prepare("""
                 UPDATE configs SET version = $version, value = $value, value_type = $value_type, is_encrypted = $is_encrypted,
                                    is_deleted = $is_deleted, created_at = $created_at, updated_at = $updated_at,
-                                   updated_by = $updated_by, revision = $revision
+                                   updated_by = $updated_by, revision = $revision, key_id = $key_id
                 WHERE id = $id;
                 """, "$id", "$version", "$value", "$value_type", "$is_encrypted", "$is_deleted", "$created_at", "$updated_at",
-                "$updated_by", "$revision");
+                "$updated_by", "$revision", "$key_id");
             _insertVersion = Prepare("""
                 INSERT INTO config_versions (config_id, version, value, value_type, is_encrypted, change_type, change_description,
-                                             created_at, created_by, revision)
+                                             created_at, created_by, revision, key_id)
                 VALUES ($config_id, $version, $value, $value_type, $is_encrypted, $change_type, $change_description,
-                        $created_at, $created_by, $revision);
+                        $created_at, $created_by, $revision, $key_id);
                 """, "$config_id", "$version", "$value", "$value_type", "$is_encrypted", "$change_type", "$change_description",
-                "$created_at", "$created_by", "$revision");
+                "$created_at", "$created_by", "$revision", "$key_id");
+            _insertAudit = Prepare("""
+                INSERT INTO audit_log (occurred_at, actor_token_id, actor_name, client_address, action, service_name, environment,
+                                       target, from_version, to_version, revision, request_id)
+                VALUES ($occurred_at, $actor_token_id, $actor_name, $client_address, $action, $service_name, $environment,
+                        $target, $from_version, $to_version, $revision, $request_id);
+                """, "$occurred_at", "$actor_token_id", "$actor_name", "$client_address", "$action", "$service_name", "$environment",
+                "$target", "$from_version", "$to_version", "$revision", "$request_id");
         }
 
         public SqliteTransaction Begin()
@@ -594,7 +659,102 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             _insertConfig.Transaction = transaction;
             _updateConfig.Transaction = transaction;
             _insertVersion.Transaction = transaction;
+            _insertAudit.Transaction = transaction;
+            Transaction = transaction;
             return transaction;
+        }
+
+        /// <summary>A command in the current transaction, for statements off the hot path.</summary>
+        public SqliteCommand Command(string sql)
+        {
+            var command = Connection.CreateCommand();
+            command.Transaction = Transaction;
+            command.CommandText = sql;
+            return command;
+        }
+
+        /// <summary>Appends an audit record in the current transaction.</summary>
+        public void Audit(
+            Actor actor,
+            string action,
+            string target,
+            DateTimeOffset now,
+            string? serviceName = null,
+            string? environment = null,
+            long? fromVersion = null,
+            long? toVersion = null,
+            long? revision = null)
+        {
+            var p = _insertAudit.Parameters;
+            p[0].Value = ToUnixMicroseconds(now);
+            p[1].Value = (object?)actor.TokenId ?? DBNull.Value;
+            p[2].Value = actor.Name;
+            p[3].Value = (object?)actor.ClientAddress ?? DBNull.Value;
+            p[4].Value = action;
+            p[5].Value = (object?)serviceName ?? DBNull.Value;
+            p[6].Value = (object?)environment ?? DBNull.Value;
+            p[7].Value = target;
+            p[8].Value = (object?)fromVersion ?? DBNull.Value;
+            p[9].Value = (object?)toVersion ?? DBNull.Value;
+            p[10].Value = (object?)revision ?? DBNull.Value;
+            p[11].Value = (object?)actor.RequestId ?? DBNull.Value;
+            _insertAudit.ExecuteNonQuery();
+        }
+
+        /// <summary>
+        /// Encrypts every plaintext version of a key that is becoming encrypted, so that its whole history is; <c>secure_delete</c>
+        /// zeroes the old page content, and the next checkpoint clears the write-ahead log of it.
+        /// </summary>
+        void EncryptHistory(ConfigId id, long rowId)
+        {
+            List<(long Version, string Value)> plain = [];
+            using (var select = Command("""
+                SELECT version, value FROM config_versions WHERE config_id = $config_id AND is_encrypted = 0 AND value IS NOT NULL;
+                """))
+            {
+                select.Parameters.AddWithValue("$config_id", rowId);
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                {
+                    plain.Add((reader.GetInt64(0), reader.GetString(1)));
+                }
+            }
+
+            if (plain.Count == 0)
+            {
+                return;
+            }
+
+            using var update = Command("""
+                UPDATE config_versions SET value = $value, is_encrypted = 1, key_id = $key_id WHERE config_id = $config_id AND version = $version;
+                """);
+            var value = update.Parameters.Add("$value", SqliteType.Text);
+            update.Parameters.AddWithValue("$key_id", Ring.ActiveKeyId);
+            update.Parameters.AddWithValue("$config_id", rowId);
+            var version = update.Parameters.Add("$version", SqliteType.Integer);
+            foreach (var (v, text) in plain)
+            {
+                value.Value = Ring.Encrypt(id, v, text);
+                version.Value = v;
+                update.ExecuteNonQuery();
+            }
+
+            _plaintextOverwritten = true;
+        }
+
+        /// <summary>
+        /// After a commit that overwrote plaintext, copies the write-ahead log into the database and truncates it, so that the old
+        /// page images do not linger there. A reader holding an old snapshot can make it a partial checkpoint; the next one finishes.
+        /// </summary>
+        public void CheckpointIfPlaintextOverwritten()
+        {
+            if (!_plaintextOverwritten)
+            {
+                return;
+            }
+
+            _plaintextOverwritten = false;
+            Execute(Connection, "PRAGMA wal_checkpoint(TRUNCATE);");
         }
 
         public CurrentRow? SelectCurrent(ConfigId id)
@@ -604,7 +764,9 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             p[1].Value = id.Environment;
             p[2].Value = id.Key;
             using var reader = _selectCurrent.ExecuteReader();
-            return reader.Read() ? new CurrentRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt64(3)) : null;
+            return reader.Read()
+                ? new CurrentRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt64(3), reader.GetBoolean(4))
+                : null;
         }
 
         public StoredVersion? SelectVersion(long rowId, long version)
@@ -622,20 +784,28 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 : null;
         }
 
-        /// <summary>Records a change as the key's next version and the store's next revision.</summary>
+        /// <summary>Records a change as the key's next version and the store's next revision, with its audit record.</summary>
         public ConfigChange Apply(
             ConfigId id,
             CurrentRow? current,
             ChangeType changeType,
             string? value,
             ConfigValueType? valueType,
-            bool isEncrypted,
+            bool encrypt,
             string? changeDescription,
-            string actor,
+            Actor actor,
             DateTimeOffset now)
         {
             var revision = (long)_nextRevision.ExecuteScalar()!;
             var version = (current?.Version ?? 0) + 1;
+            var isEncrypted = encrypt && value is not null;
+            if (isEncrypted && current is not null && current is not { LiveVersion: not null, IsEncrypted: true })
+            {
+                EncryptHistory(id, current.RowId);
+            }
+
+            var stored = isEncrypted ? Ring.Encrypt(id, version, value!) : value;
+            object keyId = isEncrypted ? Ring.ActiveKeyId : DBNull.Value;
             var nowMicros = ToUnixMicroseconds(now);
 
             // A key that comes back after a delete (by a write or a rollback) starts a new life.
@@ -651,14 +821,15 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 p[1].Value = id.Environment;
                 p[2].Value = id.Key;
                 p[3].Value = version;
-                p[4].Value = (object?)value ?? DBNull.Value;
+                p[4].Value = (object?)stored ?? DBNull.Value;
                 p[5].Value = (object?)valueTypeName ?? DBNull.Value;
                 p[6].Value = isEncrypted;
                 p[7].Value = deleted;
                 p[8].Value = createdAt;
                 p[9].Value = nowMicros;
-                p[10].Value = actor;
+                p[10].Value = actor.Name;
                 p[11].Value = revision;
+                p[12].Value = keyId;
                 rowId = (long)_insertConfig.ExecuteScalar()!;
             }
             else
@@ -667,29 +838,33 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                 var p = _updateConfig.Parameters;
                 p[0].Value = rowId;
                 p[1].Value = version;
-                p[2].Value = (object?)value ?? DBNull.Value;
+                p[2].Value = (object?)stored ?? DBNull.Value;
                 p[3].Value = (object?)valueTypeName ?? DBNull.Value;
                 p[4].Value = isEncrypted;
                 p[5].Value = deleted;
                 p[6].Value = createdAt;
                 p[7].Value = nowMicros;
-                p[8].Value = actor;
+                p[8].Value = actor.Name;
                 p[9].Value = revision;
+                p[10].Value = keyId;
                 _updateConfig.ExecuteNonQuery();
             }
 
             var v = _insertVersion.Parameters;
             v[0].Value = rowId;
             v[1].Value = version;
-            v[2].Value = (object?)value ?? DBNull.Value;
+            v[2].Value = (object?)stored ?? DBNull.Value;
             v[3].Value = (object?)valueTypeName ?? DBNull.Value;
             v[4].Value = isEncrypted;
             v[5].Value = changeType.ToWireName();
             v[6].Value = (object?)changeDescription ?? DBNull.Value;
             v[7].Value = nowMicros;
-            v[8].Value = actor;
+            v[8].Value = actor.Name;
             v[9].Value = revision;
+            v[10].Value = keyId;
             _insertVersion.ExecuteNonQuery();
+
+            Audit(actor, AuditAction(changeType), id.Key, now, id.ServiceName, id.Environment, current?.Version, version, revision);
 
             return new ConfigChange
             {
@@ -710,7 +885,7 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
                         IsEncrypted = isEncrypted,
                         CreatedAt = FromUnixMicroseconds(createdAt),
                         UpdatedAt = now,
-                        UpdatedBy = actor,
+                        UpdatedBy = actor.Name,
                         Revision = revision,
                     },
             };
@@ -724,8 +899,17 @@ public sealed class SqliteConfigStore : IConfigStore, IAsyncDisposable
             _insertConfig.Dispose();
             _updateConfig.Dispose();
             _insertVersion.Dispose();
+            _insertAudit.Dispose();
             await Connection.DisposeAsync().ConfigureAwait(false);
         }
+
+        static string AuditAction(ChangeType changeType) => changeType switch
+        {
+            ChangeType.Create => WireNames.AuditActions.ConfigCreate,
+            ChangeType.Update => WireNames.AuditActions.ConfigUpdate,
+            ChangeType.Delete => WireNames.AuditActions.ConfigDelete,
+            _ => WireNames.AuditActions.ConfigRollback,
+        };
 
         SqliteCommand Prepare(string sql, params string[] parameters)
         {

@@ -648,7 +648,7 @@ public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : ICl
             Value = value,
             ValueType = type,
             ChangeDescription = description,
-            Actor = "tester",
+            Actor = TestIdentities.Tester,
             Condition = condition,
         };
 
@@ -656,7 +656,7 @@ public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : ICl
     {
         Id = id,
         ChangeDescription = description,
-        Actor = "tester",
+        Actor = TestIdentities.Tester,
         Condition = condition,
     };
 
@@ -664,7 +664,7 @@ public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : ICl
     {
         Id = id,
         TargetVersion = target,
-        Actor = "tester",
+        Actor = TestIdentities.Tester,
     };
 
     static async Task DisposeAsync(IConfigStore store)

@@ -2,6 +2,7 @@
 
 using Keel.Core.Configs;
 using Keel.Core.Storage;
+using Keel.Storage.Specification.Tests;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -37,7 +38,7 @@ public sealed class SqliteConfigStoreTests : IAsyncLifetime
         await using var connection = await OpenAsync();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT group_concat(version) FROM keel_schema_migrations;";
-        Assert.Equal("1", await command.ExecuteScalarAsync(Ct));
+        Assert.Equal("1,2", await command.ExecuteScalarAsync(Ct));
     }
 
     [Fact]
@@ -97,6 +98,7 @@ public sealed class SqliteConfigStoreTests : IAsyncLifetime
     {
         var store = new SqliteConfigStore(
             new SqliteConfigStoreOptions { DatabasePath = Path.Combine(_fixture.Directory, "missing", "keel.db") },
+            TestIdentities.MasterKey,
             TimeProvider.System,
             NullLogger<SqliteConfigStore>.Instance);
         await using (store)
@@ -113,5 +115,5 @@ public sealed class SqliteConfigStoreTests : IAsyncLifetime
     }
 
     static SetConfigRequest Set(ConfigId id, string value) =>
-        new() { Id = id, Value = value, ValueType = ConfigValueType.String, Actor = "tester" };
+        new() { Id = id, Value = value, ValueType = ConfigValueType.String, Actor = TestIdentities.Tester };
 }

@@ -41,7 +41,7 @@ public sealed class SqliteStoreFixture : IConfigStoreFixture
 
     public async Task<IConfigStore> OpenAnotherAsync()
     {
-        var store = new SqliteConfigStore(new SqliteConfigStoreOptions { DatabasePath = DatabasePath }, Time, NullLogger<SqliteConfigStore>.Instance);
+        var store = new SqliteConfigStore(new SqliteConfigStoreOptions { DatabasePath = DatabasePath }, TestIdentities.MasterKey, Time, NullLogger<SqliteConfigStore>.Instance);
         await store.InitializeAsync(TestContext.Current.CancellationToken);
         lock (_opened)
         {

@@ -3,7 +3,7 @@
 namespace Keel.Core.Configs;
 
 /// <summary>The current, live value of a configuration key.</summary>
-public sealed class ConfigEntry
+public sealed record ConfigEntry
 {
     /// <summary>The key.</summary>
     public required ConfigId Id { get; init; }
@@ -19,6 +19,12 @@ public sealed class ConfigEntry
 
     /// <summary>Whether the value is stored encrypted.</summary>
     public bool IsEncrypted { get; init; }
+
+    /// <summary>
+    /// Whether the stored ciphertext failed to decrypt (it was altered, or its key is gone); the value is then empty and must
+    /// not be served.
+    /// </summary>
+    public bool DecryptionFailed { get; init; }
 
     /// <summary>When the key last came into existence.</summary>
     public required DateTimeOffset CreatedAt { get; init; }

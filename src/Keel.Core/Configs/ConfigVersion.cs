@@ -3,7 +3,7 @@
 namespace Keel.Core.Configs;
 
 /// <summary>One immutable version in a key's history.</summary>
-public sealed class ConfigVersion
+public sealed record ConfigVersion
 {
     /// <summary>The version number, unique within the key.</summary>
     public required long Version { get; init; }
@@ -16,6 +16,12 @@ public sealed class ConfigVersion
 
     /// <summary>Whether the value is stored encrypted.</summary>
     public bool IsEncrypted { get; init; }
+
+    /// <summary>
+    /// Whether the stored ciphertext failed to decrypt (it was altered, or its key is gone); the value is then empty and must
+    /// not be served.
+    /// </summary>
+    public bool DecryptionFailed { get; init; }
 
     /// <summary>What the change was.</summary>
     public required ChangeType ChangeType { get; init; }

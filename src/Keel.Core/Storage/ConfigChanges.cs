@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Audit;
 using Keel.Core.Configs;
 
 namespace Keel.Core.Storage;
@@ -19,11 +20,17 @@ public sealed record SetConfigRequest
     /// <summary>The writer's description of the change.</summary>
     public string? ChangeDescription { get; init; }
 
-    /// <summary>Who makes the change.</summary>
-    public required string Actor { get; init; }
+    /// <summary>Who makes the change; recorded as its author and in its audit record.</summary>
+    public required Actor Actor { get; init; }
 
     /// <summary>The condition the key's current state must meet.</summary>
     public VersionCondition Condition { get; init; }
+
+    /// <summary>
+    /// Whether to store the value encrypted; <see langword="null"/> keeps the live key's choice (plaintext for a new key).
+    /// Once a key is encrypted, every version in its history is, and <see langword="false"/> is refused.
+    /// </summary>
+    public bool? Encrypt { get; init; }
 }
 
 /// <summary>A request to delete a key, leaving a tombstone version in its history.</summary>
@@ -35,8 +42,8 @@ public sealed record DeleteConfigRequest
     /// <summary>The writer's description of the change.</summary>
     public string? ChangeDescription { get; init; }
 
-    /// <summary>Who makes the change.</summary>
-    public required string Actor { get; init; }
+    /// <summary>Who makes the change; recorded as its author and in its audit record.</summary>
+    public required Actor Actor { get; init; }
 
     /// <summary>The condition the key's current state must meet.</summary>
     public VersionCondition Condition { get; init; }
@@ -54,8 +61,8 @@ public sealed record RollbackConfigRequest
     /// <summary>The writer's description of the change; the store supplies one when absent.</summary>
     public string? ChangeDescription { get; init; }
 
-    /// <summary>Who makes the change.</summary>
-    public required string Actor { get; init; }
+    /// <summary>Who makes the change; recorded as its author and in its audit record.</summary>
+    public required Actor Actor { get; init; }
 
     /// <summary>The condition the key's current state must meet.</summary>
     public VersionCondition Condition { get; init; }

@@ -66,12 +66,12 @@ sealed class ConfigResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? Revision { get; init; }
 
-    public static ConfigResponse From(ConfigEntry entry, long? revision = null) => new()
+    public static ConfigResponse From(ConfigEntry entry, bool reveal, long? revision = null) => new()
     {
         ServiceName = entry.Id.ServiceName,
         Environment = entry.Id.Environment,
         ConfigKey = entry.Id.Key,
-        ConfigValue = entry.Value,
+        ConfigValue = Shown(entry, reveal),
         ValueType = entry.ValueType.ToWireName(),
         Version = entry.Version,
         IsEncrypted = entry.IsEncrypted,
@@ -80,14 +80,24 @@ sealed class ConfigResponse
         UpdatedBy = entry.UpdatedBy,
         Revision = revision,
     };
+
+    /// <summary>The value a caller sees: an encrypted one only with <c>secrets:read</c>, and never one that failed to decrypt.</summary>
+    public static string? Shown(ConfigEntry entry, bool reveal) =>
+        entry.IsEncrypted && (!reveal || entry.DecryptionFailed) ? null : entry.Value;
 }
 
 sealed record BatchGetResponse(IReadOnlyList<BatchConfigItem> Configs, IReadOnlyList<string> Missing);
 
-sealed record BatchConfigItem(string ConfigKey, string? ConfigValue, string ValueType, long Version, bool IsEncrypted)
+sealed record BatchConfigItem(
+    string ConfigKey,
+    string? ConfigValue,
+    string ValueType,
+    long Version,
+    bool IsEncrypted,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool DecryptionFailed)
 {
-    public static BatchConfigItem From(ConfigEntry entry) =>
-        new(entry.Id.Key, entry.Value, entry.ValueType.ToWireName(), entry.Version, entry.IsEncrypted);
+    public static BatchConfigItem From(ConfigEntry entry, bool reveal) =>
+        new(entry.Id.Key, ConfigResponse.Shown(entry, reveal), entry.ValueType.ToWireName(), entry.Version, entry.IsEncrypted, reveal && entry.DecryptionFailed);
 }
 
 sealed record DeleteResponse(bool Success, string Message, long Version, long Revision);
@@ -103,18 +113,20 @@ sealed record HistoryItem(
     string ChangeType,
     DateTime CreatedAt,
     string CreatedBy,
-    long Revision)
+    long Revision,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool DecryptionFailed)
 {
-    public static HistoryItem From(ConfigVersion version) => new(
+    public static HistoryItem From(ConfigVersion version, bool reveal) => new(
         version.Version,
-        version.Value,
+        version.IsEncrypted && (!reveal || version.DecryptionFailed) ? null : version.Value,
         version.ValueType?.ToWireName(),
         version.IsEncrypted,
         version.ChangeDescription,
         version.ChangeType.ToWireName(),
         version.CreatedAt.UtcDateTime,
         version.CreatedBy,
-        version.Revision);
+        version.Revision,
+        reveal && version.DecryptionFailed);
 }
 
 sealed record RollbackResponse(string ConfigKey, long Version, long? PreviousVersion, long RolledBackTo, DateTime UpdatedAt, long Revision)
@@ -125,8 +137,21 @@ sealed record RollbackResponse(string ConfigKey, long Version, long? PreviousVer
 
 sealed record ListResponse(string ServiceName, string Environment, long Revision, IReadOnlyList<ListItem> Configs);
 
-sealed record ListItem(string ConfigKey, string? ConfigValue, string ValueType, long Version, bool IsEncrypted, DateTime UpdatedAt)
+sealed record ListItem(
+    string ConfigKey,
+    string? ConfigValue,
+    string ValueType,
+    long Version,
+    bool IsEncrypted,
+    DateTime UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool DecryptionFailed)
 {
-    public static ListItem From(ConfigEntry entry) =>
-        new(entry.Id.Key, entry.Value, entry.ValueType.ToWireName(), entry.Version, entry.IsEncrypted, entry.UpdatedAt.UtcDateTime);
+    public static ListItem From(ConfigEntry entry, bool reveal) => new(
+        entry.Id.Key,
+        ConfigResponse.Shown(entry, reveal),
+        entry.ValueType.ToWireName(),
+        entry.Version,
+        entry.IsEncrypted,
+        entry.UpdatedAt.UtcDateTime,
+        reveal && entry.DecryptionFailed);
 }

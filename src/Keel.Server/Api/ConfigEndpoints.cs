@@ -4,6 +4,7 @@ using System.Globalization;
 using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Storage;
+using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -16,42 +17,46 @@ static class ConfigEndpoints
     public const int MaxHistoryLimit = 1000;
     public const int DefaultHistoryLimit = 10;
 
-    /// <summary>Who changes configuration until requests carry an identity.</summary>
-    public const string AnonymousActor = "anonymous";
-
     public static IEndpointRouteBuilder MapConfigEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var config = endpoints.MapGroup("/api/v1/config").WithTags("Configuration");
 
         config.MapPost("/batch", BatchGetAsync)
             .WithName("GetConfigBatch")
+            .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads up to 1,000 keys of one service and environment.")
             .Accepts<BatchGetRequest>("application/json");
 
         // HEAD answers as GET without the body, so that a client can check a key's existence and ETag cheaply.
         config.MapMethods("/{service_name}/{environment}", [HttpMethods.Get, HttpMethods.Head], ListAsync)
             .WithName("ListConfig")
+            .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads every live key of a service and environment, with the store revision they were read at.");
 
         config.MapMethods("/{service_name}/{environment}/{config_key}", [HttpMethods.Get, HttpMethods.Head], GetAsync)
             .WithName("GetConfig")
+            .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads a key's live value. Answers If-None-Match with 304.");
 
         config.MapPut("/{service_name}/{environment}/{config_key}", PutAsync)
             .WithName("PutConfig")
+            .RequireAuthorization(KeelPolicies.Write)
             .WithSummary("Creates or updates a key. Honours If-Match and If-None-Match: *.")
             .Accepts<PutConfigRequest>("application/json");
 
         config.MapDelete("/{service_name}/{environment}/{config_key}", DeleteAsync)
             .WithName("DeleteConfig")
+            .RequireAuthorization(KeelPolicies.Write)
             .WithSummary("Deletes a key, leaving a tombstone version in its history. Honours If-Match.");
 
         config.MapGet("/{service_name}/{environment}/{config_key}/history", HistoryAsync)
             .WithName("GetConfigHistory")
+            .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Lists a key's versions, newest first.");
 
         config.MapPost("/{service_name}/{environment}/{config_key}/rollback", RollbackAsync)
             .WithName("RollbackConfig")
+            .RequireAuthorization(KeelPolicies.Write)
             .WithSummary("Gives a key the value and type of an earlier version, as a new version. Honours If-Match.")
             .Accepts<RollbackRequest>("application/json");
 
@@ -62,26 +67,38 @@ static class ConfigEndpoints
         [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
+        httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var entry = await store.GetAsync(id, cancellationToken);
         if (entry is null)
         {
             return NotFound(id);
         }
 
+        var reveal = httpContext.CanReadSecrets();
+        if (reveal && entry.DecryptionFailed)
+        {
+            throw new KeelException(
+                KeelError.DecryptionFailed,
+                $"The stored value of key '{id.Key}' version {entry.Version} fails authenticated decryption; it was altered or its key is missing. Roll back to a good version or write the key again.");
+        }
+
+        // A masked and a revealed answer share the version's tag: they hold the same value, shown to different tokens.
         var etag = EntityTags.ForVersion(entry.Version);
         httpContext.Response.Headers.ETag = etag;
+        httpContext.Response.Headers.Vary = "Authorization";
         if (EntityTags.IfNoneMatchHits(httpContext.Request, etag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        return TypedResults.Json(ConfigResponse.From(entry), KeelJson.Context.ConfigResponse);
+        return TypedResults.Json(ConfigResponse.From(entry, reveal), KeelJson.Context.ConfigResponse);
     }
 
     static async Task<JsonHttpResult<ConfigResponse>> PutAsync(
         [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
+        httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.PutConfigRequest, cancellationToken);
         var (value, type) = ConfigWriteInput.ReadValue(body, services.Limits.Value);
@@ -93,8 +110,9 @@ static class ConfigEndpoints
                 Value = value,
                 ValueType = type,
                 ChangeDescription = body.ChangeDescription,
-                Actor = AnonymousActor,
+                Actor = httpContext.Actor(),
                 Condition = condition,
+                Encrypt = body.Encrypt,
             },
             cancellationToken);
         Log.ConfigChanged(services.Logger, change);
@@ -107,7 +125,7 @@ static class ConfigEndpoints
         }
 
         return TypedResults.Json(
-            ConfigResponse.From(change.Entry!, change.Revision),
+            ConfigResponse.From(change.Entry!, httpContext.CanReadSecrets(), change.Revision),
             KeelJson.Context.ConfigResponse,
             statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
@@ -116,9 +134,10 @@ static class ConfigEndpoints
         [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
+        httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
         var change = await services.Store.DeleteAsync(
-            new DeleteConfigRequest { Id = id, Actor = AnonymousActor, Condition = condition }, cancellationToken);
+            new DeleteConfigRequest { Id = id, Actor = httpContext.Actor(), Condition = condition }, cancellationToken);
         Log.ConfigChanged(services.Logger, change);
 
         return TypedResults.Json(
@@ -130,24 +149,27 @@ static class ConfigEndpoints
         [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
+        httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var query = httpContext.Request.Query;
-        var limit = ParseQueryInteger(query, "limit", DefaultHistoryLimit, 1, MaxHistoryLimit);
-        long? before = query.ContainsKey("before_version") ? ParseQueryInteger(query, "before_version", 0, 1, long.MaxValue) : null;
+        var limit = QueryParameters.Integer(query, "limit", DefaultHistoryLimit, 1, MaxHistoryLimit);
+        long? before = query.ContainsKey("before_version") ? QueryParameters.Integer(query, "before_version", 0, 1, long.MaxValue) : null;
 
         var versions = await store.GetHistoryAsync(id, (int)limit, before, cancellationToken);
+        var reveal = httpContext.CanReadSecrets();
         if (versions is null)
         {
             return NotFound(id);
         }
 
         return TypedResults.Json(
-            new HistoryResponse(id.Key, versions.Select(HistoryItem.From).ToList()), KeelJson.Context.HistoryResponse);
+            new HistoryResponse(id.Key, versions.Select(v => HistoryItem.From(v, reveal)).ToList()), KeelJson.Context.HistoryResponse);
     }
 
     static async Task<JsonHttpResult<RollbackResponse>> RollbackAsync(
         [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
         var id = route.ToId(httpContext);
+        httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.RollbackRequest, cancellationToken);
         if (body.TargetVersion is not { } target)
@@ -169,7 +191,7 @@ static class ConfigEndpoints
                 Id = id,
                 TargetVersion = target,
                 ChangeDescription = body.ChangeDescription,
-                Actor = AnonymousActor,
+                Actor = httpContext.Actor(),
                 Condition = condition,
             },
             cancellationToken);
@@ -183,6 +205,8 @@ static class ConfigEndpoints
         [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         route.Validate(httpContext);
+        httpContext.EnsureCovers(route.ServiceName, route.Environment);
+        httpContext.Response.Headers.Vary = "Authorization";
 
         // The tag is the revision of the scope's last change, deletes included: any change to the listing changes it.
         if (httpContext.Request.Headers.IfNoneMatch.Count > 0)
@@ -197,9 +221,10 @@ static class ConfigEndpoints
         }
 
         var snapshot = await store.ListAsync(route.ServiceName, route.Environment, cancellationToken);
+        var reveal = httpContext.CanReadSecrets();
         httpContext.Response.Headers.ETag = ListTag(snapshot.LastChangeRevision);
         return TypedResults.Json(
-            new ListResponse(route.ServiceName, route.Environment, snapshot.Revision, snapshot.Entries.Select(ListItem.From).ToList()),
+            new ListResponse(route.ServiceName, route.Environment, snapshot.Revision, snapshot.Entries.Select(e => ListItem.From(e, reveal)).ToList()),
             KeelJson.Context.ListResponse);
     }
 
@@ -209,6 +234,8 @@ static class ConfigEndpoints
         ConfigRoute.EnsureUnambiguousPath(httpContext);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.BatchGetRequest, cancellationToken);
         var (serviceName, environment, keys) = ValidateBatch(body);
+        httpContext.EnsureCovers(serviceName, environment);
+        var reveal = httpContext.CanReadSecrets();
 
         var entries = await store.GetManyAsync(serviceName, environment, keys, cancellationToken);
         var byKey = entries.ToDictionary(e => e.Id.Key, StringComparer.Ordinal);
@@ -218,7 +245,7 @@ static class ConfigEndpoints
         {
             if (byKey.TryGetValue(key, out var entry))
             {
-                configs.Add(BatchConfigItem.From(entry));
+                configs.Add(BatchConfigItem.From(entry, reveal));
             }
             else
             {
@@ -292,27 +319,6 @@ static class ConfigEndpoints
         }
 
         return (body.ServiceName!, body.Environment!, keys);
-    }
-
-    static long ParseQueryInteger(IQueryCollection query, string name, long defaultValue, long min, long max)
-    {
-        var values = query[name];
-        if (values.Count == 0)
-        {
-            return defaultValue;
-        }
-
-        if (values.Count == 1
-            && long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        var range = max == long.MaxValue
-            ? string.Create(CultureInfo.InvariantCulture, $"an integer of at least {min}")
-            : string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}");
-        throw new KeelException(KeelError.InvalidRequest, $"{name} must be {range}.", [new FieldError(name, $"{name} must be {range}.")]);
     }
 
     static ProblemHttpResult NotFound(ConfigId id) =>

@@ -15,7 +15,6 @@ static class ConfigWriteInput
 {
     const string ValueTypeField = "value_type";
     const string DescriptionField = "change_description";
-    const string EncryptField = "encrypt";
 
     /// <summary>The value as text and its type, from a PUT body.</summary>
     /// <exception cref="KeelException">The body is incomplete (400), the value too large (413), or invalid (422).</exception>
@@ -34,11 +33,6 @@ static class ConfigWriteInput
         if (!typeKnown)
         {
             errors.Add(new FieldError(ValueTypeField, $"{ValueTypeField} must be one of {string.Join(", ", ConfigValueTypes.WireNames)}."));
-        }
-
-        if (body.Encrypt == true)
-        {
-            errors.Add(new FieldError(EncryptField, $"This server does not store encrypted values; send {EncryptField}: false or leave it out."));
         }
 
         CheckDescription(body.ChangeDescription, limits, errors);

@@ -27,6 +27,12 @@ namespace Keel.Server.Api;
 [JsonSerializable(typeof(RollbackResponse))]
 [JsonSerializable(typeof(ListResponse))]
 [JsonSerializable(typeof(CacheStatistics))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(TokenListResponse))]
+[JsonSerializable(typeof(AuditResponse))]
+[JsonSerializable(typeof(EncryptionKeysResponse))]
+[JsonSerializable(typeof(KeyRotationResponse))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
 sealed partial class KeelJsonContext : JsonSerializerContext;
 

@@ -27,6 +27,14 @@ static class Problems
         KeelError.PayloadTooLarge => (StatusCodes.Status413PayloadTooLarge, "Payload too large", WireNames.ErrorCodes.PayloadTooLarge),
         KeelError.UnsupportedMediaType => (StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", WireNames.ErrorCodes.UnsupportedMediaType),
         KeelError.StoreUnavailable => (StatusCodes.Status503ServiceUnavailable, "Store unavailable", WireNames.ErrorCodes.StoreUnavailable),
+        KeelError.Unauthorized => (StatusCodes.Status401Unauthorized, "Unauthorized", WireNames.ErrorCodes.Unauthorized),
+        KeelError.Forbidden => (StatusCodes.Status403Forbidden, "Forbidden", WireNames.ErrorCodes.Forbidden),
+        KeelError.OutOfScope => (StatusCodes.Status403Forbidden, "Forbidden", WireNames.ErrorCodes.Forbidden),
+        KeelError.TokenNotFound => (StatusCodes.Status404NotFound, "Token not found", WireNames.ErrorCodes.TokenNotFound),
+        KeelError.DecryptionFailed => (StatusCodes.Status500InternalServerError, "Stored value fails to decrypt", WireNames.ErrorCodes.DecryptionFailed),
+        KeelError.EncryptionRequired => (StatusCodes.Status409Conflict, "The key is encrypted", WireNames.ErrorCodes.EncryptionRequired),
+        KeelError.RotationInProgress => (StatusCodes.Status409Conflict, "Rotation in progress", WireNames.ErrorCodes.RotationInProgress),
+        KeelError.RateLimited => (StatusCodes.Status429TooManyRequests, "Too many requests", WireNames.ErrorCodes.RateLimited),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),
     };
 
@@ -38,6 +46,9 @@ static class Problems
         StatusCodes.Status413PayloadTooLarge => WireNames.ErrorCodes.PayloadTooLarge,
         StatusCodes.Status415UnsupportedMediaType => WireNames.ErrorCodes.UnsupportedMediaType,
         StatusCodes.Status503ServiceUnavailable => WireNames.ErrorCodes.StoreUnavailable,
+        StatusCodes.Status401Unauthorized => WireNames.ErrorCodes.Unauthorized,
+        StatusCodes.Status403Forbidden => WireNames.ErrorCodes.Forbidden,
+        StatusCodes.Status429TooManyRequests => WireNames.ErrorCodes.RateLimited,
         >= 500 => WireNames.ErrorCodes.InternalError,
         _ => WireNames.ErrorCodes.MalformedRequest,
     };

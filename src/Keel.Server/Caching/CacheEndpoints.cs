@@ -11,6 +11,7 @@ static class CacheEndpoints
     {
         endpoints.MapGet("/api/v1/cache/stats", GetStats)
             .WithTags("Cache")
+            .RequireAuthorization(Security.KeelPolicies.Admin)
             .WithName("GetCacheStats")
             .WithSummary("Counts of cache hits, misses and evictions since start, and the cache's current size.");
         return endpoints;

@@ -1,8 +1,10 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Keel.Server.Api;
 using Keel.Server.Caching;
+using Keel.Server.Security;
 using Keel.Server.Storage;
 using Keel.Storage.Sqlite;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -22,6 +24,8 @@ static class KeelServiceCollectionExtensions
         services.AddOptions<SqliteStorageOptions>().BindConfiguration(SqliteStorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataDirectory>();
+        services.AddOptions<EncryptionOptions>().BindConfiguration(EncryptionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IKeyEncryptionKey, MasterKeySource>();
 
         services.TryAddKeyedSingleton<IConfigStore>(BackendKey, static (sp, _) =>
         {
@@ -32,6 +36,11 @@ static class KeelServiceCollectionExtensions
                 _ => throw new InvalidOperationException($"Unknown Keel:Storage:Provider '{provider}'."),
             };
         });
+
+        // One backend object serves every store contract.
+        services.TryAddSingleton(static sp => (ITokenStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        services.TryAddSingleton(static sp => (IAuditStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        services.TryAddSingleton(static sp => (IEncryptionKeyStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
 
         services.AddHostedService<StoreStartup>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
@@ -47,6 +56,7 @@ static class KeelServiceCollectionExtensions
                 DatabasePath = services.GetRequiredService<DataDirectory>().PathOf(sqlite.FileName),
                 BusyTimeout = sqlite.BusyTimeout,
             },
+            services.GetRequiredService<IKeyEncryptionKey>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<SqliteConfigStore>>());
     }
@@ -58,6 +68,27 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton<ConfigCache>();
         services.TryAddSingleton<IConfigStore>(static sp => new CachingConfigStore(
             sp.GetRequiredKeyedService<IConfigStore>(BackendKey), sp.GetRequiredService<ConfigCache>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Bearer tokens for every endpoint but the health checks, permission policies, the bootstrap admin token, and rate limits.
+    /// Registered after storage, so that the tokens load once the store is up.
+    /// </summary>
+    public static IServiceCollection AddKeelSecurity(this IServiceCollection services)
+    {
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<TokenRegistry>();
+        services.AddHostedService<SecurityStartup>();
+
+        services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
+        KeelPolicies.Add(services.AddAuthorizationBuilder());
+        services.TryAddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddRateLimiter(static _ => { });
+        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
+            .Configure<IOptions<RateLimitingOptions>>(static (limiter, options) => RateLimiting.Configure(limiter, options.Value));
         return services;
     }
 

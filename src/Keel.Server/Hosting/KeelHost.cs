@@ -15,6 +15,10 @@ static class KeelHost
 
     public const string DataDirVariable = "KEEL_DATA_DIR";
 
+    public const string AdminTokenVariable = "KEEL_ADMIN_TOKEN";
+
+    public const string MasterKeyVariable = "KEEL_MASTER_KEY";
+
     /// <param name="args">The command line.</param>
     /// <param name="configure">Changes to the services before the app is built; tests use it to capture logs.</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -26,32 +30,55 @@ static class KeelHost
 
         builder.Services
             .AddKeelStorage()
+            .AddKeelSecurity()
             .AddKeelCache()
             .AddKeelApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.Use(static (context, next) =>
+        {
+            // The id audit records and error logs carry, so that a client can quote it.
+            context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+            return next(context);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
 
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains(KeelServiceCollectionExtensions.ReadyTag) });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains(KeelServiceCollectionExtensions.ReadyTag) })
+            .AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapConfigEndpoints();
+        app.MapTokenEndpoints();
+        app.MapAuditEndpoints();
+        app.MapKeyEndpoints();
         app.MapCacheEndpoints();
         return app;
     }
 
     /// <summary>
-    /// <c>KEEL_DATA_DIR</c> and <c>--data-dir</c> are shorthands for <c>Keel:DataDir</c>; the command line wins over the variable,
-    /// and both over appsettings.json.
+    /// <c>KEEL_DATA_DIR</c> and <c>--data-dir</c> are shorthands for <c>Keel:DataDir</c>, <c>KEEL_ADMIN_TOKEN</c> for
+    /// <c>Keel:Security:AdminToken</c>, <c>KEEL_MASTER_KEY</c> for <c>Keel:Encryption:MasterKey</c>; the command line wins over
+    /// the variables, and both over appsettings.json.
     /// </summary>
     static void AddKeelConfigurationSources(ConfigurationManager configuration, string[] args)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable(DataDirVariable);
-        if (!string.IsNullOrEmpty(fromEnvironment))
+        foreach (var (variable, key) in new[]
         {
-            configuration.AddInMemoryCollection([new("Keel:DataDir", fromEnvironment)]);
+            (DataDirVariable, "Keel:DataDir"),
+            (AdminTokenVariable, "Keel:Security:AdminToken"),
+            (MasterKeyVariable, "Keel:Encryption:MasterKey"),
+        })
+        {
+            var fromEnvironment = Environment.GetEnvironmentVariable(variable);
+            if (!string.IsNullOrEmpty(fromEnvironment))
+            {
+                configuration.AddInMemoryCollection([new(key, fromEnvironment)]);
+            }
         }
 
         configuration.AddCommandLine(args, new Dictionary<string, string> { ["--data-dir"] = "Keel:DataDir" });

@@ -50,5 +50,58 @@ static class SqliteMigrations
                 PRIMARY KEY (config_id, version)
             );
             """),
+        (2, "encryption keys, tokens and audit trail", """
+            -- Data keys, each wrapped by the key encryption key named in kek_id; at most one is active.
+            CREATE TABLE encryption_keys (
+                id INTEGER PRIMARY KEY,
+                wrapped_key BLOB NOT NULL,
+                kek_id TEXT NOT NULL,
+                is_active INTEGER NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+
+            -- The data key of an encrypted value; rotation finds what is left to re-encrypt through these partial indexes.
+            ALTER TABLE configs ADD COLUMN key_id INTEGER;
+            ALTER TABLE config_versions ADD COLUMN key_id INTEGER;
+            CREATE INDEX ix_configs_key_id ON configs (key_id) WHERE key_id IS NOT NULL;
+            CREATE INDEX ix_config_versions_key_id ON config_versions (key_id) WHERE key_id IS NOT NULL;
+
+            -- Tokens by the SHA-256 of their secret; the secret itself is never stored.
+            CREATE TABLE tokens (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                permissions TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                service_name TEXT,
+                environment TEXT,
+                secret_hash BLOB NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                created_by TEXT NOT NULL,
+                expires_at INTEGER,
+                revoked_at INTEGER
+            );
+
+            -- Append-only; written in the transaction of the mutation it records.
+            CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                occurred_at INTEGER NOT NULL,
+                actor_token_id TEXT,
+                actor_name TEXT NOT NULL,
+                client_address TEXT,
+                action TEXT NOT NULL,
+                service_name TEXT,
+                environment TEXT,
+                target TEXT NOT NULL,
+                from_version INTEGER,
+                to_version INTEGER,
+                revision INTEGER,
+                request_id TEXT
+            );
+            CREATE INDEX ix_audit_log_scope ON audit_log (service_name, environment, id);
+            CREATE INDEX ix_audit_log_actor_name ON audit_log (actor_name, id);
+            CREATE INDEX ix_audit_log_actor_token ON audit_log (actor_token_id, id);
+            CREATE INDEX ix_audit_log_occurred_at ON audit_log (occurred_at);
+            """),
     ];
 }

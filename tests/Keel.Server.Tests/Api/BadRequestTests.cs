@@ -27,7 +27,6 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
     [InlineData("{\"config_value\": 42}", "config_value", "must be a JSON string for value_type 'string'")]
     [InlineData("{\"config_value\": {\"a\": 1}, \"value_type\": \"yaml\"}", "config_value", "must be a JSON string")]
     [InlineData("{\"config_value\": true, \"value_type\": \"number\"}", "config_value", "must be a JSON string")]
-    [InlineData("{\"config_value\": \"x\", \"encrypt\": true}", "encrypt", "does not store encrypted values")]
     [InlineData("{\"config_value\": \"a\\u0000b\"}", "config_value", "U+0000")]
     [InlineData("{\"config_value\": \"\\ud800\"}", "config_value", "unpaired surrogate")]
     [InlineData("{\"config_value\": \"x\\udc00y\", \"value_type\": \"yaml\"}", "config_value", "unpaired surrogate")]
@@ -55,7 +54,7 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
 
         var problem = await (await _client.PutAsync(path, body)).ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
 
-        Assert.Equal(["value_type", "encrypt", "change_description"], problem.ErrorPaths());
+        Assert.Equal(["value_type", "change_description"], problem.ErrorPaths());
         await AssertUnchangedAsync(path);
     }
 
@@ -337,7 +336,7 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         await socket.ConnectAsync(fixture.Server.BaseAddress.Host, fixture.Server.BaseAddress.Port, Ct);
         var stream = socket.GetStream();
         byte[] body = [.. "{\"config_value\": \""u8, 0xC3, 0x28, .. "\"}"u8];
-        var head = Encoding.ASCII.GetBytes($"PUT {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        var head = Encoding.ASCII.GetBytes($"PUT {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TestTokens.Admin}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
         await stream.WriteAsync(head, Ct);
         await stream.WriteAsync(body, Ct);
 

@@ -31,7 +31,7 @@ public class ConfigEndpointsTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("number", body.GetProperty("value_type").GetString());
         Assert.Equal(1, body.GetProperty("version").GetInt64());
         Assert.False(body.GetProperty("is_encrypted").GetBoolean());
-        Assert.Equal("anonymous", body.GetProperty("updated_by").GetString());
+        Assert.Equal("admin", body.GetProperty("updated_by").GetString());
         Assert.True(body.GetProperty("revision").GetInt64() > 0);
         var created = body.GetProperty("created_at").GetDateTime();
         Assert.Equal(DateTimeKind.Utc, created.Kind);
@@ -317,7 +317,7 @@ public class ConfigEndpointsTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("number", first.GetProperty("value_type").GetString());
         Assert.Equal("initial", first.GetProperty("change_description").GetString());
         Assert.Equal("create", first.GetProperty("change_type").GetString());
-        Assert.Equal("anonymous", first.GetProperty("created_by").GetString());
+        Assert.Equal("admin", first.GetProperty("created_by").GetString());
         Assert.Equal("update", versions[1].GetProperty("change_type").GetString());
         Assert.Equal(JsonValueKind.Null, versions[1].GetProperty("change_description").ValueKind);
         var tombstone = versions[0];

@@ -46,7 +46,7 @@ public sealed class CachingStoreFixture : IConfigStoreFixture
     async Task<IConfigStore> OpenAsync(bool atFront)
     {
         var backend = new SqliteConfigStore(
-            new SqliteConfigStoreOptions { DatabasePath = Path.Combine(_directory, "keel.db") }, Time, NullLogger<SqliteConfigStore>.Instance);
+            new SqliteConfigStoreOptions { DatabasePath = Path.Combine(_directory, "keel.db") }, TestIdentities.MasterKey, Time, NullLogger<SqliteConfigStore>.Instance);
         await backend.InitializeAsync(TestContext.Current.CancellationToken);
         _backends.Insert(atFront ? 0 : _backends.Count, backend);
         return new CachingConfigStore(backend, ConfigCacheTests.NewCache());

@@ -50,9 +50,18 @@ public sealed partial class KeelServerProcess : IAsyncDisposable
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("KEEL_DATA_DIR");
+        start.Environment["KEEL_ADMIN_TOKEN"] = TestTokens.Admin;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[name] = value;
+            // An empty value removes the variable, so that a test can start the server without one.
+            if (value.Length == 0)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -75,6 +84,7 @@ public sealed partial class KeelServerProcess : IAsyncDisposable
         }
 
         server.Client = new HttpClient { BaseAddress = server.BaseAddress };
+        server.Client.DefaultRequestHeaders.Authorization = new("Bearer", start.Environment.TryGetValue("KEEL_ADMIN_TOKEN", out var admin) ? admin : null);
         return server;
     }
 

@@ -47,6 +47,7 @@ public sealed class KeelTestServer : IAsyncDisposable
             "--data-dir", dataDir,
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware=Critical",
+            "--Keel:Security:AdminToken=" + TestTokens.Admin,
             .. settings.Select(s => "--" + s),
         ];
         var app = KeelHost.Build(args, configure);
@@ -63,8 +64,29 @@ public sealed class KeelTestServer : IAsyncDisposable
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         server.BaseAddress = new Uri(address);
-        server.Client = new HttpClient { BaseAddress = server.BaseAddress };
+        server.Client = server.CreateClient(TestTokens.Admin);
         return server;
+    }
+
+    /// <summary>A client that sends <paramref name="token"/> as its bearer token, or none.</summary>
+    public HttpClient CreateClient(string? token)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>Creates a token through the API with the admin client, and returns a client that sends it.</summary>
+    public async Task<HttpClient> CreateTokenClientAsync(IReadOnlyList<string> permissions, IReadOnlyList<string> scopes, string name = "test")
+    {
+        using var response = await Client.PostAsync(
+            "/api/v1/tokens", Http.Json(new { name, permissions, scopes }), TestContext.Current.CancellationToken);
+        var body = await response.OkJsonAsync(System.Net.HttpStatusCode.Created);
+        return CreateClient(body.GetProperty("token").GetString());
     }
 
     public T GetRequiredService<T>()

@@ -1,0 +1,24 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+namespace Keel.Core.Encryption;
+
+/// <summary>
+/// The key that wraps Keel's data keys at rest: the master key today, a KMS key later. Data keys encrypt values; only their
+/// wrapped form is stored.
+/// </summary>
+public interface IKeyEncryptionKey
+{
+    /// <summary>A stable, non-secret identifier, stored with every wrapped key so that a wrong master key is caught at start.</summary>
+    string Id { get; }
+
+    /// <summary>Wraps a data key.</summary>
+    /// <param name="dataKey">The data key's bytes.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken);
+
+    /// <summary>Unwraps a data key that <see cref="WrapAsync"/> wrapped.</summary>
+    /// <param name="wrappedKey">The wrapped key.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">The key was not wrapped by this key, or was altered.</exception>
+    ValueTask<byte[]> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken);
+}

@@ -1,0 +1,239 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Buffers.Binary;
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Keel.Core.Configs;
+
+namespace Keel.Core.Encryption;
+
+/// <summary>How an encrypted value failed to decrypt.</summary>
+public enum DecryptionStatus
+{
+    /// <summary>The value decrypted.</summary>
+    Ok,
+
+    /// <summary>The envelope names a data key the ring does not hold.</summary>
+    UnknownKey,
+
+    /// <summary>The envelope is malformed, or authentication failed: the ciphertext, its key id or its row was altered.</summary>
+    Tampered,
+}
+
+/// <summary>
+/// The data keys in use, one of them active, and the envelope format of encrypted values. Immutable: a change makes a new ring.
+/// </summary>
+/// <remarks>
+/// <para>
+/// An encrypted value is stored as base64 of <c>format (1 byte) | key id (4 bytes, big-endian) | nonce (12) | tag (16) |
+/// ciphertext</c>, AES-256-GCM with a random 96-bit nonce per value. The associated data is the value's service, environment,
+/// key and version, so a ciphertext copied to another row or version fails authentication instead of decrypting.
+/// </para>
+/// <para>
+/// Random 96-bit nonces stay within NIST SP 800-38D's bound (2^32 encryptions per key) for any realistic number of writes
+/// between rotations.
+/// </para>
+/// </remarks>
+public sealed class KeyRing
+{
+    /// <summary>A data key's length in bytes (AES-256).</summary>
+    public const int DataKeySize = 32;
+
+    const byte FormatVersion = 1;
+    const int HeaderSize = 1 + 4;
+    const int NonceSize = 12;
+    const int TagSize = 16;
+
+    readonly FrozenDictionary<int, byte[]> _keys;
+
+    /// <summary>Creates a ring of <paramref name="keys"/> that encrypts with <paramref name="activeKeyId"/>.</summary>
+    /// <param name="keys">The data keys by id.</param>
+    /// <param name="activeKeyId">The key new values are encrypted with.</param>
+    /// <exception cref="ArgumentException">A key is not 32 bytes, or the active key is not among them.</exception>
+    public KeyRing(IReadOnlyDictionary<int, byte[]> keys, int activeKeyId)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var (id, key) in keys)
+        {
+            if (key.Length != DataKeySize)
+            {
+                throw new ArgumentException($"Data key {id} is {key.Length} bytes; a data key is {DataKeySize}.", nameof(keys));
+            }
+        }
+
+        if (!keys.ContainsKey(activeKeyId))
+        {
+            throw new ArgumentException($"The active key {activeKeyId} is not in the ring.", nameof(activeKeyId));
+        }
+
+        _keys = keys.ToFrozenDictionary();
+        ActiveKeyId = activeKeyId;
+    }
+
+    /// <summary>The id of the key new values are encrypted with.</summary>
+    public int ActiveKeyId { get; }
+
+    /// <summary>The ids of every key in the ring.</summary>
+    public IEnumerable<int> KeyIds => _keys.Keys;
+
+    /// <summary>A new random data key.</summary>
+    public static byte[] NewDataKey() => RandomNumberGenerator.GetBytes(DataKeySize);
+
+    /// <summary>This ring with <paramref name="key"/> added as <paramref name="id"/> and made active.</summary>
+    public KeyRing WithActive(int id, byte[] key) => new(new Dictionary<int, byte[]>(_keys) { [id] = key }, id);
+
+    /// <summary>This ring without the keys <paramref name="ids"/>; the active key stays.</summary>
+    public KeyRing Without(IEnumerable<int> ids)
+    {
+        var keys = new Dictionary<int, byte[]>(_keys);
+        foreach (var id in ids)
+        {
+            if (id != ActiveKeyId)
+            {
+                keys.Remove(id);
+            }
+        }
+
+        return new KeyRing(keys, ActiveKeyId);
+    }
+
+    /// <summary>Encrypts a value of <paramref name="id"/> at <paramref name="version"/> with the active key.</summary>
+    /// <returns>The envelope, as base64.</returns>
+    public string Encrypt(ConfigId id, long version, string plaintext)
+    {
+        ArgumentNullException.ThrowIfNull(plaintext);
+        var plain = Encoding.UTF8.GetBytes(plaintext);
+        try
+        {
+            return Encrypt(ActiveKeyId, _keys[ActiveKeyId], id, version, plain);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+
+    /// <summary>Decrypts an envelope of <paramref name="id"/> at <paramref name="version"/>.</summary>
+    public DecryptionStatus TryDecrypt(ConfigId id, long version, string envelope, out string? plaintext)
+    {
+        plaintext = null;
+        var status = TryOpen(id, version, envelope, out var plain);
+        if (status == DecryptionStatus.Ok)
+        {
+            try
+            {
+                plaintext = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(plain!);
+            }
+            catch (DecoderFallbackException)
+            {
+                return DecryptionStatus.Tampered;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plain);
+            }
+        }
+
+        return status;
+    }
+
+    /// <summary>
+    /// Re-encrypts an envelope with the active key, for rotation; the value's row and version stay what they were.
+    /// </summary>
+    /// <returns>The new envelope; <see langword="null"/> when the envelope does not decrypt.</returns>
+    public string? Reencrypt(ConfigId id, long version, string envelope)
+    {
+        if (TryOpen(id, version, envelope, out var plain) != DecryptionStatus.Ok)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Encrypt(ActiveKeyId, _keys[ActiveKeyId], id, version, plain!);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+
+    /// <summary>The data key id an envelope names, or <see langword="null"/> when it is no envelope.</summary>
+    public static int? ReadKeyId(string envelope)
+    {
+        Span<byte> header = stackalloc byte[8];
+        if (!Convert.TryFromBase64Chars(envelope.AsSpan(0, Math.Min(envelope.Length, 8)), header, out var written)
+            || written < HeaderSize || header[0] != FormatVersion)
+        {
+            return null;
+        }
+
+        return BinaryPrimitives.ReadInt32BigEndian(header[1..]);
+    }
+
+    DecryptionStatus TryOpen(ConfigId id, long version, string envelope, out byte[]? plain)
+    {
+        plain = null;
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(envelope);
+        }
+        catch (FormatException)
+        {
+            return DecryptionStatus.Tampered;
+        }
+
+        if (bytes.Length < HeaderSize + NonceSize + TagSize || bytes[0] != FormatVersion)
+        {
+            return DecryptionStatus.Tampered;
+        }
+
+        var keyId = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(1));
+        if (!_keys.TryGetValue(keyId, out var key))
+        {
+            return DecryptionStatus.UnknownKey;
+        }
+
+        var body = bytes.AsSpan(HeaderSize);
+        var output = new byte[body.Length - NonceSize - TagSize];
+        try
+        {
+            using var aes = new AesGcm(key, TagSize);
+            aes.Decrypt(body[..NonceSize], body[(NonceSize + TagSize)..], body.Slice(NonceSize, TagSize), output, AssociatedData(id, version, bytes.AsSpan(0, HeaderSize)));
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return DecryptionStatus.Tampered;
+        }
+
+        plain = output;
+        return DecryptionStatus.Ok;
+    }
+
+    static string Encrypt(int keyId, byte[] key, ConfigId id, long version, ReadOnlySpan<byte> plain)
+    {
+        var bytes = new byte[HeaderSize + NonceSize + TagSize + plain.Length];
+        bytes[0] = FormatVersion;
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1), keyId);
+        var body = bytes.AsSpan(HeaderSize);
+        RandomNumberGenerator.Fill(body[..NonceSize]);
+        using var aes = new AesGcm(key, TagSize);
+        aes.Encrypt(body[..NonceSize], plain, body[(NonceSize + TagSize)..], body.Slice(NonceSize, TagSize), AssociatedData(id, version, bytes.AsSpan(0, HeaderSize)));
+        return Convert.ToBase64String(bytes);
+    }
+
+    // Names cannot hold NUL, so NUL-separated fields cannot be confused with one another. The header is bound too, so an
+    // envelope's key id cannot be swapped.
+    static byte[] AssociatedData(ConfigId id, long version, ReadOnlySpan<byte> header)
+    {
+        var text = string.Create(
+            CultureInfo.InvariantCulture, $"keel.config.v1\0{id.ServiceName}\0{id.Environment}\0{id.Key}\0{version}\0");
+        var bytes = new byte[Encoding.UTF8.GetByteCount(text) + header.Length];
+        var written = Encoding.UTF8.GetBytes(text, bytes);
+        header.CopyTo(bytes.AsSpan(written));
+        return bytes;
+    }
+}

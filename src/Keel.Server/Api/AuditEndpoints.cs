@@ -1,0 +1,90 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Keel.Core.Audit;
+using Keel.Core.Configs;
+using Keel.Core.Storage;
+using Keel.Server.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Keel.Server.Api;
+
+/// <summary>The audit trail under <c>/api/v1/audit</c>; admin only.</summary>
+static class AuditEndpoints
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+    const string CursorPrefix = "a1:";
+
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/v1/audit", QueryAsync)
+            .WithTags("Audit")
+            .RequireAuthorization(KeelPolicies.Admin)
+            .WithName("QueryAudit")
+            .WithSummary("Lists audit records newest first, filtered by service_name, environment, actor, action, since and until, paged by cursor.");
+        return endpoints;
+    }
+
+    static async Task<JsonHttpResult<AuditResponse>> QueryAsync(HttpContext httpContext, IAuditStore audit, CancellationToken cancellationToken)
+    {
+        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        var q = httpContext.Request.Query;
+        var serviceName = QueryParameters.Single(q, ConfigNames.ServiceNameField);
+        var environment = QueryParameters.Single(q, ConfigNames.EnvironmentField);
+        if (serviceName is not null && !ConfigNames.IsValidServiceName(serviceName, out var serviceError))
+        {
+            throw QueryParameters.Invalid(ConfigNames.ServiceNameField, serviceError);
+        }
+
+        if (environment is not null && !ConfigNames.IsValidEnvironment(environment, out var environmentError))
+        {
+            throw QueryParameters.Invalid(ConfigNames.EnvironmentField, environmentError);
+        }
+
+        var limit = (int)QueryParameters.Integer(q, "limit", DefaultLimit, 1, MaxLimit);
+        var query = new AuditQuery
+        {
+            ServiceName = serviceName,
+            Environment = environment,
+            Actor = QueryParameters.Single(q, "actor"),
+            Action = QueryParameters.Single(q, "action"),
+            Since = QueryParameters.Timestamp(q, "since"),
+            Until = QueryParameters.Timestamp(q, "until"),
+            BeforeId = ParseCursor(QueryParameters.Single(q, "cursor")),
+
+            // One more than asked tells whether another page follows.
+            Limit = limit + 1,
+        };
+
+        var records = await audit.QueryAuditAsync(query, cancellationToken);
+        var page = records.Take(limit).Select(AuditRecordResponse.From).ToList();
+        var next = records.Count > limit ? Cursor(page[^1].Id) : null;
+        return TypedResults.Json(new AuditResponse(page, next), KeelJson.Context.AuditResponse);
+    }
+
+    static string Cursor(long id) =>
+        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{CursorPrefix}{id}")));
+
+    static long? ParseCursor(string? cursor)
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        Span<byte> buffer = stackalloc byte[64];
+        if (cursor.Length <= 80
+            && Base64Url.TryDecodeFromChars(cursor, buffer, out var written)
+            && Encoding.ASCII.GetString(buffer[..written]) is var text
+            && text.StartsWith(CursorPrefix, StringComparison.Ordinal)
+            && long.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return id;
+        }
+
+        throw QueryParameters.Invalid("cursor", "cursor must be a next_cursor value from an earlier answer.");
+    }
+}

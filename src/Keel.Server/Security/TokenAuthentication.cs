@@ -1,0 +1,95 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Keel.Core;
+using Keel.Core.Audit;
+using Keel.Core.Security;
+using Keel.Server.Api;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Server.Security;
+
+/// <summary>The identity of a request that carried a valid token.</summary>
+sealed class TokenIdentity(AccessToken token) : ClaimsIdentity([new Claim(ClaimTypes.Name, token.Name), new Claim(ClaimTypes.NameIdentifier, token.Id)], TokenAuthenticationHandler.SchemeName)
+{
+    public AccessToken Token { get; } = token;
+}
+
+/// <summary>Authenticates <c>Authorization: Bearer &lt;token&gt;</c> against the <see cref="TokenRegistry"/>.</summary>
+sealed class TokenAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    TokenRegistry registry,
+    IProblemDetailsService problemDetails)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization;
+        if (header.Count == 0)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var value = header.Count == 1 ? header[0].AsSpan().Trim() : default;
+        if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("The Authorization header is not a single Bearer token."));
+        }
+
+        var token = registry.Authenticate(value["Bearer ".Length..].Trim());
+        return Task.FromResult(token is null
+            ? AuthenticateResult.Fail("The token is unknown, expired or revoked.")
+            : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new TokenIdentity(token)), SchemeName)));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var detail = result.Failure?.Message ?? "Send Authorization: Bearer <token>.";
+
+        // RFC 6750: a request without credentials gets the bare challenge; a rejected token is named invalid_token.
+        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer realm=\"keel\"" : "Bearer realm=\"keel\", error=\"invalid_token\"";
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        await problemDetails.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = Problems.Create(KeelError.Unauthorized, detail),
+        });
+    }
+}
+
+/// <summary>What the current request's token may do.</summary>
+static class Access
+{
+    public static AccessToken Token(this HttpContext httpContext) =>
+        httpContext.User.Identity is TokenIdentity identity
+            ? identity.Token
+            : throw new InvalidOperationException("The endpoint runs without authorization; every API endpoint requires a token.");
+
+    /// <summary>Who the current request acts as, for authorship and audit.</summary>
+    public static Actor Actor(this HttpContext httpContext)
+    {
+        var token = httpContext.Token();
+        return new Actor(token.Id, token.Name, httpContext.Connection.RemoteIpAddress?.ToString(), httpContext.TraceIdentifier);
+    }
+
+    public static bool CanReadSecrets(this HttpContext httpContext) => httpContext.Token().Has(Permissions.SecretsRead);
+
+    /// <exception cref="KeelException">The token's scopes do not cover the service and environment.</exception>
+    public static void EnsureCovers(this HttpContext httpContext, string serviceName, string environment)
+    {
+        var token = httpContext.Token();
+        if (!token.Covers(serviceName, environment))
+        {
+            throw new KeelException(
+                KeelError.OutOfScope,
+                $"Token '{token.Name}' may not access {serviceName}/{environment}; its scopes are {string.Join(", ", token.Scopes)}.");
+        }
+    }
+}

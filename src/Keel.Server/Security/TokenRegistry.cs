@@ -1,0 +1,101 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Buffers.Binary;
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using Keel.Core.Audit;
+using Keel.Core.Security;
+using Keel.Core.Storage;
+
+namespace Keel.Server.Security;
+
+/// <summary>
+/// The tokens that can authenticate, held in memory so that a request costs one SHA-256 and a dictionary probe, never a
+/// database read; unknown tokens, however many, never reach the store. Every change goes to the store first, then replaces the
+/// snapshot whole.
+/// </summary>
+sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider) : IDisposable
+{
+    // Keyed by the first 8 bytes of the hash; the whole hash is then compared in constant time.
+    volatile FrozenDictionary<ulong, AccessToken[]> _byHashPrefix = FrozenDictionary<ulong, AccessToken[]>.Empty;
+    readonly SemaphoreSlim _changes = new(1, 1);
+
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var tokens = await store.ListTokensAsync(cancellationToken);
+        Publish(tokens);
+    }
+
+    /// <summary>The active token whose secret is <paramref name="secret"/>, if any.</summary>
+    public AccessToken? Authenticate(ReadOnlySpan<char> secret)
+    {
+        if (secret.IsEmpty || secret.Length > TokenSecrets.MaxLength)
+        {
+            return null;
+        }
+
+        Span<byte> utf8 = stackalloc byte[TokenSecrets.MaxLength * 3];
+        var length = Encoding.UTF8.GetBytes(secret, utf8);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..length], hash);
+        CryptographicOperations.ZeroMemory(utf8[..length]);
+
+        if (!_byHashPrefix.TryGetValue(BinaryPrimitives.ReadUInt64LittleEndian(hash), out var candidates))
+        {
+            return null;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        foreach (var token in candidates)
+        {
+            if (CryptographicOperations.FixedTimeEquals(token.SecretHash, hash))
+            {
+                return token.IsActiveAt(now) ? token : null;
+            }
+        }
+
+        return null;
+    }
+
+    public Task<IReadOnlyList<AccessToken>> ListAsync(CancellationToken cancellationToken) => store.ListTokensAsync(cancellationToken);
+
+    /// <summary>Stores a token, then lets it authenticate.</summary>
+    public async Task SaveAsync(AccessToken token, Actor actor, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            await store.SaveTokenAsync(token, actor, cancellationToken);
+            Publish(await store.ListTokensAsync(CancellationToken.None));
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>Revokes a token in the store; it stops authenticating before this returns.</summary>
+    public async Task<AccessToken?> RevokeAsync(string id, Actor actor, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            var revoked = await store.RevokeTokenAsync(id, actor, cancellationToken);
+            Publish(await store.ListTokensAsync(CancellationToken.None));
+            return revoked;
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    void Publish(IReadOnlyList<AccessToken> tokens) =>
+        _byHashPrefix = tokens
+            .Where(t => t.RevokedAt is null)
+            .GroupBy(t => BinaryPrimitives.ReadUInt64LittleEndian(t.SecretHash))
+            .ToFrozenDictionary(g => g.Key, g => g.ToArray());
+
+    public void Dispose() => _changes.Dispose();
+}

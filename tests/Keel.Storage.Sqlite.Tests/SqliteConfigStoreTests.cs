@@ -107,6 +107,103 @@ public sealed class SqliteConfigStoreTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task EncryptedValues_NeverReachTheDatabaseFilesInPlaintext()
+    {
+        var secret = "plaintext-marker-" + Guid.NewGuid().ToString("N");
+        var id = new ConfigId("raw-scan", "prod", "db.password");
+        await Store.SetAsync(Set(id, "plain-" + secret), Ct);
+        await Store.SetAsync(Set(id, "enc1-" + secret) with { Encrypt = true }, Ct);
+        await Store.SetAsync(Set(id, "enc2-" + secret), Ct);
+        await Store.RollbackAsync(new RollbackConfigRequest { Id = id, TargetVersion = 2, Actor = TestIdentities.Tester }, Ct);
+        await ((Keel.Core.Storage.IEncryptionKeyStore)Store).RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
+
+        // While open (the WAL holds the recent pages) and after close (checkpointed into the database file).
+        AssertNotInFiles(secret);
+        await _fixture.ReopenAsync();
+        Assert.Equal("enc1-" + secret, (await Store.GetAsync(id, Ct))!.Value);
+        AssertNotInFiles(secret);
+        Assert.NotEmpty(Directory.GetFiles(_fixture.Directory));
+    }
+
+    [Fact]
+    public async Task TamperedCiphertext_IsReportedAsFailed_NeverReturned()
+    {
+        var id = new ConfigId("tamper", "prod", "api.key");
+        await Store.SetAsync(Set(id, "original") with { Encrypt = true }, Ct);
+        await using (var connection = await OpenAsync())
+        {
+            // Flip one bit of the ciphertext's last byte in both the current row and its version.
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM configs WHERE config_key = 'api.key' AND service_name = 'tamper';";
+            var bytes = Convert.FromBase64String((string)(await command.ExecuteScalarAsync(Ct))!);
+            bytes[^1] ^= 1;
+            command.CommandText = "UPDATE configs SET value = $v WHERE service_name = 'tamper'; UPDATE config_versions SET value = $v WHERE config_id = (SELECT id FROM configs WHERE service_name = 'tamper');";
+            command.Parameters.AddWithValue("$v", Convert.ToBase64String(bytes));
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var entry = (await Store.GetAsync(id, Ct))!;
+        Assert.True(entry.DecryptionFailed);
+        Assert.Equal(string.Empty, entry.Value);
+        var version = Assert.Single((await Store.GetHistoryAsync(id, 10, null, Ct))!);
+        Assert.True(version.DecryptionFailed);
+        var e = await Assert.ThrowsAsync<Keel.Core.KeelException>(
+            () => Store.RollbackAsync(new RollbackConfigRequest { Id = id, TargetVersion = 1, Actor = TestIdentities.Tester }, Ct));
+        Assert.Equal(Keel.Core.KeelError.DecryptionFailed, e.Error);
+    }
+
+    [Fact]
+    public async Task CiphertextCopiedToAnotherKey_FailsToDecrypt()
+    {
+        var source = new ConfigId("copy", "prod", "source");
+        var target = new ConfigId("copy", "prod", "target");
+        await Store.SetAsync(Set(source, "source-secret") with { Encrypt = true }, Ct);
+        await Store.SetAsync(Set(target, "target-secret") with { Encrypt = true }, Ct);
+        await using (var connection = await OpenAsync())
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE configs SET value = (SELECT value FROM configs WHERE service_name = 'copy' AND config_key = 'source') WHERE service_name = 'copy' AND config_key = 'target';";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        Assert.True((await Store.GetAsync(target, Ct))!.DecryptionFailed);
+        Assert.Equal("source-secret", (await Store.GetAsync(source, Ct))!.Value);
+    }
+
+    [Fact]
+    public async Task Initialize_RefusesAnotherMasterKey()
+    {
+        await Store.SetAsync(Set(new ConfigId("kek", "prod", "k"), "v") with { Encrypt = true }, Ct);
+        await _fixture.ReopenAsync();
+        var other = new SqliteConfigStore(
+            new SqliteConfigStoreOptions { DatabasePath = _fixture.DatabasePath },
+            new Keel.Core.Encryption.LocalKeyEncryptionKey(new byte[32]),
+            TimeProvider.System,
+            NullLogger<SqliteConfigStore>.Instance);
+        await using (other)
+        {
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => other.InitializeAsync(Ct));
+            Assert.Contains("master key", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    void AssertNotInFiles(string secret)
+    {
+        var needle = System.Text.Encoding.UTF8.GetBytes(secret);
+        foreach (var file in Directory.GetFiles(_fixture.Directory))
+        {
+            byte[] content;
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                content = new byte[stream.Length];
+                stream.ReadExactly(content);
+            }
+
+            Assert.True(content.AsSpan().IndexOf(needle) < 0, $"{Path.GetFileName(file)} holds the plaintext.");
+        }
+    }
+
     async Task<SqliteConnection> OpenAsync(SqliteOpenMode mode = SqliteOpenMode.ReadWrite, string extra = "")
     {
         var connection = new SqliteConnection($"Data Source={_fixture.DatabasePath};Mode={mode};Pooling=False;{extra}");

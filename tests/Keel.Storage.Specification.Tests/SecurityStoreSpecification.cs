@@ -1,0 +1,318 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Runtime.CompilerServices;
+using Keel.Core;
+using Keel.Core.Audit;
+using Keel.Core.Configs;
+using Keel.Core.Security;
+using Keel.Core.Storage;
+
+namespace Keel.Storage.Specification.Tests;
+
+/// <summary>
+/// Encryption, tokens, audit and key rotation, as every backend must store them. The fixture's store implements
+/// <see cref="ITokenStore"/>, <see cref="IAuditStore"/> and <see cref="IEncryptionKeyStore"/> beside <see cref="IConfigStore"/>.
+/// </summary>
+public abstract class SecurityStoreSpecification<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : class, IConfigStoreFixture
+{
+    protected TFixture Fixture { get; } = fixture;
+
+    protected IConfigStore Store => Fixture.Store;
+
+    protected ITokenStore Tokens => (ITokenStore)Fixture.Store;
+
+    protected IAuditStore Audit => (IAuditStore)Fixture.Store;
+
+    protected IEncryptionKeyStore Keys => (IEncryptionKeyStore)Fixture.Store;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public virtual async Task Set_Encrypted_ReadsBackThePlaintextMarkedEncrypted()
+    {
+        var id = Id();
+        var change = await Store.SetAsync(Set(id, "s3cret", encrypt: true), Ct);
+
+        var entry = (await Store.GetAsync(id, Ct))!;
+        Assert.Equal("s3cret", entry.Value);
+        Assert.True(entry.IsEncrypted);
+        Assert.False(entry.DecryptionFailed);
+        Assert.Equal("s3cret", change.Entry!.Value);
+        Assert.True(change.Entry.IsEncrypted);
+        var listed = Assert.Single((await Store.ListAsync(id.ServiceName, id.Environment, Ct)).Entries);
+        Assert.Equal("s3cret", listed.Value);
+        var many = Assert.Single(await Store.GetManyAsync(id.ServiceName, id.Environment, [id.Key], Ct));
+        Assert.Equal("s3cret", many.Value);
+    }
+
+    [Fact]
+    public virtual async Task Set_WithoutEncrypt_KeepsAnEncryptedKeyEncrypted()
+    {
+        var id = Id();
+        await Store.SetAsync(Set(id, "one", encrypt: true), Ct);
+
+        await Store.SetAsync(Set(id, "two"), Ct);
+
+        var entry = (await Store.GetAsync(id, Ct))!;
+        Assert.True(entry.IsEncrypted);
+        Assert.Equal("two", entry.Value);
+    }
+
+    [Fact]
+    public virtual async Task Set_WithEncryptFalse_IsRefusedForAnEncryptedKey()
+    {
+        var id = Id();
+        await Store.SetAsync(Set(id, "one", encrypt: true), Ct);
+
+        var e = await Assert.ThrowsAsync<KeelException>(() => Store.SetAsync(Set(id, "two", encrypt: false), Ct));
+
+        Assert.Equal(KeelError.EncryptionRequired, e.Error);
+        Assert.Equal(1, (await Store.GetAsync(id, Ct))!.Version);
+    }
+
+    [Fact]
+    public virtual async Task Set_Encrypted_EncryptsEveryEarlierVersion()
+    {
+        var id = Id();
+        await Store.SetAsync(Set(id, "plain-1"), Ct);
+        await Store.SetAsync(Set(id, "plain-2"), Ct);
+
+        await Store.SetAsync(Set(id, "secret-3", encrypt: true), Ct);
+
+        var history = (await Store.GetHistoryAsync(id, 10, null, Ct))!;
+        Assert.All(history, v => Assert.True(v.IsEncrypted));
+        Assert.Equal(["secret-3", "plain-2", "plain-1"], history.Select(v => v.Value));
+    }
+
+    [Fact]
+    public virtual async Task Rollback_ToAnEncryptedVersion_GivesAnEncryptedVersionWithItsValue()
+    {
+        var id = Id();
+        await Store.SetAsync(Set(id, "first", encrypt: true), Ct);
+        await Store.SetAsync(Set(id, "second"), Ct);
+
+        var change = await Store.RollbackAsync(new RollbackConfigRequest { Id = id, TargetVersion = 1, Actor = TestIdentities.Tester }, Ct);
+
+        Assert.Equal(3, change.Version);
+        var entry = (await Store.GetAsync(id, Ct))!;
+        Assert.Equal("first", entry.Value);
+        Assert.True(entry.IsEncrypted);
+    }
+
+    [Fact]
+    public virtual async Task Changes_AppendExactlyOneAuditRecordEach_WithActorAndVersions()
+    {
+        var id = Id();
+        var actor = new Actor("tok-audit", "auditor", "10.1.2.3", "req-42");
+        await Store.SetAsync(Set(id, "a", actor: actor), Ct);
+        await Store.SetAsync(Set(id, "b", actor: actor), Ct);
+        await Store.RollbackAsync(new RollbackConfigRequest { Id = id, TargetVersion = 1, Actor = actor }, Ct);
+        await Store.DeleteAsync(new DeleteConfigRequest { Id = id, Actor = actor }, Ct);
+
+        var records = await Audit.QueryAuditAsync(new AuditQuery { ServiceName = id.ServiceName }, Ct);
+
+        Assert.Equal(
+            [WireNames.AuditActions.ConfigDelete, WireNames.AuditActions.ConfigRollback, WireNames.AuditActions.ConfigUpdate, WireNames.AuditActions.ConfigCreate],
+            records.Select(r => r.Action));
+        Assert.Equal([3L, 2, 1, null], records.Select(r => r.FromVersion));
+        Assert.Equal([4L, 3, 2, 1], records.Select(r => r.ToVersion));
+        Assert.All(records, r =>
+        {
+            Assert.Equal("tok-audit", r.ActorTokenId);
+            Assert.Equal("auditor", r.ActorName);
+            Assert.Equal("10.1.2.3", r.ClientAddress);
+            Assert.Equal("req-42", r.RequestId);
+            Assert.Equal(id.Environment, r.Environment);
+            Assert.Equal(id.Key, r.Target);
+            Assert.NotNull(r.Revision);
+        });
+        Assert.True(records.Zip(records.Skip(1)).All(p => p.First.Id > p.Second.Id));
+    }
+
+    [Fact]
+    public virtual async Task FailedChanges_AppendNoAuditRecord()
+    {
+        var id = Id();
+        await Store.SetAsync(Set(id, "a"), Ct);
+
+        await Assert.ThrowsAsync<KeelException>(() => Store.SetAsync(Set(id, "b") with { Condition = VersionCondition.IsVersion(7) }, Ct));
+        await Assert.ThrowsAsync<KeelException>(() => Store.RollbackAsync(new RollbackConfigRequest { Id = id, TargetVersion = 9, Actor = TestIdentities.Tester }, Ct));
+
+        Assert.Single(await Audit.QueryAuditAsync(new AuditQuery { ServiceName = id.ServiceName }, Ct));
+    }
+
+    [Fact]
+    public virtual async Task QueryAudit_FiltersAndPagesNewestFirst()
+    {
+        var service = Service();
+        var alice = new Actor("tok-alice-" + service, "alice-" + service);
+        for (var i = 0; i < 5; i++)
+        {
+            await Store.SetAsync(Set(new ConfigId(service, "dev", $"k{i}"), "v", actor: i % 2 == 0 ? alice : TestIdentities.Tester), Ct);
+        }
+
+        await Store.SetAsync(Set(new ConfigId(service, "prod", "k"), "v", actor: alice), Ct);
+
+        var byAlice = await Audit.QueryAuditAsync(new AuditQuery { Actor = alice.Name }, Ct);
+        Assert.Equal(4, byAlice.Count);
+        Assert.Equal(byAlice, await Audit.QueryAuditAsync(new AuditQuery { Actor = alice.TokenId }, Ct), new AuditIdComparer());
+
+        var dev = await Audit.QueryAuditAsync(new AuditQuery { ServiceName = service, Environment = "dev", Limit = 2 }, Ct);
+        Assert.Equal(["k4", "k3"], dev.Select(r => r.Target));
+        var next = await Audit.QueryAuditAsync(new AuditQuery { ServiceName = service, Environment = "dev", Limit = 2, BeforeId = dev[^1].Id }, Ct);
+        Assert.Equal(["k2", "k1"], next.Select(r => r.Target));
+
+        var creates = await Audit.QueryAuditAsync(new AuditQuery { ServiceName = service, Action = WireNames.AuditActions.ConfigCreate }, Ct);
+        Assert.Equal(6, creates.Count);
+
+        var now = Fixture.Time.GetUtcNow();
+        Assert.Empty(await Audit.QueryAuditAsync(new AuditQuery { ServiceName = service, Since = now.AddSeconds(1) }, Ct));
+        Assert.Equal(6, (await Audit.QueryAuditAsync(new AuditQuery { ServiceName = service, Until = now.AddSeconds(1) }, Ct)).Count);
+    }
+
+    [Fact]
+    public virtual async Task Tokens_SaveListAndRevoke_EachAudited()
+    {
+        var token = NewToken(Service());
+        await Tokens.SaveTokenAsync(token, TestIdentities.Tester, Ct);
+
+        var listed = Assert.Single((await Tokens.ListTokensAsync(Ct)).Where(t => t.Id == token.Id));
+        Assert.Equal(token.Name, listed.Name);
+        Assert.Equal(Permissions.Read | Permissions.SecretsRead, listed.Permissions);
+        Assert.Equal(["svc-*/dev", "*/staging"], listed.Scopes.Select(s => s.Text));
+        Assert.Equal(token.SecretHash, listed.SecretHash);
+        Assert.Equal(token.ExpiresAt, listed.ExpiresAt);
+        Assert.Null(listed.RevokedAt);
+
+        var revoked = await Tokens.RevokeTokenAsync(token.Id, TestIdentities.Tester, Ct);
+        Assert.NotNull(revoked?.RevokedAt);
+        Assert.Null(await Tokens.RevokeTokenAsync(token.Id, TestIdentities.Tester, Ct));
+        Assert.NotNull(Assert.Single((await Tokens.ListTokensAsync(Ct)).Where(t => t.Id == token.Id)).RevokedAt);
+
+        var audit = await Audit.QueryAuditAsync(new AuditQuery { Actor = TestIdentities.Tester.Name }, Ct);
+        Assert.Equal(
+            [WireNames.AuditActions.TokenRevoke, WireNames.AuditActions.TokenCreate],
+            audit.Where(r => r.Target == token.Id).Select(r => r.Action));
+    }
+
+    [Fact]
+    public virtual async Task RotateEncryptionKey_ReencryptsEveryValueAndVersion_AndRetiresTheOldKey()
+    {
+        var service = Service();
+        var ids = Enumerable.Range(0, 300).Select(i => new ConfigId(service, "prod", $"secret-{i}")).ToList();
+        foreach (var id in ids)
+        {
+            await Store.SetAsync(Set(id, "v1-" + id.Key, encrypt: true), Ct);
+        }
+
+        await Store.SetAsync(Set(ids[0], "v2-" + ids[0].Key), Ct);
+        var before = (await Keys.ListEncryptionKeysAsync(Ct)).Single(k => k.IsActive).Id;
+
+        var result = await Keys.RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
+
+        Assert.NotEqual(before, result.ActiveKeyId);
+        Assert.True(result.ReencryptedValues >= 300);
+        Assert.True(result.ReencryptedVersions >= 301);
+        Assert.Contains(before, result.RetiredKeyIds);
+        Assert.Equal(0, result.UndecryptableCount);
+        Assert.Equal(result.ActiveKeyId, Assert.Single(await Keys.ListEncryptionKeysAsync(Ct)).Id);
+        foreach (var id in ids)
+        {
+            var entry = (await Store.GetAsync(id, Ct))!;
+            Assert.False(entry.DecryptionFailed);
+            Assert.Equal((id == ids[0] ? "v2-" : "v1-") + id.Key, entry.Value);
+        }
+
+        var history = (await Store.GetHistoryAsync(ids[0], 10, null, Ct))!;
+        Assert.Equal(["v2-" + ids[0].Key, "v1-" + ids[0].Key], history.Select(v => v.Value));
+        var rotate = Assert.Single(await Audit.QueryAuditAsync(new AuditQuery { Action = WireNames.AuditActions.KeyRotate, Limit = 1 }, Ct));
+        Assert.Equal(before, rotate.FromVersion);
+        Assert.Equal(result.ActiveKeyId, rotate.ToVersion);
+    }
+
+    [Fact]
+    public virtual async Task RotateEncryptionKey_KeepsReadsAndWritesWorking_WhileItRuns()
+    {
+        var service = Service();
+        var ids = Enumerable.Range(0, 1000).Select(i => new ConfigId(service, "prod", $"k{i}")).ToList();
+        foreach (var id in ids)
+        {
+            await Store.SetAsync(Set(id, "v-" + id.Key, encrypt: true), Ct);
+        }
+
+        // On its own thread: a backend whose I/O completes synchronously would otherwise finish before the loop begins.
+        var rotation = Task.Run(() => Keys.RotateEncryptionKeyAsync(TestIdentities.Tester, Ct), Ct);
+        var failures = 0;
+        var writes = 0;
+        while (!rotation.IsCompleted)
+        {
+            var id = ids[Random.Shared.Next(ids.Count)];
+            var entry = await Store.GetAsync(id, Ct);
+            if (entry is null || entry.DecryptionFailed || !entry.Value.EndsWith("-" + id.Key, StringComparison.Ordinal))
+            {
+                failures++;
+            }
+
+            await Store.SetAsync(Set(id, "w-" + id.Key), Ct);
+            writes++;
+        }
+
+        var result = await rotation;
+        Assert.Equal(0, failures);
+        Assert.True(writes > 0, "No write ran while the rotation did.");
+        Assert.Equal(0, result.UndecryptableCount);
+        foreach (var id in ids)
+        {
+            var entry = (await Store.GetAsync(id, Ct))!;
+            Assert.False(entry.DecryptionFailed);
+            Assert.True(entry.IsEncrypted);
+        }
+
+        Assert.Empty((await Keys.ListEncryptionKeysAsync(Ct)).Where(k => !k.IsActive));
+    }
+
+    [Fact]
+    public virtual async Task Reopen_ReadsEncryptedValuesWithTheSameMasterKey()
+    {
+        var id = Id();
+        await Store.SetAsync(Set(id, "kept", encrypt: true), Ct);
+
+        await Fixture.ReopenAsync();
+
+        Assert.Equal("kept", (await Store.GetAsync(id, Ct))!.Value);
+    }
+
+    protected AccessToken NewToken(string name) => new()
+    {
+        Id = "tok-" + name,
+        Name = name,
+        Kind = TokenKind.Api,
+        Permissions = Permissions.Read | Permissions.SecretsRead,
+        Scopes = [ScopePattern.Parse("svc-*/dev"), ScopePattern.Parse("*/staging")],
+        SecretHash = TokenSecrets.Generate().Hash,
+        CreatedAt = Fixture.Time.GetUtcNow(),
+        CreatedBy = "tester",
+        ExpiresAt = Fixture.Time.GetUtcNow().AddDays(30),
+    };
+
+    protected static ConfigId Id([CallerMemberName] string test = "") => new(TestNames.Service(test), "dev", "key");
+
+    protected static string Service([CallerMemberName] string test = "") => TestNames.Service(test);
+
+    protected static SetConfigRequest Set(ConfigId id, string value, bool? encrypt = null, Actor? actor = null) => new()
+    {
+        Id = id,
+        Value = value,
+        ValueType = ConfigValueType.String,
+        Actor = actor ?? TestIdentities.Tester,
+        Encrypt = encrypt,
+    };
+
+    sealed class AuditIdComparer : IEqualityComparer<AuditRecord>
+    {
+        public bool Equals(AuditRecord? x, AuditRecord? y) => x?.Id == y?.Id;
+
+        public int GetHashCode(AuditRecord obj) => obj.Id.GetHashCode();
+    }
+}

@@ -142,7 +142,7 @@ public class ServerFixture : IAsyncLifetime
 
     protected virtual string[] Settings => [];
 
-    public async ValueTask InitializeAsync() => _server = await KeelTestServer.StartAsync(null, Settings);
+    public virtual async ValueTask InitializeAsync() => _server = await KeelTestServer.StartAsync(null, Settings);
 
     public async ValueTask DisposeAsync()
     {

@@ -36,8 +36,21 @@ public class LoggingTests
         await client.SendAsync(HttpMethod.Post, "/api/v1/config/batch", new { service_name = path.Split('/')[4], environment = "prod", config_keys = new[] { "db.password" } });
         await client.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 });
         await client.DeleteAsync(path, Ct);
+        await client.PutAsync(path, new { config_value = Sentinel, encrypt = true });
+        await client.GetAsync(path, Ct);
+        await client.SendAsync(HttpMethod.Post, "/api/v1/admin/keys/rotate");
+        using var created = await client.PostAsync("/api/v1/tokens", Json(new { name = "logged", permissions = new[] { "read" }, scopes = new[] { "*/*" } }), Ct);
+        var secret = (await created.OkJsonAsync(HttpStatusCode.Created)).GetProperty("token").GetString()!;
+        using var withSecret = server.CreateClient(secret);
+        await withSecret.GetAsync(path, Ct);
+        using var wrong = server.CreateClient(secret + "x");
+        await wrong.GetAsync(path, Ct);
+        var masterKey = (await File.ReadAllTextAsync(Path.Combine(server.DataDir, "master.key"), Ct)).Trim();
 
         Assert.NotEmpty(logs.Lines);
+        Assert.DoesNotContain(logs.Lines, line => line.Contains(secret, StringComparison.Ordinal) || line.Contains(secret[5..20], StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, line => line.Contains(TestTokens.Admin, StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, line => line.Contains(masterKey, StringComparison.Ordinal));
         Assert.Contains(logs.Lines, line => line.Contains("db.password", StringComparison.Ordinal));
         Assert.DoesNotContain(logs.Lines, line => line.Contains(Sentinel, StringComparison.Ordinal));
     }

@@ -8,7 +8,8 @@ namespace Keel.Benchmarks;
 
 /// <summary>
 /// Loads keys into a running server for the HTTP benchmarks:
-/// <c>load --url http://127.0.0.1:8080 --keys 100000 [--service bench] [--environment prod] [--value-bytes 64] [--concurrency 32]</c>.
+/// <c>load --url http://127.0.0.1:8080 --keys 100000 --token &lt;token with write and read&gt; [--service bench] [--environment prod] [--value-bytes 64] [--concurrency 32]</c>;
+/// the token defaults to <c>KEEL_TOKEN</c>.
 /// </summary>
 static class ConfigLoader
 {
@@ -23,6 +24,12 @@ static class ConfigLoader
         var concurrency = int.Parse(options.GetValueOrDefault("concurrency", "32"), CultureInfo.InvariantCulture);
 
         using var client = new HttpClient { BaseAddress = url };
+        var token = options.GetValueOrDefault("token") ?? Environment.GetEnvironmentVariable("KEEL_TOKEN");
+        if (!string.IsNullOrEmpty(token))
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
         var value = new string('v', valueBytes);
         var next = -1;
         var failures = 0;

@@ -1,5 +1,5 @@
 -- Cached GET of a random key among the loaded ones.
--- wrk -t2 -c64 -d30s --latency -s benchmarks/wrk/get-random-key.lua http://127.0.0.1:8080 -- <service> <environment> <keys>
+-- wrk -t2 -c64 -d30s --latency -s benchmarks/wrk/get-random-key.lua http://127.0.0.1:8080 -- <service> <environment> <keys> <token>
 
 local service, environment, keys = "bench", "prod", 100000
 
@@ -7,6 +7,9 @@ function init(args)
     service = args[1] or service
     environment = args[2] or environment
     keys = tonumber(args[3] or keys)
+    if args[4] then
+        wrk.headers["Authorization"] = "Bearer " .. args[4]
+    end
     math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 end
 

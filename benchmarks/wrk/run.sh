@@ -14,12 +14,13 @@ port=18080
 root=$(cd "$(dirname "$0")/../.." && pwd)
 data=$(mktemp -d)
 url="http://127.0.0.1:${port}"
+token="bench-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 dotnet build -c Release "$root/src/Keel.Server" -v quiet -nologo >/dev/null
 dotnet build -c Release "$root/benchmarks/Keel.Benchmarks" -v quiet -nologo >/dev/null
 
-dotnet "$root/artifacts/bin/Keel.Server/release/Keel.Server.dll" --urls "$url" --data-dir "$data" \
+KEEL_ADMIN_TOKEN="$token" dotnet "$root/artifacts/bin/Keel.Server/release/Keel.Server.dll" --urls "$url" --data-dir "$data" \
     --Logging:LogLevel:Default=Warning >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
@@ -27,16 +28,16 @@ trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$dat
 for _ in $(seq 1 60); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf "$url/readyz" >/dev/null || { echo "server did not start:" >&2; cat "$data/server.log" >&2; exit 1; }
 
-dotnet "$root/artifacts/bin/Keel.Benchmarks/release/Keel.Benchmarks.dll" load --url "$url" --keys "$keys"
+dotnet "$root/artifacts/bin/Keel.Benchmarks/release/Keel.Benchmarks.dll" load --url "$url" --keys "$keys" --token "$token"
 
 # The loader also reads every key once (in batches), so the measured run starts with a warm cache; a short
 # unmeasured run warms the JIT and the connection pool.
-wrk -t"$threads" -c64 -d5s -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys" >/dev/null
-echo "cache after warm-up: $(curl -s "$url/api/v1/cache/stats")"
+wrk -t"$threads" -c64 -d5s -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys" "$token" >/dev/null
+echo "cache after warm-up: $(curl -s -H "Authorization: Bearer $token" "$url/api/v1/cache/stats")"
 
 for c in $connections; do
     t=$(( c < threads ? c : threads ))
     echo "== $c connections, $t threads, $duration"
-    wrk -t"$t" -c"$c" -d"$duration" --latency -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys"
-    echo "cache after the run: $(curl -s "$url/api/v1/cache/stats")"
+    wrk -t"$t" -c"$c" -d"$duration" --latency -s "$root/benchmarks/wrk/get-random-key.lua" "$url" -- bench prod "$keys" "$token"
+    echo "cache after the run: $(curl -s -H "Authorization: Bearer $token" "$url/api/v1/cache/stats")"
 done

@@ -14,7 +14,7 @@ public sealed class LocalKeyEncryptionKey : IKeyEncryptionKey
     const int NonceSize = 12;
     const int TagSize = 16;
 
-    static readonly byte[] s_associatedData = Encoding.ASCII.GetBytes("keel.data-key.v1");
+    static readonly byte[] AssociatedData = Encoding.ASCII.GetBytes("keel.data-key.v1");
 
     readonly byte[] _key;
 
@@ -31,7 +31,7 @@ public sealed class LocalKeyEncryptionKey : IKeyEncryptionKey
         _key = masterKey.ToArray();
 
         // A fingerprint that cannot be turned back into the key: a keyed hash of a constant.
-        Id = "local:" + Convert.ToHexStringLower(HMACSHA256.HashData(_key, s_associatedData).AsSpan(0, 8));
+        Id = "local:" + Convert.ToHexStringLower(HMACSHA256.HashData(_key, AssociatedData).AsSpan(0, 8));
     }
 
     /// <inheritdoc/>
@@ -44,7 +44,7 @@ public sealed class LocalKeyEncryptionKey : IKeyEncryptionKey
         var nonce = output.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(_key, TagSize);
-        aes.Encrypt(nonce, dataKey.Span, output.AsSpan(NonceSize + TagSize), output.AsSpan(NonceSize, TagSize), s_associatedData);
+        aes.Encrypt(nonce, dataKey.Span, output.AsSpan(NonceSize + TagSize), output.AsSpan(NonceSize, TagSize), AssociatedData);
         return ValueTask.FromResult(output);
     }
 
@@ -59,7 +59,7 @@ public sealed class LocalKeyEncryptionKey : IKeyEncryptionKey
 
         var output = new byte[wrapped.Length - NonceSize - TagSize];
         using var aes = new AesGcm(_key, TagSize);
-        aes.Decrypt(wrapped[..NonceSize], wrapped[(NonceSize + TagSize)..], wrapped.Slice(NonceSize, TagSize), output, s_associatedData);
+        aes.Decrypt(wrapped[..NonceSize], wrapped[(NonceSize + TagSize)..], wrapped.Slice(NonceSize, TagSize), output, AssociatedData);
         return ValueTask.FromResult(output);
     }
 }

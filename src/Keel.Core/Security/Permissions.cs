@@ -25,7 +25,7 @@ public enum Permissions
 /// <summary>The wire names of <see cref="Permissions"/>.</summary>
 public static class PermissionNames
 {
-    static readonly (Permissions Permission, string Name)[] s_all =
+    static readonly (Permissions Permission, string Name)[] AllPermissions =
     [
         (Permissions.Read, WireNames.Permissions.Read),
         (Permissions.Write, WireNames.Permissions.Write),
@@ -34,14 +34,14 @@ public static class PermissionNames
     ];
 
     /// <summary>Every permission's wire name, in a fixed order.</summary>
-    public static IReadOnlyList<string> All { get; } = [.. s_all.Select(p => p.Name)];
+    public static IReadOnlyList<string> All { get; } = [.. AllPermissions.Select(p => p.Name)];
 
     /// <summary>Parses one wire name.</summary>
     /// <param name="name">The name, such as <c>secrets:read</c>.</param>
     /// <param name="permission">The permission, when the name is known.</param>
     public static bool TryParse(string? name, out Permissions permission)
     {
-        foreach (var (p, n) in s_all)
+        foreach (var (p, n) in AllPermissions)
         {
             if (string.Equals(n, name, StringComparison.Ordinal))
             {
@@ -56,9 +56,9 @@ public static class PermissionNames
 
     /// <summary>The wire names of the permissions set in <paramref name="permissions"/>, in a fixed order.</summary>
     public static IReadOnlyList<string> ToWireNames(Permissions permissions) =>
-        [.. s_all.Where(p => (permissions & p.Permission) != 0).Select(p => p.Name)];
+        [.. AllPermissions.Where(p => (permissions & p.Permission) != 0).Select(p => p.Name)];
 
     /// <summary>The wire name of a single permission.</summary>
     public static string ToWireName(Permissions permission) =>
-        s_all.Single(p => p.Permission == permission).Name;
+        AllPermissions.Single(p => p.Permission == permission).Name;
 }

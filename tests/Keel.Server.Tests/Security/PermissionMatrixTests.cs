@@ -36,7 +36,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
     /// <summary>An endpoint: the permission it requires, whether it is scoped to a service and environment, and its success status.</summary>
     public sealed record Endpoint(string Name, string? Permission, bool Scoped, HttpStatusCode Success);
 
-    static readonly Endpoint[] s_endpoints =
+    static readonly Endpoint[] Endpoints =
     [
         new("GET key", "read", true, HttpStatusCode.OK),
         new("HEAD key", "read", true, HttpStatusCode.OK),
@@ -54,6 +54,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         new("POST rotate", "admin", false, HttpStatusCode.OK),
         new("GET cache stats", "admin", false, HttpStatusCode.OK),
         new("GET openapi", null, false, HttpStatusCode.OK),
+        new("GET unknown route", null, false, HttpStatusCode.NotFound),
         new("GET healthz", "anonymous", false, HttpStatusCode.OK),
         new("GET readyz", "anonymous", false, HttpStatusCode.OK),
     ];
@@ -61,7 +62,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
     public static TheoryData<string, string, bool> Cases()
     {
         var data = new TheoryData<string, string, bool>();
-        foreach (var endpoint in s_endpoints)
+        foreach (var endpoint in Endpoints)
         {
             foreach (var token in new[] { "none", "unknown", "read", "write", "secrets:read", "admin", "evaluation" })
             {
@@ -80,7 +81,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
     [MemberData(nameof(Cases))]
     public async Task Endpoint_AnswersTheExactStatus_ForEachTokenAndScope(string endpointName, string token, bool inScope)
     {
-        var endpoint = s_endpoints.Single(e => e.Name == endpointName);
+        var endpoint = Endpoints.Single(e => e.Name == endpointName);
         var environment = inScope ? InScope : OutOfScope;
         var key = $"{endpointName.Replace(' ', '-').ToLowerInvariant()}.{token.Replace(':', '-')}.{environment}";
         var path = ConfigPath(Service, environment, key);
@@ -116,6 +117,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
             "POST rotate" => new HttpRequestMessage(HttpMethod.Post, "/api/v1/admin/keys/rotate"),
             "GET cache stats" => new HttpRequestMessage(HttpMethod.Get, "/api/v1/cache/stats"),
             "GET openapi" => new HttpRequestMessage(HttpMethod.Get, "/openapi/v1.json"),
+            "GET unknown route" => new HttpRequestMessage(HttpMethod.Get, "/api/v1/nothing-here"),
             "GET healthz" => new HttpRequestMessage(HttpMethod.Get, "/healthz"),
             "GET readyz" => new HttpRequestMessage(HttpMethod.Get, "/readyz"),
             _ => throw new ArgumentOutOfRangeException(nameof(endpointName)),

@@ -89,14 +89,19 @@ public sealed class TokenEndpointsTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task ExpiredToken_Answers401()
     {
-        var expires = DateTimeOffset.UtcNow.AddSeconds(2);
-        var created = await (await fixture.Client.PostAsync(
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await KeelTestServer.StartAsync(null, builder => builder.Services.AddSingleton<TimeProvider>(time));
+        var expires = time.GetUtcNow().AddMinutes(10);
+        var created = await (await server.Client.PostAsync(
             "/api/v1/tokens", Json(new { name = "brief", permissions = new[] { "read" }, scopes = new[] { "*/*" }, expires_at = expires }), Ct)).OkJsonAsync(HttpStatusCode.Created);
-        using var client = fixture.Server.CreateClient(created.GetProperty("token").GetString());
+        using var client = server.CreateClient(created.GetProperty("token").GetString());
+        time.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(10));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/config/x/y", Ct)).StatusCode);
 
-        await Task.Delay(expires - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200), Ct);
+        time.Advance(TimeSpan.FromTicks(10));
 
         await (await client.GetAsync("/api/v1/config/x/y", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        var listed = await (await server.Client.GetAsync("/api/v1/tokens", Ct)).OkJsonAsync();
+        Assert.Equal("expired", listed.GetProperty("tokens").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "brief").GetProperty("status").GetString());
     }
 }

@@ -272,37 +272,28 @@ public sealed partial class SqliteConfigStore
         }
     }
 
-    ConfigEntry Reveal(ConfigEntry entry)
-    {
-        if (!entry.IsEncrypted)
-        {
-            return entry;
-        }
+    ConfigEntry Reveal(ConfigEntry entry) =>
+        !entry.IsEncrypted ? entry
+        : TryDecrypt(entry.Id, entry.Version, entry.Value, out var plaintext) ? entry with { Value = plaintext }
+        : entry with { Value = string.Empty, DecryptionFailed = true };
 
-        var status = _ring!.TryDecrypt(entry.Id, entry.Version, entry.Value, out var plaintext);
+    ConfigVersion Reveal(ConfigId id, ConfigVersion version) =>
+        !version.IsEncrypted || version.Value is null ? version
+        : TryDecrypt(id, version.Version, version.Value, out var plaintext) ? version with { Value = plaintext }
+        : version with { Value = string.Empty, DecryptionFailed = true };
+
+    /// <summary>Decrypts a stored envelope, logging (never the value) when it fails.</summary>
+    bool TryDecrypt(ConfigId id, long version, string envelope, out string plaintext)
+    {
+        var status = _ring!.TryDecrypt(id, version, envelope, out var decrypted);
         if (status == DecryptionStatus.Ok)
         {
-            return entry with { Value = plaintext! };
+            plaintext = decrypted!;
+            return true;
         }
 
-        Log.DecryptionFailed(_logger, entry.Id.ServiceName, entry.Id.Environment, entry.Id.Key, entry.Version, status);
-        return entry with { Value = string.Empty, DecryptionFailed = true };
-    }
-
-    ConfigVersion Reveal(ConfigId id, ConfigVersion version)
-    {
-        if (!version.IsEncrypted || version.Value is null)
-        {
-            return version;
-        }
-
-        var status = _ring!.TryDecrypt(id, version.Version, version.Value, out var plaintext);
-        if (status == DecryptionStatus.Ok)
-        {
-            return version with { Value = plaintext };
-        }
-
-        Log.DecryptionFailed(_logger, id.ServiceName, id.Environment, id.Key, version.Version, status);
-        return version with { Value = string.Empty, DecryptionFailed = true };
+        Log.DecryptionFailed(_logger, id.ServiceName, id.Environment, id.Key, version, status);
+        plaintext = string.Empty;
+        return false;
     }
 }

@@ -315,7 +315,7 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
         {
             var current = writer.SelectCurrent(request.Id);
             request.Condition.EnsureMetBy(current?.LiveVersion);
-            var liveEncrypted = current is { LiveVersion: not null, IsEncrypted: true };
+            var liveEncrypted = current?.IsLiveEncrypted ?? false;
             if (request.Encrypt == false && liveEncrypted)
             {
                 throw new KeelException(
@@ -380,7 +380,7 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
                 ChangeType.Rollback,
                 value,
                 target.ValueType,
-                target.IsEncrypted || current is { LiveVersion: not null, IsEncrypted: true },
+                target.IsEncrypted || current.IsLiveEncrypted,
                 request.ChangeDescription ?? $"Rollback to version {request.TargetVersion}",
                 request.Actor,
                 now);
@@ -584,6 +584,9 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
     sealed record CurrentRow(long RowId, long Version, bool IsDeleted, long CreatedAt, bool IsEncrypted)
     {
         public long? LiveVersion => IsDeleted ? null : Version;
+
+        /// <summary>Whether the key is live and encrypted; its whole history then is too.</summary>
+        public bool IsLiveEncrypted => !IsDeleted && IsEncrypted;
     }
 
     sealed record StoredVersion(string? Value, ConfigValueType? ValueType, bool IsEncrypted, ChangeType ChangeType);
@@ -799,7 +802,7 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
             var revision = (long)_nextRevision.ExecuteScalar()!;
             var version = (current?.Version ?? 0) + 1;
             var isEncrypted = encrypt && value is not null;
-            if (isEncrypted && current is not null && current is not { LiveVersion: not null, IsEncrypted: true })
+            if (isEncrypted && current is { IsLiveEncrypted: false })
             {
                 EncryptHistory(id, current.RowId);
             }

@@ -23,8 +23,7 @@ sealed class SecurityStartup(
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        await registry.LoadAsync(cancellationToken);
-        var existing = (await registry.ListAsync(cancellationToken)).FirstOrDefault(t => t.Id == AdminTokenId);
+        var existing = (await registry.LoadAsync(cancellationToken)).FirstOrDefault(t => t.Id == AdminTokenId);
         var supplied = options.Value.AdminToken;
         if (!string.IsNullOrEmpty(supplied))
         {

@@ -21,10 +21,12 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider) : IDisp
     volatile FrozenDictionary<ulong, AccessToken[]> _byHashPrefix = FrozenDictionary<ulong, AccessToken[]>.Empty;
     readonly SemaphoreSlim _changes = new(1, 1);
 
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    /// <summary>Loads every token from the store and returns them, revoked ones included.</summary>
+    public async Task<IReadOnlyList<AccessToken>> LoadAsync(CancellationToken cancellationToken)
     {
         var tokens = await store.ListTokensAsync(cancellationToken);
         Publish(tokens);
+        return tokens;
     }
 
     /// <summary>The active token whose secret is <paramref name="secret"/>, if any.</summary>

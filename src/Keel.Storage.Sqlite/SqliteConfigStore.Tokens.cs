@@ -44,7 +44,7 @@ public sealed partial class SqliteConfigStore
                 var p = command.Parameters;
                 p.AddWithValue("$id", token.Id);
                 p.AddWithValue("$name", token.Name);
-                p.AddWithValue("$kind", token.Kind == TokenKind.Api ? WireNames.TokenKinds.Api : WireNames.TokenKinds.Evaluation);
+                p.AddWithValue("$kind", token.Kind.ToWireName());
                 p.AddWithValue("$permissions", string.Join(' ', PermissionNames.ToWireNames(token.Permissions)));
                 p.AddWithValue("$scopes", string.Join(' ', token.Scopes.Select(s => s.Text)));
                 p.AddWithValue("$service_name", (object?)token.ServiceName ?? DBNull.Value);
@@ -92,7 +92,7 @@ public sealed partial class SqliteConfigStore
     {
         Id = reader.GetString(0),
         Name = reader.GetString(1),
-        Kind = reader.GetString(2) == WireNames.TokenKinds.Evaluation ? TokenKind.Evaluation : TokenKind.Api,
+        Kind = TokenKinds.ParseStored(reader.GetString(2)),
         Permissions = ParsePermissions(reader.GetString(3)),
         Scopes = [.. reader.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ScopePattern.Parse)],
         ServiceName = reader.IsDBNull(5) ? null : reader.GetString(5),

@@ -12,6 +12,28 @@ public enum TokenKind
     Evaluation,
 }
 
+/// <summary>The wire names of <see cref="TokenKind"/>.</summary>
+public static class TokenKinds
+{
+    /// <summary>The wire name of a kind.</summary>
+    public static string ToWireName(this TokenKind kind) =>
+        kind == TokenKind.Evaluation ? WireNames.TokenKinds.Evaluation : WireNames.TokenKinds.Api;
+
+    /// <summary>Parses a wire name.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="kind">The kind, when the name is known.</param>
+    public static bool TryParse(string? name, out TokenKind kind)
+    {
+        kind = name == WireNames.TokenKinds.Evaluation ? TokenKind.Evaluation : TokenKind.Api;
+        return name is WireNames.TokenKinds.Api or WireNames.TokenKinds.Evaluation;
+    }
+
+    /// <summary>Parses a name a store wrote.</summary>
+    /// <exception cref="FormatException">The name is not a kind.</exception>
+    public static TokenKind ParseStored(string name) =>
+        TryParse(name, out var kind) ? kind : throw new FormatException($"'{name}' is not a token kind.");
+}
+
 /// <summary>A token as the store keeps it: its secret only as a hash.</summary>
 public sealed class AccessToken
 {

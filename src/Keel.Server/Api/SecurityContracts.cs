@@ -1,7 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Text.Json.Serialization;
-using Keel.Core;
 using Keel.Core.Audit;
 using Keel.Core.Encryption;
 using Keel.Core.Security;
@@ -65,7 +64,7 @@ sealed class TokenResponse
         Id = token.Id,
         Token = secret,
         Name = token.Name,
-        Kind = token.Kind == TokenKind.Api ? WireNames.TokenKinds.Api : WireNames.TokenKinds.Evaluation,
+        Kind = token.Kind.ToWireName(),
         Permissions = token.Kind == TokenKind.Api ? PermissionNames.ToWireNames(token.Permissions) : null,
         Scopes = token.Kind == TokenKind.Api ? token.Scopes.Select(s => s.Text).ToList() : null,
         ServiceName = token.ServiceName,

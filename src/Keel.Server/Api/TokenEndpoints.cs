@@ -101,16 +101,9 @@ static class TokenEndpoints
         }
 
         var kind = TokenKind.Api;
-        if (body.Kind is not null and not WireNames.TokenKinds.Api)
+        if (body.Kind is not null && !TokenKinds.TryParse(body.Kind, out kind))
         {
-            if (body.Kind == WireNames.TokenKinds.Evaluation)
-            {
-                kind = TokenKind.Evaluation;
-            }
-            else
-            {
-                errors.Add(new FieldError("kind", $"kind must be {WireNames.TokenKinds.Api} or {WireNames.TokenKinds.Evaluation}."));
-            }
+            errors.Add(new FieldError("kind", $"kind must be {WireNames.TokenKinds.Api} or {WireNames.TokenKinds.Evaluation}."));
         }
 
         var permissions = Permissions.None;

@@ -18,18 +18,35 @@ static class RateLimiting
     public static void Configure(RateLimiterOptions limiter, RateLimitingOptions options)
     {
         limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-            PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                options.PerTokenPermitsPerSecond == 0 || IsHealthCheck(context) || context.User.Identity is not TokenIdentity identity
+        // A limit that is off adds no limiter at all, so that the default costs a request nothing.
+        List<PartitionedRateLimiter<HttpContext>> limiters = [];
+        if (options.PerTokenPermitsPerSecond > 0)
+        {
+            limiters.Add(PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                IsHealthCheck(context) || context.User.Identity is not TokenIdentity identity
                     ? RateLimitPartition.GetNoLimiter(string.Empty)
                     : RateLimitPartition.GetTokenBucketLimiter(
-                        identity.Token.Id, _ => Bucket(options.PerTokenPermitsPerSecond, options.PerTokenBurst))),
-            PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
-                options.PerAddressPermitsPerSecond == 0 || IsHealthCheck(context)
+                        identity.Token.Id, _ => Bucket(options.PerTokenPermitsPerSecond, options.PerTokenBurst))));
+        }
+
+        if (options.PerAddressPermitsPerSecond > 0)
+        {
+            limiters.Add(PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
+                IsHealthCheck(context)
                     ? RateLimitPartition.GetNoLimiter(IPAddress.None)
                     : RateLimitPartition.GetTokenBucketLimiter(
                         context.Connection.RemoteIpAddress ?? IPAddress.None,
                         _ => Bucket(options.PerAddressPermitsPerSecond, options.PerAddressBurst))));
+        }
+
+        if (limiters.Count == 1)
+        {
+            limiter.GlobalLimiter = limiters[0];
+        }
+        else if (limiters.Count > 1)
+        {
+            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained([.. limiters]);
+        }
 
         limiter.OnRejected = static async (context, cancellationToken) =>
         {

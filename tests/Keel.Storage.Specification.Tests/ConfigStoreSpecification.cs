@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Runtime.CompilerServices;
 using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Storage;
@@ -10,15 +9,9 @@ namespace Keel.Storage.Specification.Tests;
 /// <summary>
 /// The behaviour every <see cref="IConfigStore"/> must have. A backend runs it by subclassing with its fixture.
 /// </summary>
-public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
     where TFixture : class, IConfigStoreFixture
 {
-    protected TFixture Fixture { get; } = fixture;
-
-    protected IConfigStore Store => Fixture.Store;
-
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public virtual async Task Get_ReturnsNull_WhenKeyNeverWritten()
     {
@@ -632,10 +625,6 @@ public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : ICl
 
         Assert.Null(await Store.GetHistoryAsync(id, 10, null, Ct));
     }
-
-    protected static ConfigId Id([CallerMemberName] string test = "") => new(TestNames.Service(test), "dev", "key");
-
-    protected static string Service([CallerMemberName] string test = "") => TestNames.Service(test);
 
     protected static SetConfigRequest Set(
         ConfigId id,

@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Runtime.CompilerServices;
 using Keel.Core;
 using Keel.Core.Audit;
 using Keel.Core.Configs;
@@ -13,20 +12,14 @@ namespace Keel.Storage.Specification.Tests;
 /// Encryption, tokens, audit and key rotation, as every backend must store them. The fixture's store implements
 /// <see cref="ITokenStore"/>, <see cref="IAuditStore"/> and <see cref="IEncryptionKeyStore"/> beside <see cref="IConfigStore"/>.
 /// </summary>
-public abstract class SecurityStoreSpecification<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract class SecurityStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
     where TFixture : class, IConfigStoreFixture
 {
-    protected TFixture Fixture { get; } = fixture;
-
-    protected IConfigStore Store => Fixture.Store;
-
     protected ITokenStore Tokens => (ITokenStore)Fixture.Store;
 
     protected IAuditStore Audit => (IAuditStore)Fixture.Store;
 
     protected IEncryptionKeyStore Keys => (IEncryptionKeyStore)Fixture.Store;
-
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public virtual async Task Set_Encrypted_ReadsBackThePlaintextMarkedEncrypted()
@@ -295,10 +288,6 @@ public abstract class SecurityStoreSpecification<TFixture>(TFixture fixture) : I
         CreatedBy = "tester",
         ExpiresAt = Fixture.Time.GetUtcNow().AddDays(30),
     };
-
-    protected static ConfigId Id([CallerMemberName] string test = "") => new(TestNames.Service(test), "dev", "key");
-
-    protected static string Service([CallerMemberName] string test = "") => TestNames.Service(test);
 
     protected static SetConfigRequest Set(ConfigId id, string value, bool? encrypt = null, Actor? actor = null) => new()
     {

@@ -1,0 +1,22 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Runtime.CompilerServices;
+using Keel.Core.Configs;
+using Keel.Core.Storage;
+
+namespace Keel.Storage.Specification.Tests;
+
+/// <summary>What every specification class shares: the fixture's store, the test's cancellation, and names no other test uses.</summary>
+public abstract class StoreSpecification<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : class, IConfigStoreFixture
+{
+    protected TFixture Fixture { get; } = fixture;
+
+    protected IConfigStore Store => Fixture.Store;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected static ConfigId Id([CallerMemberName] string test = "") => new(TestNames.Service(test), "dev", "key");
+
+    protected static string Service([CallerMemberName] string test = "") => TestNames.Service(test);
+}

@@ -63,4 +63,22 @@ public enum KeelError
 
     /// <summary>The token or client address has used up its request rate.</summary>
     RateLimited,
+
+    /// <summary>No webhook subscription has the id.</summary>
+    SubscriptionNotFound,
+
+    /// <summary>The subscription has no delivery with the id.</summary>
+    DeliveryNotFound,
+
+    /// <summary>A redelivery was asked for a delivery that is still pending.</summary>
+    DeliveryPending,
+
+    /// <summary>A change feed reader asked from a revision older than the feed retains.</summary>
+    RevisionCompacted,
+
+    /// <summary>A change feed reader asked from a revision the store has not reached.</summary>
+    RevisionAhead,
+
+    /// <summary>The server holds as many watch streams as it is configured to.</summary>
+    TooManyWatchers,
 }

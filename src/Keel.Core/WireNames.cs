@@ -107,6 +107,24 @@ public static class WireNames
 
         /// <summary>The token or client address has used up its request rate.</summary>
         public const string RateLimited = "rate_limited";
+
+        /// <summary>No webhook subscription has the id.</summary>
+        public const string SubscriptionNotFound = "subscription_not_found";
+
+        /// <summary>The subscription has no delivery with the id.</summary>
+        public const string DeliveryNotFound = "delivery_not_found";
+
+        /// <summary>A redelivery was asked for a delivery that is still pending.</summary>
+        public const string DeliveryPending = "delivery_pending";
+
+        /// <summary>The requested revision is older than the change feed retains; re-read the snapshot.</summary>
+        public const string RevisionCompacted = "revision_compacted";
+
+        /// <summary>The requested revision is newer than the store's; re-read the snapshot.</summary>
+        public const string RevisionAhead = "revision_ahead";
+
+        /// <summary>The server holds as many watch streams as it is configured to; retry later.</summary>
+        public const string TooManyWatchers = "too_many_watchers";
     }
 
     /// <summary>Token permissions.</summary>
@@ -158,5 +176,34 @@ public static class WireNames
 
         /// <summary>A new encryption key was made active and values re-encrypted with it.</summary>
         public const string KeyRotate = "key.rotate";
+
+        /// <summary>A webhook subscription was created.</summary>
+        public const string SubscriptionCreate = "subscription.create";
+
+        /// <summary>A webhook subscription was deleted.</summary>
+        public const string SubscriptionDelete = "subscription.delete";
+
+        /// <summary>A webhook delivery was made pending again.</summary>
+        public const string DeliveryRedeliver = "delivery.redeliver";
+    }
+
+    /// <summary>Webhook delivery states, as carried in <c>status</c>.</summary>
+    public static class DeliveryStatuses
+    {
+        /// <summary>Not yet delivered.</summary>
+        public const string Pending = "pending";
+
+        /// <summary>The receiver answered 2xx.</summary>
+        public const string Delivered = "delivered";
+
+        /// <summary>Every attempt failed.</summary>
+        public const string Dead = "dead";
+    }
+
+    /// <summary>Names of pushed events.</summary>
+    public static class Events
+    {
+        /// <summary>A configuration change: the SSE event type and the webhook body's <c>event_type</c>.</summary>
+        public const string ConfigChange = "config_change";
     }
 }

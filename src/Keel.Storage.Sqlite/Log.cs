@@ -23,4 +23,7 @@ static partial class Log
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Key rotation left {Count} values that fail to decrypt on their old data key")]
     public static partial void RotationSkippedUndecryptable(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "The signing secret of webhook subscription {SubscriptionId} failed to decrypt: {Status}")]
+    public static partial void WebhookSecretDecryptionFailed(ILogger logger, string subscriptionId, Keel.Core.Encryption.DecryptionStatus status);
 }

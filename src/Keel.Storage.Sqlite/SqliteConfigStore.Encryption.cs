@@ -160,15 +160,45 @@ public sealed partial class SqliteConfigStore
                 "UPDATE config_versions SET value = $value, key_id = $key_id WHERE config_id = $row AND version = $version;",
                 cancellationToken).ConfigureAwait(false);
 
-            var retired = await RunLockedAsync(0, static async (store, writer, _, cancellationToken) =>
+            var retired = await RunLockedAsync(activeId, static async (store, writer, activeId, cancellationToken) =>
             {
                 List<int> ids = [];
                 using var transaction = writer.Begin();
+
+                // Webhook secrets are few: they are re-encrypted in the transaction that retires the keys.
+                List<(string Id, string Secret)> secrets = [];
+                using (var select = writer.Command("SELECT id, secret FROM webhook_subscriptions WHERE key_id <> $active;"))
+                {
+                    select.Parameters.AddWithValue("$active", activeId);
+                    using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        secrets.Add((reader.GetString(0), reader.GetString(1)));
+                    }
+                }
+
+                using (var update = writer.Command("UPDATE webhook_subscriptions SET secret = $secret, key_id = $active WHERE id = $id;"))
+                {
+                    var secret = update.Parameters.Add("$secret", SqliteType.Text);
+                    update.Parameters.AddWithValue("$active", activeId);
+                    var id = update.Parameters.Add("$id", SqliteType.Text);
+                    foreach (var s in secrets)
+                    {
+                        if (writer.Ring.ReencryptSecret(WebhookSecretPurpose, s.Id, s.Secret) is { } envelope)
+                        {
+                            secret.Value = envelope;
+                            id.Value = s.Id;
+                            await update.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                        }
+                    }
+                }
+
                 using (var delete = writer.Command("""
                     DELETE FROM encryption_keys
                     WHERE is_active = 0
                       AND id NOT IN (SELECT key_id FROM configs WHERE key_id IS NOT NULL)
                       AND id NOT IN (SELECT key_id FROM config_versions WHERE key_id IS NOT NULL)
+                      AND id NOT IN (SELECT key_id FROM webhook_subscriptions)
                     RETURNING id;
                     """))
                 {

@@ -5,9 +5,11 @@ using System.Text;
 using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Audit;
+using Keel.Core.Changes;
 using Keel.Core.Configs;
 using Keel.Core.Encryption;
 using Keel.Core.Storage;
+using Keel.Core.Webhooks;
 using Keel.Storage.Sqlite.Migrations;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -25,14 +27,16 @@ namespace Keel.Storage.Sqlite;
 /// <para>
 /// All changes go through one writer connection, one transaction at a time (<c>BEGIN IMMEDIATE</c>), so changes to a key are
 /// serialized, each takes the next revision in commit order, and no writer ever meets <c>SQLITE_BUSY</c> from another writer of
-/// this process. The writer keeps its statements prepared. Each change appends its audit record in its own transaction.
+/// this process. The writer keeps its statements prepared. Each change appends, in its own transaction, its audit record, its
+/// change feed row and a webhook delivery for every subscription it matches (the outbox).
 /// </para>
 /// <para>
 /// Encrypted values are stored only as <see cref="KeyRing"/> envelopes; reads return them decrypted. <c>secure_delete</c> is
 /// on, so a plaintext version overwritten when its key becomes encrypted is zeroed in the database file, not merely unlinked.
 /// </para>
 /// </remarks>
-public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAuditStore, IEncryptionKeyStore, IAsyncDisposable
+public sealed partial class SqliteConfigStore
+    : IConfigStore, IChangeFeedStore, IWebhookStore, ITokenStore, IAuditStore, IEncryptionKeyStore, IAsyncDisposable
 {
     const string EntryColumns =
         "service_name, environment, config_key, version, value, value_type, is_encrypted, created_at, updated_at, updated_by, revision";
@@ -402,6 +406,11 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
             }
 
             writer.CheckpointIfPlaintextOverwritten();
+            if (writer.TakeCommittedRevision() is { } revision)
+            {
+                store.Committed?.Invoke(revision);
+            }
+
             return result;
         }, cancellationToken);
 
@@ -601,7 +610,11 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
         readonly SqliteCommand _updateConfig;
         readonly SqliteCommand _insertVersion;
         readonly SqliteCommand _insertAudit;
+        readonly SqliteCommand _insertChange;
+        readonly SqliteCommand _selectSubscriptions;
+        readonly SqliteCommand _insertDelivery;
         bool _plaintextOverwritten;
+        long? _revision;
 
         public SqliteConnection Connection { get; }
 
@@ -650,6 +663,28 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
                         $target, $from_version, $to_version, $revision, $request_id);
                 """, "$occurred_at", "$actor_token_id", "$actor_name", "$client_address", "$action", "$service_name", "$environment",
                 "$target", "$from_version", "$to_version", "$revision", "$request_id");
+            _insertChange = Prepare("""
+                INSERT INTO changes (revision, seq, service_name, environment, config_key, version, change_type, changed_at)
+                VALUES ($revision, $seq, $service_name, $environment, $config_key, $version, $change_type, $changed_at);
+                """, "$revision", "$seq", "$service_name", "$environment", "$config_key", "$version", "$change_type", "$changed_at");
+            _selectSubscriptions = Prepare("""
+                SELECT id, config_keys FROM webhook_subscriptions WHERE service_name = $service_name AND environment = $environment;
+                """, "$service_name", "$environment");
+            _insertDelivery = Prepare("""
+                INSERT INTO webhook_deliveries (delivery_id, subscription_id, revision, service_name, environment, config_key, version,
+                                                change_type, changed_at, status, attempts, next_attempt_at, created_at)
+                VALUES ($delivery_id, $subscription_id, $revision, $service_name, $environment, $config_key, $version,
+                        $change_type, $changed_at, 'pending', 0, $changed_at, $changed_at);
+                """, "$delivery_id", "$subscription_id", "$revision", "$service_name", "$environment", "$config_key", "$version",
+                "$change_type", "$changed_at");
+        }
+
+        /// <summary>The revision the last committed transaction took, if it took one; cleared by the call.</summary>
+        public long? TakeCommittedRevision()
+        {
+            var revision = _revision;
+            _revision = null;
+            return revision;
         }
 
         public SqliteTransaction Begin()
@@ -663,7 +698,11 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
             _updateConfig.Transaction = transaction;
             _insertVersion.Transaction = transaction;
             _insertAudit.Transaction = transaction;
+            _insertChange.Transaction = transaction;
+            _selectSubscriptions.Transaction = transaction;
+            _insertDelivery.Transaction = transaction;
             Transaction = transaction;
+            _revision = null;
             return transaction;
         }
 
@@ -868,6 +907,8 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
             _insertVersion.ExecuteNonQuery();
 
             Audit(actor, AuditAction(changeType), id.Key, now, id.ServiceName, id.Environment, current?.Version, version, revision);
+            Publish(new ChangeEvent(revision, id, version, changeType, now), seq: 0);
+            _revision = revision;
 
             return new ConfigChange
             {
@@ -894,8 +935,62 @@ public sealed partial class SqliteConfigStore : IConfigStore, ITokenStore, IAudi
             };
         }
 
+        /// <summary>Appends a change to the feed and to the outbox of every subscription it matches.</summary>
+        void Publish(ChangeEvent change, int seq)
+        {
+            var changedAt = ToUnixMicroseconds(change.Timestamp);
+            var changeType = change.ChangeType.ToWireName();
+            var c = _insertChange.Parameters;
+            c[0].Value = change.Revision;
+            c[1].Value = seq;
+            c[2].Value = change.Id.ServiceName;
+            c[3].Value = change.Id.Environment;
+            c[4].Value = change.Id.Key;
+            c[5].Value = change.Version;
+            c[6].Value = changeType;
+            c[7].Value = changedAt;
+            _insertChange.ExecuteNonQuery();
+
+            List<string>? matching = null;
+            _selectSubscriptions.Parameters[0].Value = change.Id.ServiceName;
+            _selectSubscriptions.Parameters[1].Value = change.Id.Environment;
+            using (var reader = _selectSubscriptions.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    if (KeyPatterns.MatchesAny(ParseKeyPatterns(reader.GetString(1)), change.Id.Key))
+                    {
+                        (matching ??= []).Add(reader.GetString(0));
+                    }
+                }
+            }
+
+            if (matching is null)
+            {
+                return;
+            }
+
+            var d = _insertDelivery.Parameters;
+            foreach (var subscriptionId in matching)
+            {
+                d[0].Value = NewDeliveryId(change.Timestamp);
+                d[1].Value = subscriptionId;
+                d[2].Value = change.Revision;
+                d[3].Value = change.Id.ServiceName;
+                d[4].Value = change.Id.Environment;
+                d[5].Value = change.Id.Key;
+                d[6].Value = change.Version;
+                d[7].Value = changeType;
+                d[8].Value = changedAt;
+                _insertDelivery.ExecuteNonQuery();
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
+            _insertChange.Dispose();
+            _selectSubscriptions.Dispose();
+            _insertDelivery.Dispose();
             _selectCurrent.Dispose();
             _selectVersion.Dispose();
             _nextRevision.Dispose();

@@ -19,4 +19,8 @@ public abstract class StoreSpecification<TFixture>(TFixture fixture) : IClassFix
     protected static ConfigId Id([CallerMemberName] string test = "") => new(TestNames.Service(test), "dev", "key");
 
     protected static string Service([CallerMemberName] string test = "") => TestNames.Service(test);
+
+    /// <summary>Sets a string value as <see cref="TestIdentities.Tester"/>.</summary>
+    protected Task<ConfigChange> PutAsync(ConfigId id, string value) => Store.SetAsync(
+        new SetConfigRequest { Id = id, Value = value, ValueType = ConfigValueType.String, Actor = TestIdentities.Tester }, Ct);
 }

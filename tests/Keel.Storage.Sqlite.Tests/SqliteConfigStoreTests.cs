@@ -38,7 +38,7 @@ public sealed class SqliteConfigStoreTests : IAsyncLifetime
         await using var connection = await OpenAsync();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT group_concat(version) FROM keel_schema_migrations;";
-        Assert.Equal("1,2", await command.ExecuteScalarAsync(Ct));
+        Assert.Equal(string.Join(",", Migrations.SqliteMigrations.All.Select(m => m.Version)), await command.ExecuteScalarAsync(Ct));
     }
 
     [Fact]
@@ -54,6 +54,39 @@ public sealed class SqliteConfigStoreTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<InvalidOperationException>(_fixture.ReopenAsync);
 
         Assert.Contains("schema version 999", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Initialize_StartsTheChangeFeedOfAnOlderDatabaseWithItsHistory()
+    {
+        var path = Path.Combine(_fixture.Directory, "v2.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            using var command = connection.CreateCommand();
+            command.CommandText = string.Concat(Migrations.SqliteMigrations.All.Where(m => m.Version <= 2).Select(m => m.Sql)) + """
+                CREATE TABLE keel_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+                INSERT INTO keel_schema_migrations VALUES (1, 'configs and versions', 0), (2, 'encryption keys, tokens and audit trail', 0);
+                INSERT INTO configs (id, service_name, environment, config_key, version, value, value_type, is_deleted, created_at,
+                                     updated_at, updated_by, revision)
+                VALUES (1, 'svc', 'dev', 'k', 2, 'b', 'string', 0, 1000, 2000, 'tester', 2);
+                INSERT INTO config_versions (config_id, version, value, value_type, change_type, created_at, created_by, revision)
+                VALUES (1, 1, 'a', 'string', 'create', 1000, 'tester', 1), (1, 2, 'b', 'string', 'update', 2000, 'tester', 2);
+                UPDATE keel_revision SET revision = 2;
+                """;
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var store = new SqliteConfigStore(
+            new SqliteConfigStoreOptions { DatabasePath = path }, TestIdentities.MasterKey, _fixture.Time, NullLogger<SqliteConfigStore>.Instance);
+        await store.InitializeAsync(Ct);
+
+        var page = await store.ReadChangesAsync(new Keel.Core.Changes.ChangeFeedQuery { AfterRevision = 0, Limit = 10 }, Ct);
+        Assert.Equal(
+            [(1L, 1L, ChangeType.Create), (2L, 2L, ChangeType.Update)],
+            page.Changes.Select(c => (c.Revision, c.Version, c.ChangeType)));
+        Assert.All(page.Changes, c => Assert.Equal(new ConfigId("svc", "dev", "k"), c.Id));
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddTicks(20_000), page.Changes[1].Timestamp);
     }
 
     [Fact]

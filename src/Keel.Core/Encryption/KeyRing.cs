@@ -107,7 +107,7 @@ public sealed class KeyRing
         var plain = Encoding.UTF8.GetBytes(plaintext);
         try
         {
-            return Encrypt(ActiveKeyId, _keys[ActiveKeyId], id, version, plain);
+            return Seal(ActiveKeyId, _keys[ActiveKeyId], ConfigContext(id, version), plain);
         }
         finally
         {
@@ -115,11 +115,42 @@ public sealed class KeyRing
         }
     }
 
+    /// <summary>
+    /// Encrypts a secret Keel keeps for itself (such as a webhook's signing secret), bound to <paramref name="purpose"/> and
+    /// <paramref name="owner"/> so that it decrypts nowhere else.
+    /// </summary>
+    /// <returns>The envelope, as base64.</returns>
+    public string EncryptSecret(string purpose, string owner, string plaintext)
+    {
+        ArgumentNullException.ThrowIfNull(plaintext);
+        var plain = Encoding.UTF8.GetBytes(plaintext);
+        try
+        {
+            return Seal(ActiveKeyId, _keys[ActiveKeyId], SecretContext(purpose, owner), plain);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+
+    /// <summary>Decrypts an envelope made by <see cref="EncryptSecret"/>.</summary>
+    public DecryptionStatus TryDecryptSecret(string purpose, string owner, string envelope, out string? plaintext) =>
+        TryDecrypt(SecretContext(purpose, owner), envelope, out plaintext);
+
+    /// <summary>Re-encrypts an envelope made by <see cref="EncryptSecret"/> with the active key, for rotation.</summary>
+    /// <returns>The new envelope; <see langword="null"/> when the envelope does not decrypt.</returns>
+    public string? ReencryptSecret(string purpose, string owner, string envelope) =>
+        Reencrypt(SecretContext(purpose, owner), envelope);
+
     /// <summary>Decrypts an envelope of <paramref name="id"/> at <paramref name="version"/>.</summary>
-    public DecryptionStatus TryDecrypt(ConfigId id, long version, string envelope, out string? plaintext)
+    public DecryptionStatus TryDecrypt(ConfigId id, long version, string envelope, out string? plaintext) =>
+        TryDecrypt(ConfigContext(id, version), envelope, out plaintext);
+
+    DecryptionStatus TryDecrypt(string context, string envelope, out string? plaintext)
     {
         plaintext = null;
-        var status = TryOpen(id, version, envelope, out var plain);
+        var status = TryOpen(context, envelope, out var plain);
         if (status == DecryptionStatus.Ok)
         {
             try
@@ -143,16 +174,18 @@ public sealed class KeyRing
     /// Re-encrypts an envelope with the active key, for rotation; the value's row and version stay what they were.
     /// </summary>
     /// <returns>The new envelope; <see langword="null"/> when the envelope does not decrypt.</returns>
-    public string? Reencrypt(ConfigId id, long version, string envelope)
+    public string? Reencrypt(ConfigId id, long version, string envelope) => Reencrypt(ConfigContext(id, version), envelope);
+
+    string? Reencrypt(string context, string envelope)
     {
-        if (TryOpen(id, version, envelope, out var plain) != DecryptionStatus.Ok)
+        if (TryOpen(context, envelope, out var plain) != DecryptionStatus.Ok)
         {
             return null;
         }
 
         try
         {
-            return Encrypt(ActiveKeyId, _keys[ActiveKeyId], id, version, plain!);
+            return Seal(ActiveKeyId, _keys[ActiveKeyId], context, plain!);
         }
         finally
         {
@@ -173,7 +206,7 @@ public sealed class KeyRing
         return BinaryPrimitives.ReadInt32BigEndian(header[1..]);
     }
 
-    DecryptionStatus TryOpen(ConfigId id, long version, string envelope, out byte[]? plain)
+    DecryptionStatus TryOpen(string context, string envelope, out byte[]? plain)
     {
         plain = null;
         byte[] bytes;
@@ -202,7 +235,7 @@ public sealed class KeyRing
         try
         {
             using var aes = new AesGcm(key, TagSize);
-            aes.Decrypt(body[..NonceSize], body[(NonceSize + TagSize)..], body.Slice(NonceSize, TagSize), output, AssociatedData(id, version, bytes.AsSpan(0, HeaderSize)));
+            aes.Decrypt(body[..NonceSize], body[(NonceSize + TagSize)..], body.Slice(NonceSize, TagSize), output, AssociatedData(context, bytes.AsSpan(0, HeaderSize)));
         }
         catch (AuthenticationTagMismatchException)
         {
@@ -213,7 +246,7 @@ public sealed class KeyRing
         return DecryptionStatus.Ok;
     }
 
-    static string Encrypt(int keyId, byte[] key, ConfigId id, long version, ReadOnlySpan<byte> plain)
+    static string Seal(int keyId, byte[] key, string context, ReadOnlySpan<byte> plain)
     {
         var bytes = new byte[HeaderSize + NonceSize + TagSize + plain.Length];
         bytes[0] = FormatVersion;
@@ -221,18 +254,27 @@ public sealed class KeyRing
         var body = bytes.AsSpan(HeaderSize);
         RandomNumberGenerator.Fill(body[..NonceSize]);
         using var aes = new AesGcm(key, TagSize);
-        aes.Encrypt(body[..NonceSize], plain, body[(NonceSize + TagSize)..], body.Slice(NonceSize, TagSize), AssociatedData(id, version, bytes.AsSpan(0, HeaderSize)));
+        aes.Encrypt(body[..NonceSize], plain, body[(NonceSize + TagSize)..], body.Slice(NonceSize, TagSize), AssociatedData(context, bytes.AsSpan(0, HeaderSize)));
         return Convert.ToBase64String(bytes);
     }
 
-    // Names cannot hold NUL, so NUL-separated fields cannot be confused with one another. The header is bound too, so an
-    // envelope's key id cannot be swapped.
-    static byte[] AssociatedData(ConfigId id, long version, ReadOnlySpan<byte> header)
+    // Names cannot hold NUL, so NUL-separated fields cannot be confused with one another, and the two contexts' first fields
+    // differ, so a value's envelope never opens as a secret or the reverse.
+    static string ConfigContext(ConfigId id, long version) =>
+        string.Create(CultureInfo.InvariantCulture, $"keel.config.v1\0{id.ServiceName}\0{id.Environment}\0{id.Key}\0{version}\0");
+
+    static string SecretContext(string purpose, string owner)
     {
-        var text = string.Create(
-            CultureInfo.InvariantCulture, $"keel.config.v1\0{id.ServiceName}\0{id.Environment}\0{id.Key}\0{version}\0");
-        var bytes = new byte[Encoding.UTF8.GetByteCount(text) + header.Length];
-        var written = Encoding.UTF8.GetBytes(text, bytes);
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return $"keel.secret.v1\0{purpose}\0{owner}\0";
+    }
+
+    // The header is bound too, so an envelope's key id cannot be swapped.
+    static byte[] AssociatedData(string context, ReadOnlySpan<byte> header)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(context) + header.Length];
+        var written = Encoding.UTF8.GetBytes(context, bytes);
         header.CopyTo(bytes.AsSpan(written));
         return bytes;
     }

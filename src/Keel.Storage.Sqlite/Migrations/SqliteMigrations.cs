@@ -103,5 +103,70 @@ static class SqliteMigrations
             CREATE INDEX ix_audit_log_actor_token ON audit_log (actor_token_id, id);
             CREATE INDEX ix_audit_log_occurred_at ON audit_log (occurred_at);
             """),
+        (3, "change feed and webhook outbox", """
+            -- Changes at or before this revision have been compacted away from the feed.
+            ALTER TABLE keel_revision ADD COLUMN compacted_revision INTEGER NOT NULL DEFAULT 0;
+
+            -- The change feed: one row per change, in revision order (seq orders the changes of one revision).
+            CREATE TABLE changes (
+                revision INTEGER NOT NULL,
+                seq INTEGER NOT NULL,
+                service_name TEXT NOT NULL,
+                environment TEXT NOT NULL,
+                config_key TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                change_type TEXT NOT NULL,
+                changed_at INTEGER NOT NULL,
+                PRIMARY KEY (revision, seq)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_changes_scope ON changes (service_name, environment, revision);
+            CREATE INDEX ix_changes_changed_at ON changes (changed_at);
+
+            -- A database from before the feed starts it with its whole history.
+            INSERT INTO changes (revision, seq, service_name, environment, config_key, version, change_type, changed_at)
+            SELECT v.revision, 0, c.service_name, c.environment, c.config_key, v.version, v.change_type, v.created_at
+            FROM config_versions v JOIN configs c ON c.id = v.config_id;
+
+            -- The signing secret is a key ring envelope under data key key_id.
+            CREATE TABLE webhook_subscriptions (
+                id TEXT PRIMARY KEY,
+                service_name TEXT NOT NULL,
+                environment TEXT NOT NULL,
+                config_keys TEXT NOT NULL,
+                webhook_url TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                key_id INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                created_by TEXT NOT NULL,
+                last_notified_at INTEGER
+            );
+            CREATE INDEX ix_webhook_subscriptions_scope ON webhook_subscriptions (service_name, environment);
+
+            -- The outbox: written in the transaction of the change it delivers.
+            CREATE TABLE webhook_deliveries (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                delivery_id TEXT NOT NULL UNIQUE,
+                subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+                revision INTEGER NOT NULL,
+                service_name TEXT NOT NULL,
+                environment TEXT NOT NULL,
+                config_key TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                change_type TEXT NOT NULL,
+                changed_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER,
+                last_attempt_at INTEGER,
+                last_error TEXT,
+                last_status_code INTEGER,
+                created_at INTEGER NOT NULL,
+                delivered_at INTEGER
+            );
+            CREATE INDEX ix_webhook_deliveries_subscription ON webhook_deliveries (subscription_id, id);
+            CREATE INDEX ix_webhook_deliveries_pending ON webhook_deliveries (subscription_id, id) WHERE status = 'pending';
+            CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+            CREATE INDEX ix_webhook_deliveries_finished ON webhook_deliveries (created_at) WHERE status <> 'pending';
+            """),
     ];
 }

@@ -1,0 +1,302 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core;
+using Keel.Core.Audit;
+using Keel.Core.Configs;
+using Keel.Core.Storage;
+using Keel.Core.Webhooks;
+
+namespace Keel.Storage.Specification.Tests;
+
+/// <summary>
+/// Webhook subscriptions and the outbox as every backend must keep them: a delivery written with each matching change, handed
+/// out oldest first per subscription, retried, dead, redelivered. The fixture's store implements <see cref="IWebhookStore"/>.
+/// </summary>
+public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
+    where TFixture : class, IConfigStoreFixture
+{
+    protected IWebhookStore Webhooks => (IWebhookStore)Fixture.Store;
+
+    [Fact]
+    public virtual async Task Subscription_IsCreatedListedAndDeleted_WithAuditRecords()
+    {
+        var service = Service();
+        var created = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["a", "b.*"]), TestIdentities.Tester, Ct);
+
+        Assert.Equal(["a", "b.*"], created.Keys);
+        Assert.Equal("tester", created.CreatedBy);
+        Assert.Null(created.LastNotifiedAt);
+        Assert.Equal(created, await Webhooks.GetSubscriptionAsync(created.Id, Ct), SubscriptionComparer.Instance);
+        Assert.Equal([created.Id], (await Webhooks.ListSubscriptionsAsync(service, Ct)).Select(s => s.Id));
+        Assert.Contains(created.Id, (await Webhooks.ListSubscriptionsAsync(null, Ct)).Select(s => s.Id));
+
+        var deleted = await Webhooks.DeleteSubscriptionAsync(created.Id, TestIdentities.Tester, Ct);
+
+        Assert.Equal(created.Id, deleted?.Id);
+        Assert.Null(await Webhooks.GetSubscriptionAsync(created.Id, Ct));
+        Assert.Null(await Webhooks.DeleteSubscriptionAsync(created.Id, TestIdentities.Tester, Ct));
+        var audit = await ((IAuditStore)Fixture.Store).QueryAuditAsync(new AuditQuery { ServiceName = service }, Ct);
+        Assert.Equal(
+            [WireNames.AuditActions.SubscriptionDelete, WireNames.AuditActions.SubscriptionCreate],
+            audit.Select(r => r.Action));
+        Assert.All(audit, r => Assert.Equal(created.Id, r.Target));
+    }
+
+    [Fact]
+    public virtual async Task Change_ToAMatchingKey_WritesOneDeliveryDueNow()
+    {
+        var service = Service();
+        var exact = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["db.url"]), TestIdentities.Tester, Ct);
+        var prefix = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["db.*"]), TestIdentities.Tester, Ct);
+        var all = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        var otherEnvironment = await Webhooks.CreateSubscriptionAsync(
+            NewSubscription(service, ["*"]) with { Environment = "prod" }, TestIdentities.Tester, Ct);
+
+        var change = await PutAsync(new ConfigId(service, "dev", "db.url"), "v");
+        await PutAsync(new ConfigId(service, "dev", "cache.size"), "v");
+
+        var exactDeliveries = await DeliveriesAsync(exact.Id);
+        var delivery = Assert.Single(exactDeliveries);
+        Assert.Equal(DeliveryStatus.Pending, delivery.Status);
+        Assert.Equal(0, delivery.Attempts);
+        Assert.Equal(change.Revision, delivery.Change.Revision);
+        Assert.Equal(change.Id, delivery.Change.Id);
+        Assert.Equal(1, delivery.Change.Version);
+        Assert.Equal(ChangeType.Create, delivery.Change.ChangeType);
+        Assert.Equal(change.Timestamp, delivery.Change.Timestamp);
+        Assert.Single(await DeliveriesAsync(prefix.Id));
+        Assert.Equal(2, (await DeliveriesAsync(all.Id)).Count);
+        Assert.Empty(await DeliveriesAsync(otherEnvironment.Id));
+
+        var due = await DueAsync(exact.Id);
+        Assert.Equal(delivery.Id, Assert.Single(due).Delivery.Id);
+        Assert.Equal("https://hooks.example.com/keel", due[0].Url);
+        Assert.Equal("whsec-" + exact.Id, due[0].Secret);
+    }
+
+    [Fact]
+    public virtual async Task Due_HandsOutOnlyTheOldestPendingDeliveryOfASubscription()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        var first = await PutAsync(new ConfigId(service, "dev", "k"), "1");
+        var second = await PutAsync(new ConfigId(service, "dev", "k"), "2");
+
+        var due = Assert.Single(await DueAsync(subscription.Id));
+        Assert.Equal(first.Revision, due.Delivery.Change.Revision);
+        Assert.Empty(await DueAsync(subscription.Id, except: [subscription.Id]));
+
+        await Webhooks.RecordAttemptAsync(Succeeded(due.Delivery.Id), Ct);
+
+        var next = Assert.Single(await DueAsync(subscription.Id));
+        Assert.Equal(second.Revision, next.Delivery.Change.Revision);
+    }
+
+    [Fact]
+    public virtual async Task FailedAttempt_WaitsForItsRetry_AndHoldsBackLaterDeliveries()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        await PutAsync(new ConfigId(service, "dev", "k"), "1");
+        await PutAsync(new ConfigId(service, "dev", "k"), "2");
+        var first = Assert.Single(await DueAsync(subscription.Id)).Delivery;
+        var retryAt = Fixture.Time.GetUtcNow().AddMinutes(1);
+
+        await Webhooks.RecordAttemptAsync(Failed(first.Id, retryAt, 503), Ct);
+
+        Assert.Empty(await DueAsync(subscription.Id));
+        Assert.True(await Webhooks.GetNextDueAsync(Ct) <= retryAt);
+        var stored = (await DeliveriesAsync(subscription.Id)).Single(d => d.Id == first.Id);
+        Assert.Equal(DeliveryStatus.Pending, stored.Status);
+        Assert.Equal(1, stored.Attempts);
+        Assert.Equal(503, stored.LastStatusCode);
+        Assert.Equal("HTTP 503", stored.LastError);
+        Assert.Equal(retryAt, stored.NextAttemptAt);
+
+        Fixture.Time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(first.Id, Assert.Single(await DueAsync(subscription.Id)).Delivery.Id);
+    }
+
+    [Fact]
+    public virtual async Task FailedAttempt_WithoutRetry_IsDead_AndTheNextDeliveryGoesOn()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        await PutAsync(new ConfigId(service, "dev", "k"), "1");
+        var second = await PutAsync(new ConfigId(service, "dev", "k"), "2");
+        var first = Assert.Single(await DueAsync(subscription.Id)).Delivery;
+
+        await Webhooks.RecordAttemptAsync(Failed(first.Id, retryAt: null, statusCode: null, error: "connection refused"), Ct);
+
+        var dead = Assert.Single((await Webhooks.ListDeliveriesAsync(Deliveries(subscription.Id) with { Status = DeliveryStatus.Dead }, Ct)).Deliveries);
+        Assert.Equal(first.Id, dead.Id);
+        Assert.Equal("connection refused", dead.LastError);
+        Assert.Null(dead.NextAttemptAt);
+        Assert.Equal(second.Revision, Assert.Single(await DueAsync(subscription.Id)).Delivery.Change.Revision);
+    }
+
+    [Fact]
+    public virtual async Task SuccessfulAttempt_IsDelivered_AndSetsLastNotifiedAt()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        await PutAsync(new ConfigId(service, "dev", "k"), "1");
+        var delivery = Assert.Single(await DueAsync(subscription.Id)).Delivery;
+        Fixture.Time.Advance(TimeSpan.FromSeconds(3));
+        var at = Fixture.Time.GetUtcNow();
+
+        await Webhooks.RecordAttemptAsync(Succeeded(delivery.Id) with { AttemptedAt = at }, Ct);
+        await Webhooks.RecordAttemptAsync(Failed(delivery.Id, at.AddMinutes(1), 500), Ct);
+
+        var stored = Assert.Single(await DeliveriesAsync(subscription.Id));
+        Assert.Equal(DeliveryStatus.Delivered, stored.Status);
+        Assert.Equal(1, stored.Attempts);
+        Assert.Equal(at, stored.DeliveredAt);
+        Assert.Equal(at, (await Webhooks.GetSubscriptionAsync(subscription.Id, Ct))!.LastNotifiedAt);
+        Assert.Empty(await DueAsync(subscription.Id));
+    }
+
+    [Fact]
+    public virtual async Task Redeliver_MakesADeadDeliveryPendingAgain_AndRefusesAPendingOne()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        await PutAsync(new ConfigId(service, "dev", "k"), "1");
+        var delivery = Assert.Single(await DueAsync(subscription.Id)).Delivery;
+
+        var pending = await Assert.ThrowsAsync<KeelException>(
+            () => Webhooks.RedeliverAsync(subscription.Id, delivery.Id, TestIdentities.Tester, Ct));
+        Assert.Equal(KeelError.DeliveryPending, pending.Error);
+
+        await Webhooks.RecordAttemptAsync(Failed(delivery.Id, retryAt: null, 500), Ct);
+        var redelivered = await Webhooks.RedeliverAsync(subscription.Id, delivery.Id, TestIdentities.Tester, Ct);
+
+        Assert.Equal(DeliveryStatus.Pending, redelivered?.Status);
+        Assert.Equal(0, redelivered?.Attempts);
+        var stored = Assert.Single(await DeliveriesAsync(subscription.Id));
+        Assert.Equal(DeliveryStatus.Pending, stored.Status);
+        Assert.Null(stored.LastError);
+        Assert.Equal(delivery.Id, Assert.Single(await DueAsync(subscription.Id)).Delivery.Id);
+        Assert.Null(await Webhooks.RedeliverAsync(subscription.Id, "no-such-delivery", TestIdentities.Tester, Ct));
+        Assert.Null(await Webhooks.RedeliverAsync("no-such-subscription", delivery.Id, TestIdentities.Tester, Ct));
+        var audit = await ((IAuditStore)Fixture.Store).QueryAuditAsync(
+            new AuditQuery { ServiceName = service, Action = WireNames.AuditActions.DeliveryRedeliver }, Ct);
+        Assert.Equal(delivery.Id, Assert.Single(audit).Target);
+    }
+
+    [Fact]
+    public virtual async Task Deliveries_ArePagedNewestFirst()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        List<long> revisions = [];
+        for (var i = 0; i < 5; i++)
+        {
+            revisions.Add((await PutAsync(new ConfigId(service, "dev", "k"), $"{i}")).Revision);
+        }
+
+        var first = await Webhooks.ListDeliveriesAsync(Deliveries(subscription.Id) with { Limit = 3 }, Ct);
+        var second = await Webhooks.ListDeliveriesAsync(Deliveries(subscription.Id) with { Limit = 3, Before = first.Next }, Ct);
+
+        Assert.NotNull(first.Next);
+        Assert.Null(second.Next);
+        Assert.Equal(
+            revisions.AsEnumerable().Reverse(),
+            first.Deliveries.Concat(second.Deliveries).Select(d => d.Change.Revision));
+    }
+
+    [Fact]
+    public virtual async Task DeletingASubscription_DeletesItsDeliveries()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        await PutAsync(new ConfigId(service, "dev", "k"), "1");
+
+        await Webhooks.DeleteSubscriptionAsync(subscription.Id, TestIdentities.Tester, Ct);
+
+        Assert.Empty(await DueAsync(subscription.Id));
+        Assert.Empty(await DeliveriesAsync(subscription.Id));
+    }
+
+    [Fact]
+    public virtual async Task Outbox_SurvivesARestart_AndTheSecretAKeyRotation()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        var change = await PutAsync(new ConfigId(service, "dev", "k"), "1");
+
+        await ((IEncryptionKeyStore)Fixture.Store).RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
+        await Fixture.ReopenAsync();
+
+        var due = Assert.Single(await DueAsync(subscription.Id));
+        Assert.Equal(change.Revision, due.Delivery.Change.Revision);
+        Assert.Equal("whsec-" + subscription.Id, due.Secret);
+    }
+
+    [Fact]
+    public virtual async Task Prune_RemovesFinishedDeliveriesBeforeTheCutoff_AndKeepsPendingOnes()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        await PutAsync(new ConfigId(service, "dev", "a"), "1");
+        await PutAsync(new ConfigId(service, "dev", "b"), "1");
+        var delivered = Assert.Single(await DueAsync(subscription.Id)).Delivery;
+        await Webhooks.RecordAttemptAsync(Succeeded(delivered.Id), Ct);
+        Fixture.Time.Advance(TimeSpan.FromMinutes(1));
+
+        var pruned = await Webhooks.PruneDeliveriesAsync(Fixture.Time.GetUtcNow(), Ct);
+
+        Assert.True(pruned >= 1);
+        var left = Assert.Single(await DeliveriesAsync(subscription.Id));
+        Assert.Equal(DeliveryStatus.Pending, left.Status);
+    }
+
+    protected static NewWebhookSubscription NewSubscription(string service, IReadOnlyList<string> keys)
+    {
+        var id = "sub-" + Guid.NewGuid().ToString("N");
+        return new()
+        {
+            Id = id,
+            ServiceName = service,
+            Environment = "dev",
+            Keys = keys,
+            Url = "https://hooks.example.com/keel",
+            Secret = "whsec-" + id,
+        };
+    }
+
+    async Task<IReadOnlyList<WebhookDelivery>> DeliveriesAsync(string subscriptionId) =>
+        (await Webhooks.ListDeliveriesAsync(Deliveries(subscriptionId), Ct)).Deliveries;
+
+    async Task<List<DueDelivery>> DueAsync(string subscriptionId, IReadOnlyCollection<string>? except = null) =>
+        [.. (await Webhooks.GetDueDeliveriesAsync(Fixture.Time.GetUtcNow(), 1000, except ?? [], Ct))
+            .Where(d => d.Delivery.SubscriptionId == subscriptionId)];
+
+    static DeliveryQuery Deliveries(string subscriptionId) => new() { SubscriptionId = subscriptionId, Limit = 100 };
+
+    DeliveryAttempt Succeeded(string deliveryId) =>
+        new() { DeliveryId = deliveryId, AttemptedAt = Fixture.Time.GetUtcNow(), Succeeded = true, StatusCode = 200 };
+
+    DeliveryAttempt Failed(string deliveryId, DateTimeOffset? retryAt, int? statusCode, string? error = null) => new()
+    {
+        DeliveryId = deliveryId,
+        AttemptedAt = Fixture.Time.GetUtcNow(),
+        Succeeded = false,
+        StatusCode = statusCode,
+        Error = error ?? $"HTTP {statusCode}",
+        RetryAt = retryAt,
+    };
+
+    sealed class SubscriptionComparer : IEqualityComparer<WebhookSubscription>
+    {
+        public static SubscriptionComparer Instance { get; } = new();
+
+        public bool Equals(WebhookSubscription? x, WebhookSubscription? y) =>
+            x is not null && y is not null && x.Id == y.Id && x.ServiceName == y.ServiceName && x.Environment == y.Environment
+            && x.Keys.SequenceEqual(y.Keys) && x.Url == y.Url && x.CreatedAt == y.CreatedAt && x.CreatedBy == y.CreatedBy
+            && x.LastNotifiedAt == y.LastNotifiedAt;
+
+        public int GetHashCode(WebhookSubscription obj) => obj.Id.GetHashCode(StringComparison.Ordinal);
+    }
+}

@@ -50,4 +50,31 @@ static partial class Log
 
     [LoggerMessage(EventId = 1207, Level = LogLevel.Information, Message = "Encryption key rotated to data key {KeyId} by {ActorName}")]
     public static partial void KeyRotated(ILogger logger, int keyId, string actorName);
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Change feed compacted through revision {Revision}")]
+    public static partial void ChangeFeedCompacted(ILogger logger, long revision);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Reading the change feed failed; retrying")]
+    public static partial void ChangeFeedReadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "The in-memory change feed restarts at revision {Revision}: the store answered {Status} after revision {After}")]
+    public static partial void ChangeFeedRestarted(ILogger logger, long after, long revision, Keel.Core.Changes.ChangeFeedStatus status);
+
+    [LoggerMessage(EventId = 1311, Level = LogLevel.Debug, Message = "Watch stream of token {TokenId} ended: {Reason}")]
+    public static partial void WatchStreamEnded(ILogger logger, string tokenId, string reason);
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Webhook subscription {SubscriptionId} for {ServiceName}/{Environment} created by {ActorName}")]
+    public static partial void WebhookSubscribed(ILogger logger, string subscriptionId, string serviceName, string environment, string actorName);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "Webhook subscription {SubscriptionId} deleted by {ActorName}")]
+    public static partial void WebhookUnsubscribed(ILogger logger, string subscriptionId, string actorName);
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} of subscription {SubscriptionId} failed on attempt {Attempt} ({Error}); next attempt at {RetryAt:O}")]
+    public static partial void WebhookDeliveryFailed(ILogger logger, string subscriptionId, string deliveryId, int attempt, string error, DateTimeOffset retryAt);
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} of subscription {SubscriptionId} is dead after {Attempt} attempts ({Error})")]
+    public static partial void WebhookDeliveryDead(ILogger logger, string subscriptionId, string deliveryId, int attempt, string error);
+
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Error, Message = "Reading or writing the webhook outbox failed; retrying")]
+    public static partial void WebhookOutboxFailed(ILogger logger, Exception exception);
 }

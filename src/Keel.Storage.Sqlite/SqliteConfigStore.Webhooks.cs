@@ -157,11 +157,17 @@ public sealed partial class SqliteConfigStore
     }
 
     /// <inheritdoc/>
-    public Task<DateTimeOffset?> GetNextDueAsync(CancellationToken cancellationToken) =>
-        ReadAsync(0, static async (connection, _, cancellationToken) =>
+    public Task<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken) =>
+        ReadAsync(exceptSubscriptions, static async (connection, except, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending';";
+            command.CommandText = """
+                SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d
+                WHERE d.status = 'pending'
+                  AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.subscription_id = d.subscription_id AND e.status = 'pending')
+                  AND d.subscription_id NOT IN (SELECT value FROM json_each($except));
+                """;
+            command.Parameters.AddWithValue("$except", ToJsonArray(except));
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long due
                 ? FromUnixMicroseconds(due)
                 : (DateTimeOffset?)null;

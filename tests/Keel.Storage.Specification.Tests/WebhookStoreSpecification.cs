@@ -105,7 +105,7 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
         await Webhooks.RecordAttemptAsync(Failed(first.Id, retryAt, 503), Ct);
 
         Assert.Empty(await DueAsync(subscription.Id));
-        Assert.True(await Webhooks.GetNextDueAsync(Ct) <= retryAt);
+        Assert.True(await Webhooks.GetNextDueAsync([], Ct) <= retryAt);
         var stored = (await DeliveriesAsync(subscription.Id)).Single(d => d.Id == first.Id);
         Assert.Equal(DeliveryStatus.Pending, stored.Status);
         Assert.Equal(1, stored.Attempts);

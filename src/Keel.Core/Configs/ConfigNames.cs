@@ -33,8 +33,24 @@ public static class ConfigNames
     public const string KeyField = "config_key";
 
     /// <summary>Checks a service name.</summary>
-    public static bool IsValidServiceName(string? name, [NotNullWhen(false)] out string? error) =>
-        IsValidName(ServiceNameField, name, out error);
+    public static bool IsValidServiceName(string? name, [NotNullWhen(false)] out string? error)
+    {
+        if (!IsValidName(ServiceNameField, name, out error))
+        {
+            return false;
+        }
+
+        if (name == ReservedServiceName)
+        {
+            error = $"{ServiceNameField} '{ReservedServiceName}' is reserved: /api/v1/config/{ReservedServiceName}/ addresses webhook subscriptions.";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The one service name Keel keeps for itself, because the webhook subscription routes would shadow its keys.</summary>
+    public const string ReservedServiceName = "subscriptions";
 
     /// <summary>Checks an environment name.</summary>
     public static bool IsValidEnvironment(string? name, [NotNullWhen(false)] out string? error) =>

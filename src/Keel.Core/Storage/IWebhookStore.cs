@@ -45,9 +45,13 @@ public interface IWebhookStore
     Task<IReadOnlyList<DueDelivery>> GetDueDeliveriesAsync(
         DateTimeOffset now, int limit, IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken);
 
-    /// <summary>When the earliest pending delivery is due, or <see langword="null"/> when none is pending.</summary>
+    /// <summary>
+    /// When the next delivery <see cref="GetDueDeliveriesAsync"/> would hand out is due, or <see langword="null"/> when none is
+    /// pending.
+    /// </summary>
+    /// <param name="exceptSubscriptions">Subscriptions to leave out (those with a delivery in flight).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    Task<DateTimeOffset?> GetNextDueAsync(CancellationToken cancellationToken);
+    Task<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken);
 
     /// <summary>Records an attempt: delivered, retried later, or dead. A delivery no longer pending is left as it is.</summary>
     /// <param name="attempt">The attempt.</param>

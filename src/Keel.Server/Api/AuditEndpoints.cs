@@ -1,8 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Buffers.Text;
-using System.Globalization;
-using System.Text;
 using Keel.Core.Audit;
 using Keel.Core.Configs;
 using Keel.Core.Storage;
@@ -53,7 +50,7 @@ static class AuditEndpoints
             Action = QueryParameters.Single(q, "action"),
             Since = QueryParameters.Timestamp(q, "since"),
             Until = QueryParameters.Timestamp(q, "until"),
-            BeforeId = ParseCursor(QueryParameters.Single(q, "cursor")),
+            BeforeId = QueryParameters.Cursor(q, CursorPrefix),
 
             // One more than asked tells whether another page follows.
             Limit = limit + 1,
@@ -61,30 +58,7 @@ static class AuditEndpoints
 
         var records = await audit.QueryAuditAsync(query, cancellationToken);
         var page = records.Take(limit).Select(AuditRecordResponse.From).ToList();
-        var next = records.Count > limit ? Cursor(page[^1].Id) : null;
+        var next = records.Count > limit ? QueryParameters.NextCursor(CursorPrefix, page[^1].Id) : null;
         return TypedResults.Json(new AuditResponse(page, next), KeelJson.Context.AuditResponse);
-    }
-
-    static string Cursor(long id) =>
-        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{CursorPrefix}{id}")));
-
-    static long? ParseCursor(string? cursor)
-    {
-        if (cursor is null)
-        {
-            return null;
-        }
-
-        Span<byte> buffer = stackalloc byte[64];
-        if (cursor.Length <= 80
-            && Base64Url.TryDecodeFromChars(cursor, buffer, out var written)
-            && Encoding.ASCII.GetString(buffer[..written]) is var text
-            && text.StartsWith(CursorPrefix, StringComparison.Ordinal)
-            && long.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-        {
-            return id;
-        }
-
-        throw QueryParameters.Invalid("cursor", "cursor must be a next_cursor value from an earlier answer.");
     }
 }

@@ -33,6 +33,14 @@ namespace Keel.Server.Api;
 [JsonSerializable(typeof(AuditResponse))]
 [JsonSerializable(typeof(EncryptionKeysResponse))]
 [JsonSerializable(typeof(KeyRotationResponse))]
+[JsonSerializable(typeof(Watch.ChangeEventResponse))]
+[JsonSerializable(typeof(Watch.ChangesResponse))]
+[JsonSerializable(typeof(Webhooks.WebhookPayload))]
+[JsonSerializable(typeof(Webhooks.SubscribeRequest))]
+[JsonSerializable(typeof(Webhooks.SubscriptionResponse))]
+[JsonSerializable(typeof(Webhooks.SubscriptionListResponse))]
+[JsonSerializable(typeof(Webhooks.DeliveryResponse))]
+[JsonSerializable(typeof(Webhooks.DeliveryListResponse))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
 sealed partial class KeelJsonContext : JsonSerializerContext;
 

@@ -35,6 +35,12 @@ static class Problems
         KeelError.EncryptionRequired => (StatusCodes.Status409Conflict, "The key is encrypted", WireNames.ErrorCodes.EncryptionRequired),
         KeelError.RotationInProgress => (StatusCodes.Status409Conflict, "Rotation in progress", WireNames.ErrorCodes.RotationInProgress),
         KeelError.RateLimited => (StatusCodes.Status429TooManyRequests, "Too many requests", WireNames.ErrorCodes.RateLimited),
+        KeelError.SubscriptionNotFound => (StatusCodes.Status404NotFound, "Subscription not found", WireNames.ErrorCodes.SubscriptionNotFound),
+        KeelError.DeliveryNotFound => (StatusCodes.Status404NotFound, "Delivery not found", WireNames.ErrorCodes.DeliveryNotFound),
+        KeelError.DeliveryPending => (StatusCodes.Status409Conflict, "Delivery pending", WireNames.ErrorCodes.DeliveryPending),
+        KeelError.RevisionCompacted => (StatusCodes.Status410Gone, "Revision compacted", WireNames.ErrorCodes.RevisionCompacted),
+        KeelError.RevisionAhead => (StatusCodes.Status410Gone, "Revision unknown", WireNames.ErrorCodes.RevisionAhead),
+        KeelError.TooManyWatchers => (StatusCodes.Status503ServiceUnavailable, "Too many watchers", WireNames.ErrorCodes.TooManyWatchers),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),
     };
 

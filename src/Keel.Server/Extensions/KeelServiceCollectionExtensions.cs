@@ -6,6 +6,8 @@ using Keel.Server.Api;
 using Keel.Server.Caching;
 using Keel.Server.Security;
 using Keel.Server.Storage;
+using Keel.Server.Watch;
+using Keel.Server.Webhooks;
 using Keel.Storage.Sqlite;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,6 +43,8 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton(static sp => (ITokenStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IAuditStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IEncryptionKeyStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        services.TryAddSingleton(static sp => (IChangeFeedStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        services.TryAddSingleton(static sp => (IWebhookStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
 
         services.AddHostedService<StoreStartup>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
@@ -89,6 +93,28 @@ static class KeelServiceCollectionExtensions
         services.AddRateLimiter(static _ => { });
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
             .Configure<IOptions<RateLimitingOptions>>(static (limiter, options) => RateLimiting.Configure(limiter, options.Value));
+        return services;
+    }
+
+    /// <summary>
+    /// Change propagation: the in-memory change feed and its pump, watch streams and long-polls, and webhook delivery.
+    /// Registered after storage, so that the feed starts once the store is up.
+    /// </summary>
+    public static IServiceCollection AddKeelPropagation(this IServiceCollection services)
+    {
+        services.AddOptions<ChangeFeedOptions>().BindConfiguration(ChangeFeedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WatchOptions>().BindConfiguration(WatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WebhookOptions>()
+            .BindConfiguration(WebhookOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(static o => o.MaxBackoff >= o.InitialBackoff, "Keel:Webhooks:MaxBackoff must be at least Keel:Webhooks:InitialBackoff.")
+            .ValidateOnStart();
+        services.TryAddSingleton<ChangeFeed>();
+        services.TryAddSingleton<ChangeReader>();
+        services.TryAddSingleton<WatchMetrics>();
+        services.TryAddSingleton<WebhookTargets>();
+        services.AddHostedService<ChangeFeedPump>();
+        services.AddHostedService<WebhookDispatcher>();
         return services;
     }
 

@@ -3,6 +3,8 @@
 using Keel.Server.Api;
 using Keel.Server.Caching;
 using Keel.Server.Extensions;
+using Keel.Server.Watch;
+using Keel.Server.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Keel.Server.Hosting;
@@ -32,6 +34,7 @@ static class KeelHost
             .AddKeelStorage()
             .AddKeelSecurity()
             .AddKeelCache()
+            .AddKeelPropagation()
             .AddKeelApi();
         configure?.Invoke(builder);
 
@@ -57,6 +60,8 @@ static class KeelHost
         app.MapAuditEndpoints();
         app.MapKeyEndpoints();
         app.MapCacheEndpoints();
+        app.MapWatchEndpoints();
+        app.MapWebhookEndpoints();
         return app;
     }
 

@@ -19,6 +19,7 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider) : IDisp
 {
     // Keyed by the first 8 bytes of the hash; the whole hash is then compared in constant time.
     volatile FrozenDictionary<ulong, AccessToken[]> _byHashPrefix = FrozenDictionary<ulong, AccessToken[]>.Empty;
+    volatile FrozenDictionary<string, AccessToken> _byId = FrozenDictionary<string, AccessToken>.Empty;
     readonly SemaphoreSlim _changes = new(1, 1);
 
     /// <summary>Loads every token from the store and returns them, revoked ones included.</summary>
@@ -60,6 +61,15 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider) : IDisp
         return null;
     }
 
+    /// <summary>
+    /// Whether a token that authenticated earlier still would: not revoked, not expired, not replaced. Long-lived streams ask
+    /// this as they go, so that a revocation ends them too.
+    /// </summary>
+    public bool IsStillActive(AccessToken token) =>
+        _byId.TryGetValue(token.Id, out var current)
+        && CryptographicOperations.FixedTimeEquals(current.SecretHash, token.SecretHash)
+        && current.IsActiveAt(timeProvider.GetUtcNow());
+
     public Task<IReadOnlyList<AccessToken>> ListAsync(CancellationToken cancellationToken) => store.ListTokensAsync(cancellationToken);
 
     /// <summary>Stores a token, then lets it authenticate.</summary>
@@ -93,11 +103,14 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider) : IDisp
         }
     }
 
-    void Publish(IReadOnlyList<AccessToken> tokens) =>
-        _byHashPrefix = tokens
-            .Where(t => t.RevokedAt is null)
+    void Publish(IReadOnlyList<AccessToken> tokens)
+    {
+        var active = tokens.Where(t => t.RevokedAt is null).ToList();
+        _byId = active.ToFrozenDictionary(t => t.Id, StringComparer.Ordinal);
+        _byHashPrefix = active
             .GroupBy(t => BinaryPrimitives.ReadUInt64LittleEndian(t.SecretHash))
             .ToFrozenDictionary(g => g.Key, g => g.ToArray());
+    }
 
     public void Dispose() => _changes.Dispose();
 }

@@ -1,0 +1,314 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Keel.Core;
+using Keel.Core.Changes;
+using Keel.Server.Api;
+using Keel.Server.Security;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Server.Watch;
+
+/// <summary>
+/// <c>GET /api/v1/watch</c>, a Server-Sent Events stream of changes, and <c>GET /api/v1/changes</c>, its long-poll twin for
+/// clients and proxies that cannot hold a stream open. Both need <c>read</c> and see only changes their token's scopes cover.
+/// </summary>
+static class WatchEndpoints
+{
+    const string StreamKind = "sse";
+    const string LongPollKind = "long_poll";
+
+    static readonly byte[] EventPrefix = Encoding.UTF8.GetBytes($"event: {WireNames.Events.ConfigChange}\ndata: ");
+    static readonly byte[] Heartbeat = ": heartbeat\n"u8.ToArray();
+
+    public static IEndpointRouteBuilder MapWatchEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/v1/watch", WatchAsync)
+            .WithTags("Watch")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithName("Watch")
+            .WithSummary("Streams changes as Server-Sent Events, resuming after Last-Event-ID or since_revision; filtered by service_name, environment, keys and prefix.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        endpoints.MapGet("/api/v1/changes", ChangesAsync)
+            .WithTags("Watch")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithName("LongPollChanges")
+            .WithSummary("Answers the changes after since_revision at once, or holds up to wait seconds (at most 60) for one; same filters as /api/v1/watch.");
+        return endpoints;
+    }
+
+    static async Task<Results<JsonHttpResult<ChangesResponse>, ProblemHttpResult>> ChangesAsync(
+        HttpContext httpContext,
+        ChangeReader reader,
+        WatchMetrics metrics,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        var filter = ChangeFilter.FromQuery(httpContext);
+        var since = QueryParameters.Single(httpContext.Request.Query, "since_revision") is null
+            ? (long?)null
+            : QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, 0, long.MaxValue);
+        var wait = TimeSpan.FromSeconds(
+            QueryParameters.Integer(httpContext.Request.Query, "wait", WatchOptions.DefaultWaitSeconds, 0, WatchOptions.MaxWaitSeconds));
+        var position = since ?? reader.Feed.Through;
+        if (since is not null && await reader.CheckStartAsync(position, cancellationToken) is { } gone)
+        {
+            return Gone(position, gone);
+        }
+
+        if (!metrics.TryEnter(LongPollKind))
+        {
+            throw TooManyWatchers(httpContext);
+        }
+
+        try
+        {
+            httpContext.Response.Headers.CacheControl = "no-store";
+            var deadline = timeProvider.GetUtcNow() + wait;
+            while (true)
+            {
+                var read = await reader.ReadAsync(position, filter, fromStore: true, cancellationToken);
+                if (read.Gone is { } page)
+                {
+                    return Gone(position, page);
+                }
+
+                position = read.Through;
+                if (read.Changes.Count > 0)
+                {
+                    return Answer(read.Changes, position);
+                }
+
+                if (position < reader.Feed.Through)
+                {
+                    continue;
+                }
+
+                var remaining = deadline - timeProvider.GetUtcNow();
+                if (remaining <= TimeSpan.Zero)
+                {
+                    return Answer([], position);
+                }
+
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var advanced = reader.Feed.WaitPastAsync(position);
+                await Task.WhenAny(advanced, Task.Delay(remaining, timeProvider, timeout.Token));
+                await timeout.CancelAsync();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            metrics.Exit(LongPollKind);
+        }
+
+        static JsonHttpResult<ChangesResponse> Answer(List<ChangeEvent> changes, long revision) => TypedResults.Json(
+            new ChangesResponse(changes.ConvertAll(ChangeEventResponse.From), revision), KeelJson.Context.ChangesResponse);
+    }
+
+    static async Task WatchAsync(
+        HttpContext httpContext,
+        ChangeReader reader,
+        WatchMetrics metrics,
+        TokenRegistry tokens,
+        IOptions<WatchOptions> options,
+        TimeProvider timeProvider,
+        ILogger<ChangeFeedPump> logger)
+    {
+        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        var filter = ChangeFilter.FromQuery(httpContext);
+        var since = LastEventId(httpContext) ?? (QueryParameters.Single(httpContext.Request.Query, "since_revision") is null
+            ? null
+            : QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, 0, long.MaxValue));
+        var aborted = httpContext.RequestAborted;
+        var position = since ?? reader.Feed.Through;
+        if (since is not null && await reader.CheckStartAsync(position, aborted) is { } gone)
+        {
+            await Gone(position, gone).ExecuteAsync(httpContext);
+            return;
+        }
+
+        if (!metrics.TryEnter(StreamKind))
+        {
+            throw TooManyWatchers(httpContext);
+        }
+
+        var o = options.Value;
+        var reason = "client_closed";
+        var token = filter.Token;
+        using var lifetime = new CancellationTokenSource(o.MaxStreamLifetime, timeProvider);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token);
+        using var write = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
+        try
+        {
+            var response = httpContext.Response;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-store";
+            response.Headers["X-Accel-Buffering"] = "no";
+            httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            var body = response.BodyWriter;
+
+            // The first bytes tell the client the stream is open, and EventSource how long to wait before reconnecting.
+            Write(body, string.Create(CultureInfo.InvariantCulture, $"retry: {(long)o.ReconnectDelay.TotalMilliseconds}\n\n"));
+            await FlushAsync(body, write, o.WriteTimeout, stream.Token);
+
+            var sentId = since ?? -1;
+            var caughtUp = false;
+            var heartbeat = Task.Delay(o.HeartbeatInterval, timeProvider, stream.Token);
+            while (!stream.IsCancellationRequested)
+            {
+                if (!tokens.IsStillActive(token))
+                {
+                    reason = "token_inactive";
+                    break;
+                }
+
+                var read = await reader.ReadAsync(position, filter, fromStore: !caughtUp, stream.Token);
+                if (read.Gone is not null)
+                {
+                    reason = "compacted";
+                    break;
+                }
+
+                if (read.Lagging)
+                {
+                    // Fell out of the in-memory feed while connected: it reconnects with its last id and catches up from the store.
+                    reason = "lagging";
+                    break;
+                }
+
+                caughtUp |= read.Through >= reader.Feed.Through;
+                if (read.Changes.Count > 0)
+                {
+                    WriteChanges(body, read.Changes);
+                    sentId = read.Changes[^1].Revision;
+                    await FlushAsync(body, write, o.WriteTimeout, stream.Token);
+                }
+
+                position = read.Through;
+                if (position < reader.Feed.Through)
+                {
+                    continue;
+                }
+
+                await Task.WhenAny(reader.Feed.WaitPastAsync(position), heartbeat);
+                if (heartbeat.IsCompleted && !stream.IsCancellationRequested)
+                {
+                    // The heartbeat also moves the client's Last-Event-ID to the position, without an event, so that one that
+                    // watches rarely changing keys resumes from a recent revision rather than one long compacted.
+                    body.Write(Heartbeat);
+                    if (position > sentId)
+                    {
+                        Write(body, string.Create(CultureInfo.InvariantCulture, $"id: {position}\n"));
+                        sentId = position;
+                    }
+
+                    body.Write("\n"u8);
+                    await FlushAsync(body, write, o.WriteTimeout, stream.Token);
+                    heartbeat = Task.Delay(o.HeartbeatInterval, timeProvider, stream.Token);
+                }
+            }
+
+            if (lifetime.IsCancellationRequested && !aborted.IsCancellationRequested)
+            {
+                reason = "lifetime";
+            }
+        }
+        catch (OperationCanceledException) when (write.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            // The client stopped reading and its buffer is full: drop it rather than hold its writes.
+            reason = "slow_consumer";
+            httpContext.Abort();
+        }
+        catch (OperationCanceledException) when (stream.IsCancellationRequested)
+        {
+            reason = aborted.IsCancellationRequested ? "client_closed" : "lifetime";
+        }
+        finally
+        {
+            metrics.Exit(StreamKind);
+            metrics.StreamEnded(reason);
+            Log.WatchStreamEnded(logger, token.Id, reason);
+        }
+    }
+
+    static long? LastEventId(HttpContext httpContext)
+    {
+        var values = httpContext.Request.Headers["Last-Event-ID"];
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        if (values.Count == 1 && long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return id;
+        }
+
+        throw QueryParameters.Invalid("Last-Event-ID", "Last-Event-ID must be a revision: an id from this stream.");
+    }
+
+    /// <summary>Writes events; only the last event of each revision carries its <c>id</c>, so a resume never splits a revision.</summary>
+    static void WriteChanges(IBufferWriter<byte> body, List<ChangeEvent> changes)
+    {
+        using var json = new Utf8JsonWriter(body);
+        for (var i = 0; i < changes.Count; i++)
+        {
+            body.Write(EventPrefix);
+            JsonSerializer.Serialize(json, ChangeEventResponse.From(changes[i]), KeelJson.Context.ChangeEventResponse);
+            json.Flush();
+            json.Reset();
+            body.Write("\n"u8);
+            if (i == changes.Count - 1 || changes[i + 1].Revision != changes[i].Revision)
+            {
+                Write(body, string.Create(CultureInfo.InvariantCulture, $"id: {changes[i].Revision}\n"));
+            }
+
+            body.Write("\n"u8);
+        }
+    }
+
+    static void Write(IBufferWriter<byte> body, string text) => Encoding.UTF8.GetBytes(text, body);
+
+    static async Task FlushAsync(System.IO.Pipelines.PipeWriter body, CancellationTokenSource write, TimeSpan timeout, CancellationToken stream)
+    {
+        write.CancelAfter(timeout);
+        using (stream.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), write))
+        {
+            await body.FlushAsync(write.Token);
+        }
+
+        // A flush that beat its timeout leaves the source reusable.
+        if (!write.TryReset())
+        {
+            stream.ThrowIfCancellationRequested();
+            throw new OperationCanceledException(write.Token);
+        }
+    }
+
+    static ProblemHttpResult Gone(long since, ChangeFeedPage page)
+    {
+        var problem = page.Status == ChangeFeedStatus.Compacted
+            ? Problems.Create(
+                KeelError.RevisionCompacted,
+                string.Create(CultureInfo.InvariantCulture, $"Changes after revision {since} are no longer kept (the feed starts after revision {page.CompactedRevision}). Re-read GET /api/v1/config/{{service_name}}/{{environment}} and resume from its revision."))
+            : Problems.Create(
+                KeelError.RevisionAhead,
+                string.Create(CultureInfo.InvariantCulture, $"Revision {since} is ahead of the store's current revision {page.CurrentRevision}; the store may have been restored. Re-read GET /api/v1/config/{{service_name}}/{{environment}} and resume from its revision."));
+        problem.Extensions["compacted_revision"] = page.CompactedRevision;
+        problem.Extensions["current_revision"] = page.CurrentRevision;
+        return TypedResults.Problem(problem);
+    }
+
+    static KeelException TooManyWatchers(HttpContext httpContext)
+    {
+        httpContext.Response.Headers.RetryAfter = "5";
+        return new KeelException(KeelError.TooManyWatchers, "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node.");
+    }
+}

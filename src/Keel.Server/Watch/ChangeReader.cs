@@ -18,9 +18,13 @@ sealed class ChangeReader(ChangeFeed feed, IChangeFeedStore store)
     public ChangeFeed Feed => feed;
 
     /// <summary>Checks that changes after <paramref name="since"/> can be served; the store's answer when they cannot.</summary>
+    /// <remarks>
+    /// A watcher at the feed's head (the reconnect after a quiet spell, or a restart) costs no store read; one further back is
+    /// checked against the store's compaction, so that the answer does not depend on how much this node holds in memory.
+    /// </remarks>
     public async ValueTask<ChangeFeedPage?> CheckStartAsync(long since, CancellationToken cancellationToken)
     {
-        if (feed.Holds(since))
+        if (since == feed.Through && feed.Holds(since))
         {
             return null;
         }

@@ -47,6 +47,7 @@ static class WatchEndpoints
         ChangeReader reader,
         WatchMetrics metrics,
         TimeProvider timeProvider,
+        IHostApplicationLifetime host,
         CancellationToken cancellationToken)
     {
         ConfigRoute.EnsureUnambiguousPath(httpContext);
@@ -96,11 +97,17 @@ static class WatchEndpoints
                     return Answer([], position);
                 }
 
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                // A stopping server answers what it has rather than hold the poll to its end.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping);
                 var advanced = reader.Feed.WaitPastAsync(position);
                 await Task.WhenAny(advanced, Task.Delay(remaining, timeProvider, timeout.Token));
-                await timeout.CancelAsync();
                 cancellationToken.ThrowIfCancellationRequested();
+                if (host.ApplicationStopping.IsCancellationRequested)
+                {
+                    deadline = timeProvider.GetUtcNow();
+                }
+
+                await timeout.CancelAsync();
             }
         }
         finally
@@ -119,6 +126,7 @@ static class WatchEndpoints
         TokenRegistry tokens,
         IOptions<WatchOptions> options,
         TimeProvider timeProvider,
+        IHostApplicationLifetime host,
         ILogger<ChangeFeedPump> logger)
     {
         ConfigRoute.EnsureUnambiguousPath(httpContext);
@@ -143,7 +151,7 @@ static class WatchEndpoints
         var reason = "client_closed";
         var token = filter.Token;
         using var lifetime = new CancellationTokenSource(o.MaxStreamLifetime, timeProvider);
-        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token, host.ApplicationStopping);
         using var write = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
         try
         {
@@ -215,9 +223,9 @@ static class WatchEndpoints
                 }
             }
 
-            if (lifetime.IsCancellationRequested && !aborted.IsCancellationRequested)
+            if (!aborted.IsCancellationRequested && stream.IsCancellationRequested)
             {
-                reason = "lifetime";
+                reason = lifetime.IsCancellationRequested ? "lifetime" : "server_stopping";
             }
         }
         catch (OperationCanceledException) when (write.IsCancellationRequested && !aborted.IsCancellationRequested)
@@ -228,7 +236,7 @@ static class WatchEndpoints
         }
         catch (OperationCanceledException) when (stream.IsCancellationRequested)
         {
-            reason = aborted.IsCancellationRequested ? "client_closed" : "lifetime";
+            reason = aborted.IsCancellationRequested ? "client_closed" : lifetime.IsCancellationRequested ? "lifetime" : "server_stopping";
         }
         finally
         {

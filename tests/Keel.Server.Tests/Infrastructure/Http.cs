@@ -24,6 +24,14 @@ public static class Http
     public static Task<HttpResponseMessage> PutAsync(this HttpClient client, string path, object body) =>
         client.PutAsync(path, Json(body), Ct);
 
+    /// <summary>Sets a string value and returns the answer's body, which carries the change's revision.</summary>
+    public static async Task<JsonElement> PutValueAsync(this HttpClient client, string service, string environment, string key, string value)
+    {
+        using var response = await client.PutAsync(ConfigPath(service, environment, key), new { config_value = value });
+        Assert.True(response.IsSuccessStatusCode, $"PUT answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
+        return await response.ReadJsonAsync();
+    }
+
     public static async Task<HttpResponseMessage> SendAsync(
         this HttpClient client, HttpMethod method, string path, object? body = null, params (string Name, string Value)[] headers)
     {

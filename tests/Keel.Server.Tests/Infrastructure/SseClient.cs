@@ -65,13 +65,15 @@ public sealed class SseClient : IAsyncDisposable
         return await _frames.Reader.ReadAsync(cts.Token);
     }
 
-    /// <summary>The next <paramref name="count"/> change events, skipping comments and id-only blocks.</summary>
+    /// <summary>The next <paramref name="count"/> change events, skipping comments and id-only blocks, all within the timeout.</summary>
     public async Task<List<SseFrame>> NextEventsAsync(int count, TimeSpan? timeout = null)
     {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Http.Ct);
+        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(20));
         List<SseFrame> events = [];
         while (events.Count < count)
         {
-            var frame = await NextFrameAsync(timeout);
+            var frame = await _frames.Reader.ReadAsync(cts.Token);
             if (frame.Data is not null)
             {
                 events.Add(frame);

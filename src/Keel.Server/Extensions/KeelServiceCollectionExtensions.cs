@@ -114,7 +114,8 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton<WatchMetrics>();
         services.TryAddSingleton<WebhookTargets>();
         services.AddHostedService<ChangeFeedPump>();
-        services.AddHostedService<WebhookDispatcher>();
+        services.TryAddSingleton<WebhookDispatcher>();
+        services.AddHostedService(static sp => sp.GetRequiredService<WebhookDispatcher>());
         return services;
     }
 

@@ -65,7 +65,7 @@ static class WatchEndpoints
 
         if (!metrics.TryEnter(LongPollKind))
         {
-            throw TooManyWatchers(httpContext);
+            return TooManyWatchers(httpContext);
         }
 
         try
@@ -144,7 +144,8 @@ static class WatchEndpoints
 
         if (!metrics.TryEnter(StreamKind))
         {
-            throw TooManyWatchers(httpContext);
+            await TooManyWatchers(httpContext).ExecuteAsync(httpContext);
+            return;
         }
 
         var o = options.Value;
@@ -263,7 +264,7 @@ static class WatchEndpoints
     }
 
     /// <summary>Writes events; only the last event of each revision carries its <c>id</c>, so a resume never splits a revision.</summary>
-    static void WriteChanges(IBufferWriter<byte> body, List<ChangeEvent> changes)
+    internal static void WriteChanges(IBufferWriter<byte> body, List<ChangeEvent> changes)
     {
         using var json = new Utf8JsonWriter(body);
         for (var i = 0; i < changes.Count; i++)
@@ -314,9 +315,11 @@ static class WatchEndpoints
         return TypedResults.Problem(problem);
     }
 
-    static KeelException TooManyWatchers(HttpContext httpContext)
+    static ProblemHttpResult TooManyWatchers(HttpContext httpContext)
     {
         httpContext.Response.Headers.RetryAfter = "5";
-        return new KeelException(KeelError.TooManyWatchers, "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node.");
+        return Problems.Result(
+            KeelError.TooManyWatchers,
+            "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node.");
     }
 }

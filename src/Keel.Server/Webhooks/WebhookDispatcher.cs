@@ -190,9 +190,11 @@ sealed class WebhookDispatcher : BackgroundService
         {
             // Left pending: attempted again after the restart.
         }
-        catch (Exception e) when (e is StoreUnavailableException or InvalidOperationException or IOException)
+        catch (Exception e)
         {
+            // Whatever failed, the delivery stays pending; the pause keeps a persistent failure from becoming a tight loop.
             Log.WebhookOutboxFailed(_logger, e);
+            await Task.Delay(_options.PollInterval, _timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
@@ -239,12 +241,17 @@ sealed class WebhookDispatcher : BackgroundService
         }
     }
 
+    /// <summary>The wait after a failed attempt: doubling from the initial backoff, ±20 % jitter, never past the maximum.</summary>
     TimeSpan Backoff(int attempt)
     {
-        var exponential = _options.InitialBackoff * Math.Pow(2, Math.Min(attempt - 1, 30));
-        var capped = exponential > _options.MaxBackoff ? _options.MaxBackoff : exponential;
-        return capped * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        // In ticks as a double, so that a long series cannot overflow TimeSpan before the cap applies.
+        var exponential = _options.InitialBackoff.Ticks * Math.Pow(2, attempt - 1);
+        var jittered = exponential * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        return TimeSpan.FromTicks((long)Math.Min(jittered, _options.MaxBackoff.Ticks));
     }
+
+    /// <summary>Looks at the outbox now, as after a redelivery, instead of at the next poll.</summary>
+    public void Wake() => _signal.Set();
 
     /// <summary>The body: the change, never its value; the same bytes on every attempt, so the signature is too.</summary>
     internal static byte[] Payload(WebhookDelivery delivery)

@@ -176,11 +176,17 @@ static class WebhookEndpoints
     }
 
     static async Task<JsonHttpResult<DeliveryResponse>> RedeliverAsync(
-        string subscription_id, string delivery_id, HttpContext httpContext, IWebhookStore store, CancellationToken cancellationToken)
+        string subscription_id,
+        string delivery_id,
+        HttpContext httpContext,
+        IWebhookStore store,
+        WebhookDispatcher dispatcher,
+        CancellationToken cancellationToken)
     {
         await FindAsync(subscription_id, httpContext, store, cancellationToken);
         var delivery = await store.RedeliverAsync(subscription_id, delivery_id, httpContext.Actor(), cancellationToken)
             ?? throw new KeelException(KeelError.DeliveryNotFound, $"Subscription '{subscription_id}' has no delivery '{delivery_id}'.");
+        dispatcher.Wake();
         return TypedResults.Json(DeliveryResponse.From(delivery), KeelJson.Context.DeliveryResponse, statusCode: StatusCodes.Status202Accepted);
     }
 

@@ -33,7 +33,7 @@ sealed class WebhookOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The longest wait between two attempts.</summary>
+    /// <summary>The longest wait between two attempts, jitter included.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
 

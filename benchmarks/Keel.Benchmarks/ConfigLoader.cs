@@ -67,7 +67,7 @@ static class ConfigLoader
         return failures == 0 ? 0 : 1;
     }
 
-    static Dictionary<string, string> Parse(string[] args)
+    internal static Dictionary<string, string> Parse(string[] args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < args.Length; i += 2)

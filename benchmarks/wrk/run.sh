@@ -10,23 +10,10 @@ keys=${1:-100000}
 duration=${2:-30s}
 connections=${3:-"2 8 64"}
 threads=${4:-2}
-port=18080
-root=$(cd "$(dirname "$0")/../.." && pwd)
-data=$(mktemp -d)
-url="http://127.0.0.1:${port}"
-token="bench-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-dotnet build -c Release "$root/src/Keel.Server" -v quiet -nologo >/dev/null
-dotnet build -c Release "$root/benchmarks/Keel.Benchmarks" -v quiet -nologo >/dev/null
-
-KEEL_ADMIN_TOKEN="$token" dotnet "$root/artifacts/bin/Keel.Server/release/Keel.Server.dll" --urls "$url" --data-dir "$data" \
-    --Logging:LogLevel:Default=Warning >"$data/server.log" 2>&1 &
-server=$!
-trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
-
-for _ in $(seq 1 60); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.5; done
-curl -sf "$url/readyz" >/dev/null || { echo "server did not start:" >&2; cat "$data/server.log" >&2; exit 1; }
+port=18080
+# shellcheck source=../start-server.sh
+source "$(dirname "$0")/../start-server.sh"
 
 dotnet "$root/artifacts/bin/Keel.Benchmarks/release/Keel.Benchmarks.dll" load --url "$url" --keys "$keys" --token "$token"
 

@@ -134,10 +134,18 @@ public sealed class SseClient : IAsyncDisposable
                 var (field, value) = colon < 0 ? (line, string.Empty) : (line[..colon], line[(colon + 1)..].TrimStart(' '));
                 switch (field)
                 {
-                    case "event": evt = value; break;
-                    case "data": data.Add(value); break;
-                    case "id": id = value; break;
-                    case "retry": retry = value; break;
+                    case "event":
+                        evt = value;
+                        break;
+                    case "data":
+                        data.Add(value);
+                        break;
+                    case "id":
+                        id = value;
+                        break;
+                    case "retry":
+                        retry = value;
+                        break;
                 }
             }
         }

@@ -149,7 +149,7 @@ public sealed class SseClient : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException)
         {
             // The stream ended; Completion says so.
         }
@@ -161,9 +161,10 @@ public sealed class SseClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The read stops on cancellation first, so that it never meets a disposed response.
         await _stop.CancelAsync();
-        _response.Dispose();
         await _reading;
+        _response.Dispose();
         _stop.Dispose();
     }
 }

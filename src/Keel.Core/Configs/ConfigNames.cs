@@ -135,6 +135,16 @@ public static class ConfigNames
         throw InvalidName(errors);
     }
 
+    /// <summary>Adds an error to <paramref name="errors"/> for each of a service name and an environment that is invalid.</summary>
+    public static void AddErrors(List<FieldError> errors, string? serviceName, string? environment)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        IsValidServiceName(serviceName, out var serviceError);
+        AddIfInvalid(errors, ServiceNameField, serviceError);
+        IsValidEnvironment(environment, out var environmentError);
+        AddIfInvalid(errors, EnvironmentField, environmentError);
+    }
+
     /// <summary>Builds the exception for one or more invalid names, with the first error as its message.</summary>
     public static KeelException InvalidName(IReadOnlyList<FieldError> errors) =>
         new(KeelError.InvalidName, errors.Count == 1 ? errors[0].Message : $"{errors.Count} names are invalid.", errors);

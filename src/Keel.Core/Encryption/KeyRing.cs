@@ -101,32 +101,22 @@ public sealed class KeyRing
 
     /// <summary>Encrypts a value of <paramref name="id"/> at <paramref name="version"/> with the active key.</summary>
     /// <returns>The envelope, as base64.</returns>
-    public string Encrypt(ConfigId id, long version, string plaintext)
-    {
-        ArgumentNullException.ThrowIfNull(plaintext);
-        var plain = Encoding.UTF8.GetBytes(plaintext);
-        try
-        {
-            return Seal(ActiveKeyId, _keys[ActiveKeyId], ConfigContext(id, version), plain);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(plain);
-        }
-    }
+    public string Encrypt(ConfigId id, long version, string plaintext) => Encrypt(ConfigContext(id, version), plaintext);
 
     /// <summary>
     /// Encrypts a secret Keel keeps for itself (such as a webhook's signing secret), bound to <paramref name="purpose"/> and
     /// <paramref name="owner"/> so that it decrypts nowhere else.
     /// </summary>
     /// <returns>The envelope, as base64.</returns>
-    public string EncryptSecret(string purpose, string owner, string plaintext)
+    public string EncryptSecret(string purpose, string owner, string plaintext) => Encrypt(SecretContext(purpose, owner), plaintext);
+
+    string Encrypt(string context, string plaintext)
     {
         ArgumentNullException.ThrowIfNull(plaintext);
         var plain = Encoding.UTF8.GetBytes(plaintext);
         try
         {
-            return Seal(ActiveKeyId, _keys[ActiveKeyId], SecretContext(purpose, owner), plain);
+            return Seal(ActiveKeyId, _keys[ActiveKeyId], context, plain);
         }
         finally
         {

@@ -1,7 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using Keel.Core.Audit;
-using Keel.Core.Configs;
 using Keel.Core.Storage;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,17 +28,8 @@ static class AuditEndpoints
     {
         ConfigRoute.EnsureUnambiguousPath(httpContext);
         var q = httpContext.Request.Query;
-        var serviceName = QueryParameters.Single(q, ConfigNames.ServiceNameField);
-        var environment = QueryParameters.Single(q, ConfigNames.EnvironmentField);
-        if (serviceName is not null && !ConfigNames.IsValidServiceName(serviceName, out var serviceError))
-        {
-            throw QueryParameters.Invalid(ConfigNames.ServiceNameField, serviceError);
-        }
-
-        if (environment is not null && !ConfigNames.IsValidEnvironment(environment, out var environmentError))
-        {
-            throw QueryParameters.Invalid(ConfigNames.EnvironmentField, environmentError);
-        }
+        var serviceName = QueryParameters.ServiceName(q);
+        var environment = QueryParameters.Environment(q);
 
         var limit = (int)QueryParameters.Integer(q, "limit", DefaultLimit, 1, MaxLimit);
         var query = new AuditQuery

@@ -288,15 +288,7 @@ static class ConfigEndpoints
         }
 
         List<FieldError> invalid = [];
-        if (!ConfigNames.IsValidServiceName(body.ServiceName, out var serviceError))
-        {
-            invalid.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
-        }
-
-        if (!ConfigNames.IsValidEnvironment(body.Environment, out var environmentError))
-        {
-            invalid.Add(new FieldError(ConfigNames.EnvironmentField, environmentError));
-        }
+        ConfigNames.AddErrors(invalid, body.ServiceName, body.Environment);
 
         var keys = new List<string>(body.ConfigKeys.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);

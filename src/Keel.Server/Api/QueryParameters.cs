@@ -4,18 +4,23 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Keel.Core;
+using Keel.Core.Configs;
 
 namespace Keel.Server.Api;
 
 /// <summary>Reads query parameters strictly: a parameter given twice or out of range is an error, never silently ignored.</summary>
 static partial class QueryParameters
 {
-    public static long Integer(IQueryCollection query, string name, long defaultValue, long min, long max)
+    public static long Integer(IQueryCollection query, string name, long defaultValue, long min, long max) =>
+        Integer(query, name, min, max) ?? defaultValue;
+
+    /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>; <see langword="null"/> when absent.</summary>
+    public static long? Integer(IQueryCollection query, string name, long min, long max)
     {
         var values = query[name];
         if (values.Count == 0)
         {
-            return defaultValue;
+            return null;
         }
 
         if (values.Count == 1
@@ -41,6 +46,20 @@ static partial class QueryParameters
             1 => values[0],
             _ => throw Invalid(name, $"{name} must be given at most once."),
         };
+    }
+
+    /// <summary>A valid service name; <see langword="null"/> when absent.</summary>
+    public static string? ServiceName(IQueryCollection query)
+    {
+        var name = Single(query, ConfigNames.ServiceNameField);
+        return name is null || ConfigNames.IsValidServiceName(name, out var error) ? name : throw Invalid(ConfigNames.ServiceNameField, error);
+    }
+
+    /// <summary>A valid environment name; <see langword="null"/> when absent.</summary>
+    public static string? Environment(IQueryCollection query)
+    {
+        var name = Single(query, ConfigNames.EnvironmentField);
+        return name is null || ConfigNames.IsValidEnvironment(name, out var error) ? name : throw Invalid(ConfigNames.EnvironmentField, error);
     }
 
     /// <summary>An RFC 3339 timestamp with an offset; <see langword="null"/> when absent.</summary>

@@ -167,15 +167,7 @@ static class TokenEndpoints
         }
         else
         {
-            if (!ConfigNames.IsValidServiceName(body.ServiceName, out var serviceError))
-            {
-                errors.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
-            }
-
-            if (!ConfigNames.IsValidEnvironment(body.Environment, out var environmentError))
-            {
-                errors.Add(new FieldError(ConfigNames.EnvironmentField, environmentError));
-            }
+            ConfigNames.AddErrors(errors, body.ServiceName, body.Environment);
 
             if (body.Permissions is not null)
             {

@@ -52,9 +52,7 @@ static class WatchEndpoints
     {
         ConfigRoute.EnsureUnambiguousPath(httpContext);
         var filter = ChangeFilter.FromQuery(httpContext);
-        var since = QueryParameters.Single(httpContext.Request.Query, "since_revision") is null
-            ? (long?)null
-            : QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, 0, long.MaxValue);
+        var since = QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, long.MaxValue);
         var wait = TimeSpan.FromSeconds(
             QueryParameters.Integer(httpContext.Request.Query, "wait", WatchOptions.DefaultWaitSeconds, 0, WatchOptions.MaxWaitSeconds));
         var position = since ?? reader.Feed.Through;
@@ -131,9 +129,7 @@ static class WatchEndpoints
     {
         ConfigRoute.EnsureUnambiguousPath(httpContext);
         var filter = ChangeFilter.FromQuery(httpContext);
-        var since = LastEventId(httpContext) ?? (QueryParameters.Single(httpContext.Request.Query, "since_revision") is null
-            ? null
-            : QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, 0, long.MaxValue));
+        var since = LastEventId(httpContext) ?? QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, long.MaxValue);
         var aborted = httpContext.RequestAborted;
         var position = since ?? reader.Feed.Through;
         if (since is not null && await reader.CheckStartAsync(position, aborted) is { } gone)

@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using Keel.Core;
 using Keel.Core.Configs;
@@ -56,15 +57,7 @@ static class WebhookEndpoints
     {
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.SubscribeRequest, cancellationToken);
         List<FieldError> errors = [];
-        if (!ConfigNames.IsValidServiceName(body.ServiceName, out var serviceError))
-        {
-            errors.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
-        }
-
-        if (!ConfigNames.IsValidEnvironment(body.Environment, out var environmentError))
-        {
-            errors.Add(new FieldError(ConfigNames.EnvironmentField, environmentError));
-        }
+        ConfigNames.AddErrors(errors, body.ServiceName, body.Environment);
 
         var keys = body.ConfigKeys ?? [];
         if (keys.Count == 0)
@@ -92,7 +85,7 @@ static class WebhookEndpoints
 
         httpContext.EnsureCovers(body.ServiceName!, body.Environment!);
         var url = await targets.ValidateAsync(body.WebhookUrl, cancellationToken);
-        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var secret = "whsec_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var actor = httpContext.Actor();
         var subscription = await store.CreateSubscriptionAsync(
             new NewWebhookSubscription
@@ -117,11 +110,7 @@ static class WebhookEndpoints
     static async Task<JsonHttpResult<SubscriptionListResponse>> ListAsync(
         HttpContext httpContext, IWebhookStore store, CancellationToken cancellationToken)
     {
-        var serviceName = QueryParameters.Single(httpContext.Request.Query, ConfigNames.ServiceNameField);
-        if (serviceName is not null && !ConfigNames.IsValidServiceName(serviceName, out var serviceError))
-        {
-            throw QueryParameters.Invalid(ConfigNames.ServiceNameField, serviceError);
-        }
+        var serviceName = QueryParameters.ServiceName(httpContext.Request.Query);
 
         var token = httpContext.Token();
         var subscriptions = await store.ListSubscriptionsAsync(serviceName, cancellationToken);

@@ -77,4 +77,7 @@ static partial class Log
 
     [LoggerMessage(EventId = 1405, Level = LogLevel.Error, Message = "Reading or writing the webhook outbox failed; retrying")]
     public static partial void WebhookOutboxFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Reloading the tokens after a change on another node failed; keeping the last ones until the store signals again")]
+    public static partial void TokenReloadFailed(ILogger logger, Exception exception);
 }

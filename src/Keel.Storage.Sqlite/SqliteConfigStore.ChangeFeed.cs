@@ -56,37 +56,21 @@ public sealed partial class SqliteConfigStore
             command.Parameters.AddWithValue("$after", query.AfterRevision);
             command.Parameters.AddWithValue("$limit", query.Limit + 1);
             var changes = await ReadAllAsync(command, ReadChange, Math.Min(query.Limit + 1, 256), cancellationToken).ConfigureAwait(false);
-            var through = current;
-            if (changes.Count > query.Limit)
+            var through = ChangeFeedPaging.EndOnWholeRevision(changes, query.Limit, current);
+            if (through is null)
             {
-                // A page ends on a whole revision: the revision the limit cut through is left for the next page, unless it is
-                // the only one, which is then read whole.
-                var cut = changes[query.Limit].Revision;
-                changes.RemoveRange(query.Limit, 1);
-                var keep = changes.FindIndex(c => c.Revision == cut);
-                if (keep != 0)
-                {
-                    if (keep > 0)
-                    {
-                        changes.RemoveRange(keep, changes.Count - keep);
-                    }
-
-                    through = changes[^1].Revision;
-                }
-                else
-                {
-                    command.CommandText = $"SELECT {ChangeColumns} FROM changes WHERE revision = $revision{filter} ORDER BY seq;";
-                    command.Parameters.AddWithValue("$revision", cut);
-                    changes = await ReadAllAsync(command, ReadChange, query.Limit + 1, cancellationToken).ConfigureAwait(false);
-                    through = cut;
-                }
+                var whole = changes[0].Revision;
+                command.CommandText = $"SELECT {ChangeColumns} FROM changes WHERE revision = $revision{filter} ORDER BY seq;";
+                command.Parameters.AddWithValue("$revision", whole);
+                changes = await ReadAllAsync(command, ReadChange, query.Limit + 1, cancellationToken).ConfigureAwait(false);
+                through = whole;
             }
 
             return new ChangeFeedPage
             {
                 Status = ChangeFeedStatus.Ok,
                 Changes = changes,
-                Through = through,
+                Through = through.Value,
                 CurrentRevision = current,
                 CompactedRevision = compacted,
             };
@@ -120,7 +104,7 @@ public sealed partial class SqliteConfigStore
         while (true)
         {
             // Each batch is its own short transaction, so that writers wait at most one batch.
-            var (compacted, done) = await RunLockedAsync((retention.Revisions, cutoff), static async (_, writer, state, cancellationToken) =>
+            var (compacted, done) = await RunLockedAsync((retention, cutoff), static async (_, writer, state, cancellationToken) =>
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var transaction = writer.Begin();
@@ -140,7 +124,7 @@ public sealed partial class SqliteConfigStore
                     expired = await ExecuteInt64Async(select, cancellationToken).ConfigureAwait(false);
                 }
 
-                var target = Math.Min(current, Math.Max(current - state.Revisions, expired));
+                var target = state.retention.CompactThrough(current, expired);
                 if (target <= compacted)
                 {
                     return (compacted, true);

@@ -13,6 +13,14 @@ public sealed partial class SqliteConfigStore
         "id, name, kind, permissions, scopes, service_name, environment, secret_hash, created_at, created_by, expires_at, revoked_at";
 
     /// <inheritdoc/>
+    /// <remarks>Never raised: only this process writes the database (the data folder's lock sees to it).</remarks>
+    public event Action? TokensChanged
+    {
+        add { }
+        remove { }
+    }
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<AccessToken>> ListTokensAsync(CancellationToken cancellationToken) =>
         ReadAsync(0, static async (connection, _, cancellationToken) =>
         {
@@ -45,8 +53,8 @@ public sealed partial class SqliteConfigStore
                 p.AddWithValue("$id", token.Id);
                 p.AddWithValue("$name", token.Name);
                 p.AddWithValue("$kind", token.Kind.ToWireName());
-                p.AddWithValue("$permissions", string.Join(' ', PermissionNames.ToWireNames(token.Permissions)));
-                p.AddWithValue("$scopes", string.Join(' ', token.Scopes.Select(s => s.Text)));
+                p.AddWithValue("$permissions", PermissionNames.ToStored(token.Permissions));
+                p.AddWithValue("$scopes", ScopePattern.ToStored(token.Scopes));
                 p.AddWithValue("$service_name", (object?)token.ServiceName ?? DBNull.Value);
                 p.AddWithValue("$environment", (object?)token.Environment ?? DBNull.Value);
                 p.AddWithValue("$secret_hash", token.SecretHash);
@@ -93,8 +101,8 @@ public sealed partial class SqliteConfigStore
         Id = reader.GetString(0),
         Name = reader.GetString(1),
         Kind = TokenKinds.ParseStored(reader.GetString(2)),
-        Permissions = ParsePermissions(reader.GetString(3)),
-        Scopes = [.. reader.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ScopePattern.Parse)],
+        Permissions = PermissionNames.ParseStored(reader.GetString(3)),
+        Scopes = ScopePattern.ParseStored(reader.GetString(4)),
         ServiceName = reader.IsDBNull(5) ? null : reader.GetString(5),
         Environment = reader.IsDBNull(6) ? null : reader.GetString(6),
         SecretHash = (byte[])reader[7],
@@ -103,18 +111,4 @@ public sealed partial class SqliteConfigStore
         ExpiresAt = reader.IsDBNull(10) ? null : FromUnixMicroseconds(reader.GetInt64(10)),
         RevokedAt = reader.IsDBNull(11) ? null : FromUnixMicroseconds(reader.GetInt64(11)),
     };
-
-    static Permissions ParsePermissions(string text)
-    {
-        var permissions = Permissions.None;
-        foreach (var name in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (PermissionNames.TryParse(name, out var permission))
-            {
-                permissions |= permission;
-            }
-        }
-
-        return permissions;
-    }
 }

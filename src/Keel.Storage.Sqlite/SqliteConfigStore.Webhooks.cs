@@ -6,6 +6,7 @@ using Keel.Core.Audit;
 using Keel.Core.Changes;
 using Keel.Core.Configs;
 using Keel.Core.Encryption;
+using Keel.Core.Storage;
 using Keel.Core.Webhooks;
 using Microsoft.Data.Sqlite;
 
@@ -18,6 +19,13 @@ public sealed partial class SqliteConfigStore
 
     const string SubscriptionColumns =
         "id, service_name, environment, config_keys, webhook_url, created_at, created_by, last_notified_at";
+
+    /// <summary>Each subscription's oldest pending delivery; only it can be due, so that a subscription's deliveries keep order.</summary>
+    const string HeadOfSubscription = """
+        d.status = 'pending'
+        AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.subscription_id = d.subscription_id AND e.status = 'pending')
+        AND d.subscription_id NOT IN (SELECT value FROM json_each($except))
+        """;
 
     const string DeliveryColumns = """
         d.delivery_id, d.subscription_id, d.revision, d.service_name, d.environment, d.config_key, d.version, d.change_type,
@@ -118,30 +126,53 @@ public sealed partial class SqliteConfigStore
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<DueDelivery>> GetDueDeliveriesAsync(
-        DateTimeOffset now, int limit, IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DueDelivery>> TakeDueDeliveriesAsync(
+        DateTimeOffset now, TimeSpan lease, int limit, IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(exceptSubscriptions);
-        var rows = await ReadAsync((now, limit, exceptSubscriptions), static async (connection, state, cancellationToken) =>
+        var rows = await WriteAsync((now, lease, limit, exceptSubscriptions), static (writer, state, _) =>
         {
-            using var command = connection.CreateCommand();
-
-            // Only each subscription's oldest pending delivery can be due: the ones behind it wait, so that order holds.
-            command.CommandText = $"""
-                SELECT {DeliveryColumns}, s.webhook_url, s.secret
-                FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-                WHERE d.status = 'pending' AND d.next_attempt_at <= $now
-                  AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.subscription_id = d.subscription_id AND e.status = 'pending')
-                  AND d.subscription_id NOT IN (SELECT value FROM json_each($except))
-                ORDER BY d.next_attempt_at, d.id LIMIT $limit;
-                """;
+            using var command = writer.Command($"""
+                UPDATE webhook_deliveries SET lease_expires_at = $lease_until
+                WHERE id IN (
+                    SELECT d.id FROM webhook_deliveries d
+                    WHERE {HeadOfSubscription}
+                      AND d.next_attempt_at <= $now AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $now)
+                    ORDER BY d.next_attempt_at, d.id LIMIT $limit)
+                RETURNING id;
+                """);
             command.Parameters.AddWithValue("$now", ToUnixMicroseconds(state.now));
+            command.Parameters.AddWithValue("$lease_until", ToUnixMicroseconds(state.now + state.lease));
             command.Parameters.AddWithValue("$except", ToJsonArray(state.exceptSubscriptions));
             command.Parameters.AddWithValue("$limit", state.limit);
-            return await ReadAllAsync(
-                command, static r => (Delivery: ReadDelivery(r), Url: r.GetString(16), Secret: r.GetString(17)), 8, cancellationToken)
-                .ConfigureAwait(false);
+            List<long> taken = [];
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    taken.Add(reader.GetInt64(0));
+                }
+            }
+
+            using var select = writer.Command($"""
+                SELECT {DeliveryColumns}, s.webhook_url, s.secret
+                FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+                WHERE d.id IN (SELECT value FROM json_each($ids))
+                ORDER BY d.next_attempt_at, d.id;
+                """);
+            select.Parameters.AddWithValue("$ids", "[" + string.Join(',', taken) + "]");
+            List<(WebhookDelivery Delivery, string Url, string Secret)> rows = [];
+            using (var reader = select.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    rows.Add((ReadDelivery(reader), reader.GetString(16), reader.GetString(17)));
+                }
+            }
+
+            return rows;
         }, cancellationToken).ConfigureAwait(false);
 
         return rows.ConvertAll(row =>
@@ -161,11 +192,9 @@ public sealed partial class SqliteConfigStore
         ReadAsync(exceptSubscriptions, static async (connection, except, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = """
-                SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d
-                WHERE d.status = 'pending'
-                  AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.subscription_id = d.subscription_id AND e.status = 'pending')
-                  AND d.subscription_id NOT IN (SELECT value FROM json_each($except));
+            command.CommandText = $"""
+                SELECT MIN(MAX(d.next_attempt_at, COALESCE(d.lease_expires_at, d.next_attempt_at))) FROM webhook_deliveries d
+                WHERE {HeadOfSubscription};
                 """;
             command.Parameters.AddWithValue("$except", ToJsonArray(except));
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long due
@@ -183,14 +212,13 @@ public sealed partial class SqliteConfigStore
             using (var update = writer.Command("""
                 UPDATE webhook_deliveries
                 SET attempts = attempts + 1, last_attempt_at = $attempted_at, last_status_code = $status_code, last_error = $error,
-                    status = $status, next_attempt_at = $next_attempt_at, delivered_at = $delivered_at
+                    status = $status, next_attempt_at = $next_attempt_at, delivered_at = $delivered_at,
+                    lease_expires_at = NULL
                 WHERE delivery_id = $delivery_id AND status = 'pending'
                 RETURNING subscription_id;
                 """))
             {
-                var status = attempt.Succeeded ? DeliveryStatus.Delivered
-                    : attempt.RetryAt is null ? DeliveryStatus.Dead
-                    : DeliveryStatus.Pending;
+                var status = ConfigWrites.StatusAfter(attempt);
                 var p = update.Parameters;
                 p.AddWithValue("$attempted_at", attemptedAt);
                 p.AddWithValue("$status_code", (object?)attempt.StatusCode ?? DBNull.Value);
@@ -276,7 +304,7 @@ public sealed partial class SqliteConfigStore
 
             using (var update = writer.Command("""
                 UPDATE webhook_deliveries
-                SET status = 'pending', attempts = 0, next_attempt_at = $now, last_error = NULL, last_status_code = NULL,
+                SET status = 'pending', attempts = 0, next_attempt_at = $now, lease_expires_at = NULL, last_error = NULL, last_status_code = NULL,
                     delivered_at = NULL
                 WHERE delivery_id = $delivery_id;
                 """))

@@ -3,7 +3,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Keel.Core;
 using Keel.Core.Audit;
 using Keel.Core.Changes;
 using Keel.Core.Configs;
@@ -318,19 +317,9 @@ public sealed partial class SqliteConfigStore
         return WriteAsync(request, static (writer, request, now) =>
         {
             var current = writer.SelectCurrent(request.Id);
-            request.Condition.EnsureMetBy(current?.LiveVersion);
-            var liveEncrypted = current?.IsLiveEncrypted ?? false;
-            if (request.Encrypt == false && liveEncrypted)
-            {
-                throw new KeelException(
-                    KeelError.EncryptionRequired,
-                    $"Key '{request.Id.Key}' is encrypted, and an encrypted key stays encrypted; leave encrypt out or send true, or delete the key first.",
-                    [new FieldError("encrypt", "encrypt cannot be false for an encrypted key.")]);
-            }
-
-            var changeType = current?.LiveVersion is null ? ChangeType.Create : ChangeType.Update;
+            var (changeType, encrypt) = ConfigWrites.PlanSet(request, current?.LiveVersion, current?.IsLiveEncrypted ?? false);
             return writer.Apply(
-                request.Id, current, changeType, request.Value, request.ValueType, request.Encrypt ?? liveEncrypted, request.ChangeDescription, request.Actor, now);
+                request.Id, current, changeType, request.Value, request.ValueType, encrypt, request.ChangeDescription, request.Actor, now);
         }, cancellationToken);
     }
 
@@ -341,12 +330,7 @@ public sealed partial class SqliteConfigStore
         return WriteAsync(request, static (writer, request, now) =>
         {
             var current = writer.SelectCurrent(request.Id);
-            if (current?.LiveVersion is null)
-            {
-                throw NotFound(request.Id);
-            }
-
-            request.Condition.EnsureMetBy(current.LiveVersion);
+            ConfigWrites.CheckDelete(request, current?.LiveVersion);
             return writer.Apply(request.Id, current, ChangeType.Delete, null, null, encrypt: false, request.ChangeDescription, request.Actor, now);
         }, cancellationToken);
     }
@@ -357,35 +341,23 @@ public sealed partial class SqliteConfigStore
         ArgumentNullException.ThrowIfNull(request);
         return WriteAsync(request, static (writer, request, now) =>
         {
-            // Conditions are checked last: a request that fails without them (unknown key or version, tombstone target) fails
-            // the same way with them (RFC 9110, section 13.2.1).
-            var current = writer.SelectCurrent(request.Id) ?? throw NotFound(request.Id);
-            var target = writer.SelectVersion(current.RowId, request.TargetVersion)
-                ?? throw new KeelException(KeelError.VersionNotFound, $"Key '{request.Id.Key}' has no version {request.TargetVersion}.");
-            if (target.ChangeType == ChangeType.Delete)
-            {
-                throw new KeelException(
-                    KeelError.RollbackToTombstone,
-                    $"Version {request.TargetVersion} of key '{request.Id.Key}' records a delete; delete the key instead.");
-            }
-
-            request.Condition.EnsureMetBy(current.LiveVersion);
-            var value = target.Value;
+            var current = writer.SelectCurrent(request.Id);
+            var target = current is null ? null : writer.SelectVersion(current.RowId, request.TargetVersion);
+            ConfigWrites.CheckRollback(request, current is not null, target?.ChangeType, current?.LiveVersion);
+            var value = target!.Value;
             if (target.IsEncrypted && writer.Ring.TryDecrypt(request.Id, request.TargetVersion, value!, out value) != DecryptionStatus.Ok)
             {
-                throw new KeelException(
-                    KeelError.DecryptionFailed,
-                    $"Version {request.TargetVersion} of key '{request.Id.Key}' is stored encrypted and fails to decrypt; it cannot be rolled back to.");
+                throw ConfigWrites.RollbackTargetUndecryptable(request);
             }
 
             return writer.Apply(
                 request.Id,
-                current,
+                current!,
                 ChangeType.Rollback,
                 value,
                 target.ValueType,
-                target.IsEncrypted || current.IsLiveEncrypted,
-                request.ChangeDescription ?? $"Rollback to version {request.TargetVersion}",
+                target.IsEncrypted || current!.IsLiveEncrypted,
+                ConfigWrites.RollbackDescription(request),
                 request.Actor,
                 now);
         }, cancellationToken);
@@ -529,9 +501,6 @@ public sealed partial class SqliteConfigStore
     // SQLite hands back every integer as a 64-bit integer.
     static async Task<long> ExecuteInt64Async(SqliteCommand command, CancellationToken cancellationToken) =>
         (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-
-    static KeelException NotFound(ConfigId id) =>
-        new(KeelError.ConfigNotFound, $"Key '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
 
     static void AddId(SqliteCommand command, ConfigId id)
     {
@@ -906,33 +875,12 @@ public sealed partial class SqliteConfigStore
             v[10].Value = keyId;
             _insertVersion.ExecuteNonQuery();
 
-            Audit(actor, AuditAction(changeType), id.Key, now, id.ServiceName, id.Environment, current?.Version, version, revision);
+            Audit(actor, ConfigWrites.AuditAction(changeType), id.Key, now, id.ServiceName, id.Environment, current?.Version, version, revision);
             Publish(new ChangeEvent(revision, id, version, changeType, now), seq: 0);
             _revision = revision;
 
-            return new ConfigChange
-            {
-                Id = id,
-                ChangeType = changeType,
-                Version = version,
-                PreviousVersion = current?.Version,
-                Revision = revision,
-                Timestamp = now,
-                Entry = deleted
-                    ? null
-                    : new ConfigEntry
-                    {
-                        Id = id,
-                        Value = value!,
-                        ValueType = valueType!.Value,
-                        Version = version,
-                        IsEncrypted = isEncrypted,
-                        CreatedAt = FromUnixMicroseconds(createdAt),
-                        UpdatedAt = now,
-                        UpdatedBy = actor.Name,
-                        Revision = revision,
-                    },
-            };
+            return ConfigWrites.Result(
+                id, changeType, value, valueType, isEncrypted, version, current?.Version, FromUnixMicroseconds(createdAt), revision, now, actor);
         }
 
         /// <summary>Appends a change to the feed and to the outbox of every subscription it matches.</summary>
@@ -1000,14 +948,6 @@ public sealed partial class SqliteConfigStore
             _insertAudit.Dispose();
             await Connection.DisposeAsync().ConfigureAwait(false);
         }
-
-        static string AuditAction(ChangeType changeType) => changeType switch
-        {
-            ChangeType.Create => WireNames.AuditActions.ConfigCreate,
-            ChangeType.Update => WireNames.AuditActions.ConfigUpdate,
-            ChangeType.Delete => WireNames.AuditActions.ConfigDelete,
-            _ => WireNames.AuditActions.ConfigRollback,
-        };
 
         SqliteCommand Prepare(string sql, params string[] parameters)
         {

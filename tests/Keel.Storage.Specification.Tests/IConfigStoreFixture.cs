@@ -10,6 +10,9 @@ namespace Keel.Storage.Specification.Tests;
 /// </summary>
 public interface IConfigStoreFixture : IAsyncLifetime
 {
+    /// <summary>Why this backend's tests are skipped on this machine (its server is not configured), or <see langword="null"/>.</summary>
+    string? SkipReason => null;
+
     /// <summary>The clock every store of this fixture stamps changes with.</summary>
     FakeTimeProvider Time { get; }
 

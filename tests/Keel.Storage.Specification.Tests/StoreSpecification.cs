@@ -7,10 +7,21 @@ using Keel.Core.Storage;
 namespace Keel.Storage.Specification.Tests;
 
 /// <summary>What every specification class shares: the fixture's store, the test's cancellation, and names no other test uses.</summary>
-public abstract class StoreSpecification<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract class StoreSpecification<TFixture> : IClassFixture<TFixture>
     where TFixture : class, IConfigStoreFixture
 {
-    protected TFixture Fixture { get; } = fixture;
+    protected StoreSpecification(TFixture fixture)
+    {
+        ArgumentNullException.ThrowIfNull(fixture);
+        if (fixture.SkipReason is { } reason)
+        {
+            Assert.Skip(reason);
+        }
+
+        Fixture = fixture;
+    }
+
+    protected TFixture Fixture { get; }
 
     protected IConfigStore Store => Fixture.Store;
 

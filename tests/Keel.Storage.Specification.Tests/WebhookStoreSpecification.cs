@@ -93,6 +93,75 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
     }
 
     [Fact]
+    public virtual async Task Take_LeasesTheDelivery_UntilTheLeaseEnds_ThenHandsItOutAgain()
+    {
+        var service = Service();
+        var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
+        await PutAsync(new ConfigId(service, "dev", "k"), "1");
+        await PutAsync(new ConfigId(service, "dev", "k"), "2");
+        var taken = Assert.Single(await DueAsync(subscription.Id)).Delivery;
+        var leaseEnd = Fixture.Time.GetUtcNow() + Lease;
+
+        // Neither the leased delivery nor the one behind it goes to anyone else while the lease holds.
+        Assert.Empty(await DueAsync(subscription.Id));
+        var others = (await Webhooks.ListSubscriptionsAsync(null, Ct)).Select(s => s.Id).Where(id => id != subscription.Id).ToList();
+        Assert.Equal(leaseEnd, await Webhooks.GetNextDueAsync(others, Ct));
+        Fixture.Time.Advance(Lease - TimeSpan.FromSeconds(1));
+        Assert.Empty(await DueAsync(subscription.Id));
+
+        // The taker died: once the lease ends, the same delivery goes out again.
+        Fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var again = Assert.Single(await DueAsync(subscription.Id)).Delivery;
+        Assert.Equal(taken.Id, again.Id);
+        Assert.Equal(0, again.Attempts);
+    }
+
+    [Fact]
+    public virtual async Task Take_FromSeveralStoresAtOnce_HandsEachDeliveryToExactlyOne()
+    {
+        var service = Service();
+        List<string> subscriptions = [];
+        for (var i = 0; i < 12; i++)
+        {
+            var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, [$"k{i}"]), TestIdentities.Tester, Ct);
+            subscriptions.Add(subscription.Id);
+            await PutAsync(new ConfigId(service, "dev", $"k{i}"), "1");
+        }
+
+        List<IWebhookStore> stores = [Webhooks];
+        for (var i = 0; i < 2; i++)
+        {
+            stores.Add((IWebhookStore)await Fixture.OpenAnotherAsync());
+        }
+
+        try
+        {
+            var now = Fixture.Time.GetUtcNow();
+            var takes = await Task.WhenAll(stores.Select(store => Task.Run(async () =>
+            {
+                List<DueDelivery> mine = [];
+                for (var round = 0; round < 12; round++)
+                {
+                    mine.AddRange(await store.TakeDueDeliveriesAsync(now, Lease, 2, [], Ct));
+                }
+
+                return mine;
+            }, Ct)));
+
+            var taken = takes.SelectMany(t => t).Where(d => subscriptions.Contains(d.Delivery.SubscriptionId)).Select(d => d.Delivery.Id).ToList();
+            Assert.Equal(subscriptions.Count, taken.Count);
+            Assert.Equal(taken.Count, taken.Distinct().Count());
+        }
+        finally
+        {
+            foreach (var store in stores.Skip(1))
+            {
+                await ((IAsyncDisposable)store).DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public virtual async Task FailedAttempt_WaitsForItsRetry_AndHoldsBackLaterDeliveries()
     {
         var service = Service();
@@ -270,8 +339,10 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
         (await Webhooks.ListDeliveriesAsync(Deliveries(subscriptionId), Ct)).Deliveries;
 
     async Task<List<DueDelivery>> DueAsync(string subscriptionId, IReadOnlyCollection<string>? except = null) =>
-        [.. (await Webhooks.GetDueDeliveriesAsync(Fixture.Time.GetUtcNow(), 1000, except ?? [], Ct))
+        [.. (await Webhooks.TakeDueDeliveriesAsync(Fixture.Time.GetUtcNow(), Lease, 1000, except ?? [], Ct))
             .Where(d => d.Delivery.SubscriptionId == subscriptionId)];
+
+    static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
     static DeliveryQuery Deliveries(string subscriptionId) => new() { SubscriptionId = subscriptionId, Limit = 100 };
 

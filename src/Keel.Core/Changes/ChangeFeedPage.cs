@@ -58,4 +58,49 @@ public sealed record ChangeFeedQuery
 /// <summary>How much of the change feed a store keeps.</summary>
 /// <param name="Revisions">Changes more than this many revisions behind the current one are compacted away.</param>
 /// <param name="Period">Changes older than this are compacted away.</param>
-public sealed record ChangeRetention(long Revisions, TimeSpan Period);
+public sealed record ChangeRetention(long Revisions, TimeSpan Period)
+{
+    /// <summary>The revision to compact through, given the current revision and the newest revision older than <see cref="Period"/>.</summary>
+    /// <param name="current">The store's current revision.</param>
+    /// <param name="expired">The newest revision whose change is older than <see cref="Period"/>; 0 when none is.</param>
+    public long CompactThrough(long current, long expired) => Math.Min(current, Math.Max(current - Revisions, expired));
+}
+
+/// <summary>How a page of the change feed ends on a whole revision.</summary>
+public static class ChangeFeedPaging
+{
+    /// <summary>
+    /// Trims changes read after a revision, at most <paramref name="limit"/> + 1 of them in order, to whole revisions: the
+    /// revision the limit cuts through is left for the next page.
+    /// </summary>
+    /// <param name="changes">The changes read; trimmed in place.</param>
+    /// <param name="limit">The page's limit.</param>
+    /// <param name="current">The store's current revision, which the page runs through when nothing is cut.</param>
+    /// <returns>
+    /// The revision the page runs through; or <see langword="null"/> when the first revision alone holds more than
+    /// <paramref name="limit"/> changes, which the caller then reads whole (<c>changes[0].Revision</c>).
+    /// </returns>
+    public static long? EndOnWholeRevision(List<ChangeEvent> changes, int limit, long current)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.Count <= limit)
+        {
+            return current;
+        }
+
+        var cut = changes[limit].Revision;
+        changes.RemoveRange(limit, changes.Count - limit);
+        var keep = changes.FindIndex(c => c.Revision == cut);
+        if (keep == 0)
+        {
+            return null;
+        }
+
+        if (keep > 0)
+        {
+            changes.RemoveRange(keep, changes.Count - keep);
+        }
+
+        return changes[^1].Revision;
+    }
+}

@@ -84,6 +84,19 @@ public sealed class KeyRing
     /// <summary>This ring with <paramref name="key"/> added as <paramref name="id"/> and made active.</summary>
     public KeyRing WithActive(int id, byte[] key) => new(new Dictionary<int, byte[]>(_keys) { [id] = key }, id);
 
+    /// <summary>This ring, with the keys of <paramref name="other"/> that it lacks added; the active key stays.</summary>
+    public KeyRing Including(KeyRing other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var keys = new Dictionary<int, byte[]>(_keys);
+        foreach (var (id, key) in other._keys)
+        {
+            keys.TryAdd(id, key);
+        }
+
+        return new KeyRing(keys, ActiveKeyId);
+    }
+
     /// <summary>This ring without the keys <paramref name="ids"/>; the active key stays.</summary>
     public KeyRing Without(IEnumerable<int> ids)
     {

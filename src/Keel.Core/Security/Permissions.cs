@@ -61,4 +61,23 @@ public static class PermissionNames
     /// <summary>The wire name of a single permission.</summary>
     public static string ToWireName(Permissions permission) =>
         AllPermissions.Single(p => p.Permission == permission).Name;
+
+    /// <summary>The stored form of a set of permissions: their wire names, separated by spaces.</summary>
+    public static string ToStored(Permissions permissions) => string.Join(' ', ToWireNames(permissions));
+
+    /// <summary>Reads the stored form back; names this version does not know are left out.</summary>
+    public static Permissions ParseStored(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var permissions = Permissions.None;
+        foreach (var name in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (TryParse(name, out var permission))
+            {
+                permissions |= permission;
+            }
+        }
+
+        return permissions;
+    }
 }

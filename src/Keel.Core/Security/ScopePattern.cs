@@ -65,6 +65,16 @@ public sealed class ScopePattern : IEquatable<ScopePattern>
     public static ScopePattern Parse(string text) =>
         TryParse(text, out var pattern, out var error) ? pattern : throw new FormatException(error);
 
+    /// <summary>The stored form of a token's scopes: their texts, separated by spaces.</summary>
+    public static string ToStored(IEnumerable<ScopePattern> scopes) => string.Join(' ', scopes.Select(s => s.Text));
+
+    /// <summary>Reads the stored form back.</summary>
+    public static IReadOnlyList<ScopePattern> ParseStored(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Parse)];
+    }
+
     /// <summary>Whether the pattern covers a service and environment.</summary>
     public bool Matches(string serviceName, string environment) =>
         SideMatches(Service, serviceName) && SideMatches(Environment, environment);

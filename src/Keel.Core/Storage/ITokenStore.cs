@@ -8,6 +8,13 @@ namespace Keel.Core.Storage;
 /// <summary>The durable set of API tokens. Every change is audited in its own transaction.</summary>
 public interface ITokenStore
 {
+    /// <summary>
+    /// Raised when the tokens may have been changed by another process on the same store (another node), or when the store cannot
+    /// be sure it heard of every such change; holders of a copy reload it. Handlers must be quick and must not throw. A store only
+    /// one process can write never raises it.
+    /// </summary>
+    event Action? TokensChanged;
+
     /// <summary>Every token ever made, revoked ones included, oldest first.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     Task<IReadOnlyList<AccessToken>> ListTokensAsync(CancellationToken cancellationToken);

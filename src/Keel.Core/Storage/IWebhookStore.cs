@@ -35,25 +35,32 @@ public interface IWebhookStore
     Task<WebhookSubscription?> DeleteSubscriptionAsync(string id, Actor actor, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Pending deliveries due at <paramref name="now"/>, at most one per subscription: each subscription's oldest pending one,
-    /// so that a subscription's deliveries go out in order.
+    /// Takes the pending deliveries due at <paramref name="now"/>, at most one per subscription: each subscription's oldest pending
+    /// one, so that a subscription's deliveries go out in order. Each is leased to the caller until <paramref name="now"/> +
+    /// <paramref name="lease"/>: no caller, in this process or another on the same store, is handed it again before the lease
+    /// ends or its attempt is recorded, and none is handed a later delivery of its subscription meanwhile. A caller that dies
+    /// mid-delivery therefore leaves the delivery to another once the lease ends.
     /// </summary>
     /// <param name="now">The time.</param>
-    /// <param name="limit">The most deliveries to return.</param>
+    /// <param name="lease">How long the caller holds what it takes; longer than an attempt can last.</param>
+    /// <param name="limit">The most deliveries to take.</param>
     /// <param name="exceptSubscriptions">Subscriptions to leave out (those with a delivery in flight).</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    Task<IReadOnlyList<DueDelivery>> GetDueDeliveriesAsync(
-        DateTimeOffset now, int limit, IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken);
+    /// <param name="cancellationToken">Cancels the take.</param>
+    Task<IReadOnlyList<DueDelivery>> TakeDueDeliveriesAsync(
+        DateTimeOffset now, TimeSpan lease, int limit, IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken);
 
     /// <summary>
-    /// When the next delivery <see cref="GetDueDeliveriesAsync"/> would hand out is due, or <see langword="null"/> when none is
-    /// pending.
+    /// When the next delivery <see cref="TakeDueDeliveriesAsync"/> would hand out is due (or its lease ends, if later), or
+    /// <see langword="null"/> when none is pending.
     /// </summary>
     /// <param name="exceptSubscriptions">Subscriptions to leave out (those with a delivery in flight).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     Task<DateTimeOffset?> GetNextDueAsync(IReadOnlyCollection<string> exceptSubscriptions, CancellationToken cancellationToken);
 
-    /// <summary>Records an attempt: delivered, retried later, or dead. A delivery no longer pending is left as it is.</summary>
+    /// <summary>
+    /// Records an attempt, delivered, retried later, or dead, and ends the delivery's lease. A delivery no longer pending is left as
+    /// it is.
+    /// </summary>
     /// <param name="attempt">The attempt.</param>
     /// <param name="cancellationToken">Cancels the change if it has not committed.</param>
     Task RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken);

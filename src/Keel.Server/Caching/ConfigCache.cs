@@ -127,6 +127,20 @@ sealed class ConfigCache
         _lru.TryRemove(key);
     }
 
+    /// <summary>
+    /// Makes every cached read miss from now on, as when changes may have been missed (the change feed restarted past them).
+    /// Rare: it touches every stripe.
+    /// </summary>
+    public void InvalidateAll()
+    {
+        for (var i = 0; i < _generations.Length; i++)
+        {
+            Interlocked.Increment(ref _generations[i]);
+        }
+
+        _lru.Clear();
+    }
+
     public CacheStatistics GetStatistics()
     {
         var hits = _hits.Count();

@@ -8,6 +8,7 @@ using Keel.Server.Security;
 using Keel.Server.Storage;
 using Keel.Server.Watch;
 using Keel.Server.Webhooks;
+using Keel.Storage.Postgres;
 using Keel.Storage.Sqlite;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +25,8 @@ static class KeelServiceCollectionExtensions
         services.AddOptions<DataOptions>().BindConfiguration(DataOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SqliteStorageOptions>().BindConfiguration(SqliteStorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PostgresStorageOptions>().BindConfiguration(PostgresStorageOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidation>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataDirectory>();
         services.AddOptions<EncryptionOptions>().BindConfiguration(EncryptionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -35,6 +38,7 @@ static class KeelServiceCollectionExtensions
             return provider switch
             {
                 StorageOptions.SqliteProvider => CreateSqliteStore(sp),
+                StorageOptions.PostgresProvider => CreatePostgresStore(sp),
                 _ => throw new InvalidOperationException($"Unknown Keel:Storage:Provider '{provider}'."),
             };
         });
@@ -64,6 +68,15 @@ static class KeelServiceCollectionExtensions
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<SqliteConfigStore>>());
     }
+
+    static PostgresConfigStore CreatePostgresStore(IServiceProvider services) => new(
+        new PostgresConfigStoreOptions
+        {
+            ConnectionString = services.GetRequiredService<IOptions<PostgresStorageOptions>>().Value.ConnectionString!,
+        },
+        services.GetRequiredService<IKeyEncryptionKey>(),
+        services.GetRequiredService<TimeProvider>(),
+        services.GetRequiredService<ILogger<PostgresConfigStore>>());
 
     /// <summary>The bounded configuration cache, placed in front of the backend store as the <see cref="IConfigStore"/> everyone uses.</summary>
     public static IServiceCollection AddKeelCache(this IServiceCollection services)
@@ -108,6 +121,7 @@ static class KeelServiceCollectionExtensions
             .BindConfiguration(WebhookOptions.Section)
             .ValidateDataAnnotations()
             .Validate(static o => o.MaxBackoff >= o.InitialBackoff, "Keel:Webhooks:MaxBackoff must be at least Keel:Webhooks:InitialBackoff.")
+            .Validate(static o => o.LeaseDuration > o.Timeout, "Keel:Webhooks:LeaseDuration must be longer than Keel:Webhooks:Timeout.")
             .ValidateOnStart();
         services.TryAddSingleton<ChangeFeed>();
         services.TryAddSingleton<ChangeReader>();

@@ -21,6 +21,10 @@ static class KeelHost
 
     public const string MasterKeyVariable = "KEEL_MASTER_KEY";
 
+    public const string StorageProviderVariable = "KEEL_STORAGE_PROVIDER";
+
+    public const string PostgresConnectionStringVariable = "KEEL_POSTGRES_CONNECTION_STRING";
+
     /// <param name="args">The command line.</param>
     /// <param name="configure">Changes to the services before the app is built; tests use it to capture logs.</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -67,8 +71,9 @@ static class KeelHost
 
     /// <summary>
     /// <c>KEEL_DATA_DIR</c> and <c>--data-dir</c> are shorthands for <c>Keel:DataDir</c>, <c>KEEL_ADMIN_TOKEN</c> for
-    /// <c>Keel:Security:AdminToken</c>, <c>KEEL_MASTER_KEY</c> for <c>Keel:Encryption:MasterKey</c>; the command line wins over
-    /// the variables, and both over appsettings.json.
+    /// <c>Keel:Security:AdminToken</c>, <c>KEEL_MASTER_KEY</c> for <c>Keel:Encryption:MasterKey</c>, <c>KEEL_STORAGE_PROVIDER</c>
+    /// for <c>Keel:Storage:Provider</c>, <c>KEEL_POSTGRES_CONNECTION_STRING</c> for <c>Keel:Storage:Postgres:ConnectionString</c>;
+    /// the command line wins over the variables, and both over appsettings.json.
     /// </summary>
     static void AddKeelConfigurationSources(ConfigurationManager configuration, string[] args)
     {
@@ -77,6 +82,8 @@ static class KeelHost
             (DataDirVariable, "Keel:DataDir"),
             (AdminTokenVariable, "Keel:Security:AdminToken"),
             (MasterKeyVariable, "Keel:Encryption:MasterKey"),
+            (StorageProviderVariable, "Keel:Storage:Provider"),
+            (PostgresConnectionStringVariable, "Keel:Storage:Postgres:ConnectionString"),
         })
         {
             var fromEnvironment = Environment.GetEnvironmentVariable(variable);

@@ -13,21 +13,54 @@ namespace Keel.Server.Security;
 /// <summary>
 /// The tokens that can authenticate, held in memory so that a request costs one SHA-256 and a dictionary probe, never a
 /// database read; unknown tokens, however many, never reach the store. Every change goes to the store first, then replaces the
-/// snapshot whole.
+/// snapshot whole. Changes made through another node reach it by <see cref="ITokenStore.TokensChanged"/>, which reloads it.
 /// </summary>
-sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider) : IDisposable
+sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider, ILogger<TokenRegistry> logger) : IDisposable
 {
     // Keyed by the first 8 bytes of the hash; the whole hash is then compared in constant time.
     volatile FrozenDictionary<ulong, AccessToken[]> _byHashPrefix = FrozenDictionary<ulong, AccessToken[]>.Empty;
     volatile FrozenDictionary<string, AccessToken> _byId = FrozenDictionary<string, AccessToken>.Empty;
     readonly SemaphoreSlim _changes = new(1, 1);
 
-    /// <summary>Loads every token from the store and returns them, revoked ones included.</summary>
+    int _watching;
+
+    /// <summary>
+    /// Loads every token from the store and returns them, revoked ones included; from then on, follows changes that other nodes
+    /// make.
+    /// </summary>
     public async Task<IReadOnlyList<AccessToken>> LoadAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _watching, 1) == 0)
+        {
+            store.TokensChanged += OnTokensChanged;
+        }
+
         var tokens = await store.ListTokensAsync(cancellationToken);
         Publish(tokens);
         return tokens;
+    }
+
+    void OnTokensChanged() => _ = ReloadAsync();
+
+    async Task ReloadAsync()
+    {
+        try
+        {
+            await _changes.WaitAsync();
+            try
+            {
+                Publish(await store.ListTokensAsync(CancellationToken.None));
+            }
+            finally
+            {
+                _changes.Release();
+            }
+        }
+        catch (Exception e) when (e is StoreUnavailableException or ObjectDisposedException)
+        {
+            // The store signals again once it can be read (its listener reconnects); until then the last snapshot stands.
+            Log.TokenReloadFailed(logger, e);
+        }
     }
 
     /// <summary>The active token whose secret is <paramref name="secret"/>, if any.</summary>
@@ -112,5 +145,9 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider) : IDisp
             .ToFrozenDictionary(g => g.Key, g => g.ToArray());
     }
 
-    public void Dispose() => _changes.Dispose();
+    public void Dispose()
+    {
+        store.TokensChanged -= OnTokensChanged;
+        _changes.Dispose();
+    }
 }

@@ -21,10 +21,27 @@ sealed class StorageOptions
 
     public const string SqliteProvider = "sqlite";
 
-    /// <summary>The backend: <c>sqlite</c>, a database file in the data folder.</summary>
+    public const string PostgresProvider = "postgres";
+
+    /// <summary>
+    /// The backend: <c>sqlite</c>, a database file in the data folder, for one node; or <c>postgres</c>, one PostgreSQL database
+    /// that any number of nodes share.
+    /// </summary>
     [Required]
-    [AllowedValues(SqliteProvider)]
+    [AllowedValues(SqliteProvider, PostgresProvider)]
     public string Provider { get; set; } = SqliteProvider;
+}
+
+/// <summary>Settings of the PostgreSQL backend (<c>Keel:Storage:Postgres</c>).</summary>
+sealed class PostgresStorageOptions
+{
+    public const string Section = "Keel:Storage:Postgres";
+
+    /// <summary>
+    /// An Npgsql connection string (<c>KEEL_POSTGRES_CONNECTION_STRING</c>); pool size, timeouts and TLS are set in it.
+    /// Required when the provider is <c>postgres</c>.
+    /// </summary>
+    public string? ConnectionString { get; set; }
 }
 
 /// <summary>Settings of the SQLite backend (<c>Keel:Storage:Sqlite</c>).</summary>

@@ -2,6 +2,7 @@
 
 using Keel.Core.Changes;
 using Keel.Core.Storage;
+using Keel.Server.Caching;
 using Keel.Server.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -9,11 +10,13 @@ namespace Keel.Server.Watch;
 
 /// <summary>
 /// Keeps <see cref="ChangeFeed"/> current: reads the store's feed after each commit signal (and on a short poll, should a
-/// signal be lost), and compacts the stored feed to its retention.
+/// signal be lost), and compacts the stored feed to its retention. Every change it reads invalidates its key in the cache, which
+/// is how a change made through another node reaches this node's cache; a restart of the feed past unread changes empties it.
 /// </summary>
 sealed class ChangeFeedPump(
     IChangeFeedStore store,
     ChangeFeed feed,
+    ConfigCache cache,
     IOptions<ChangeFeedOptions> options,
     TimeProvider timeProvider,
     ILogger<ChangeFeedPump> logger) : BackgroundService
@@ -79,8 +82,14 @@ sealed class ChangeFeedPump(
                 // The feed moved on without us (compacted past our position, or the store was replaced): start again at its
                 // current revision; watchers behind it read the store and are told to re-read.
                 Log.ChangeFeedRestarted(logger, after, page.CurrentRevision, page.Status);
+                cache.InvalidateAll();
                 feed.Reset(page.CurrentRevision);
                 return;
+            }
+
+            foreach (var change in page.Changes)
+            {
+                cache.Invalidate(change.Id);
             }
 
             feed.Append(page.Changes, page.Through);

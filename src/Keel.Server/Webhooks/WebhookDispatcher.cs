@@ -103,7 +103,7 @@ sealed class WebhookDispatcher : BackgroundService
                 var free = _options.MaxConcurrentDeliveries - busy.Length;
                 if (free > 0)
                 {
-                    foreach (var due in await _store.GetDueDeliveriesAsync(now, free, busy, stoppingToken))
+                    foreach (var due in await _store.TakeDueDeliveriesAsync(now, _options.LeaseDuration, free, busy, stoppingToken))
                     {
                         lock (_inFlight)
                         {

@@ -25,6 +25,13 @@ sealed class WebhookOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a node holds a delivery it took: no other node takes it meanwhile. A node that dies mid-delivery leaves it to
+    /// another once this has passed. Longer than <see cref="Timeout"/>, so that a slow attempt is never made twice at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.200", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Attempts before a delivery is dead.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 8;

@@ -168,5 +168,9 @@ static class SqliteMigrations
             CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
             CREATE INDEX ix_webhook_deliveries_finished ON webhook_deliveries (created_at) WHERE status <> 'pending';
             """),
+        (4, "webhook delivery leases", """
+            -- A taken delivery is leased to its taker until this time; nobody else takes it before then.
+            ALTER TABLE webhook_deliveries ADD COLUMN lease_expires_at INTEGER;
+            """),
     ];
 }

@@ -362,6 +362,7 @@ static class WebhookApi
         "Keel:Webhooks:MaxBackoff=00:00:05",
         "Keel:Webhooks:PollInterval=00:00:00.200",
         "Keel:Webhooks:MaxAttempts=5",
+        "Keel:Webhooks:LeaseDuration=00:00:06",
         .. extra,
     ];
 

@@ -210,6 +210,66 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     }
 
     [Fact]
+    public virtual async Task WritersOnSeveralStores_AReaderFollowingTheFeedMeanwhile_NeverSkipsARevision()
+    {
+        // A reader that has read through revision N must never later find a change at or below N: with several stores (nodes)
+        // committing at once, that holds only if revisions become visible in order.
+        var service = Service();
+        var start = await Store.GetRevisionAsync(Ct);
+        List<IConfigStore> stores = [Store, await Fixture.OpenAnotherAsync(), await Fixture.OpenAnotherAsync()];
+        try
+        {
+            const int writesEach = 30;
+            using var done = new CancellationTokenSource();
+            var reader = Task.Run(async () =>
+            {
+                List<ChangeEvent> read = [];
+                var after = start;
+                while (true)
+                {
+                    var finished = done.IsCancellationRequested;
+                    var page = await Feed.ReadChangesAsync(Query(after, service) with { Limit = 7 }, Ct);
+                    read.AddRange(page.Changes);
+                    after = page.Through;
+                    if (finished && page.Through == page.CurrentRevision)
+                    {
+                        return read;
+                    }
+                }
+            }, Ct);
+
+            var written = await Task.WhenAll(stores.Select((store, s) => Task.Run(async () =>
+            {
+                List<long> mine = [];
+                for (var i = 0; i < writesEach; i++)
+                {
+                    var change = await store.SetAsync(
+                        new SetConfigRequest
+                        {
+                            Id = new ConfigId(service, "dev", $"s{s}"), Value = $"{i}", ValueType = ConfigValueType.String, Actor = TestIdentities.Tester,
+                        },
+                        Ct);
+                    mine.Add(change.Revision);
+                }
+
+                return mine;
+            }, Ct)));
+            await done.CancelAsync();
+
+            var seen = (await reader).Select(c => c.Revision).ToList();
+            Assert.Equal(written.SelectMany(w => w).Order(), seen);
+            Assert.Equal(Enumerable.Range(0, stores.Count * writesEach).Select(i => start + 1 + i), seen);
+        }
+        finally
+        {
+            foreach (var store in stores.Skip(1))
+            {
+                await ((IAsyncDisposable)store).DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public virtual async Task Committed_IsRaisedWithEachChangesRevision()
     {
         List<long> raised = [];

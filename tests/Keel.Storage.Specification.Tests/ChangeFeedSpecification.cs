@@ -246,7 +246,10 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
                     var change = await store.SetAsync(
                         new SetConfigRequest
                         {
-                            Id = new ConfigId(service, "dev", $"s{s}"), Value = $"{i}", ValueType = ConfigValueType.String, Actor = TestIdentities.Tester,
+                            Id = new ConfigId(service, "dev", $"s{s}"),
+                            Value = $"{i}",
+                            ValueType = ConfigValueType.String,
+                            Actor = TestIdentities.Tester,
                         },
                         Ct);
                     mine.Add(change.Revision);

@@ -36,19 +36,9 @@ public sealed partial class PostgresConfigStore
                     transaction);
                 var (current, compacted) = (await ReadAllAsync(command, static r => (r.GetInt64(0), r.GetInt64(1)), 1, cancellationToken)
                     .ConfigureAwait(false))[0];
-                var status = query.AfterRevision < compacted ? ChangeFeedStatus.Compacted
-                    : query.AfterRevision > current ? ChangeFeedStatus.Ahead
-                    : ChangeFeedStatus.Ok;
-                if (status != ChangeFeedStatus.Ok || query.AfterRevision == current)
+                if (ChangeFeedPaging.WithoutChanges(query.AfterRevision, current, compacted) is { } answer)
                 {
-                    return new ChangeFeedPage
-                    {
-                        Status = status,
-                        Changes = [],
-                        Through = status == ChangeFeedStatus.Ok ? current : query.AfterRevision,
-                        CurrentRevision = current,
-                        CompactedRevision = compacted,
-                    };
+                    return answer;
                 }
 
                 var filter = (query.ServiceName is null ? string.Empty : " AND service_name = @service_name")

@@ -243,10 +243,7 @@ public sealed partial class PostgresConfigStore
                 return null;
             }
 
-            if (delivery.Status == DeliveryStatus.Pending)
-            {
-                throw new KeelException(KeelError.DeliveryPending, $"Delivery '{state.deliveryId}' is still pending; it is attempted when due.");
-            }
+            var redelivered = delivery.Redelivered(write.Now);
 
             var change = delivery.Change;
             using var batch = write.Batch();
@@ -262,15 +259,7 @@ public sealed partial class PostgresConfigStore
                 state.actor, WireNames.AuditActions.DeliveryRedeliver, delivery.Id, write.Now, change.Id.ServiceName, change.Id.Environment,
                 revision: change.Revision));
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return delivery with
-            {
-                Status = DeliveryStatus.Pending,
-                Attempts = 0,
-                NextAttemptAt = write.Now,
-                LastError = null,
-                LastStatusCode = null,
-                DeliveredAt = null,
-            };
+            return redelivered;
         }, cancellationToken);
     }
 

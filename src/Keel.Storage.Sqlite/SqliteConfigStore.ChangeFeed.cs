@@ -36,19 +36,9 @@ public sealed partial class SqliteConfigStore
                 compacted = reader.GetInt64(1);
             }
 
-            var status = query.AfterRevision < compacted ? ChangeFeedStatus.Compacted
-                : query.AfterRevision > current ? ChangeFeedStatus.Ahead
-                : ChangeFeedStatus.Ok;
-            if (status != ChangeFeedStatus.Ok || query.AfterRevision == current)
+            if (ChangeFeedPaging.WithoutChanges(query.AfterRevision, current, compacted) is { } answer)
             {
-                return new ChangeFeedPage
-                {
-                    Status = status,
-                    Changes = [],
-                    Through = status == ChangeFeedStatus.Ok ? current : query.AfterRevision,
-                    CurrentRevision = current,
-                    CompactedRevision = compacted,
-                };
+                return answer;
             }
 
             var filter = ScopeFilter(command, query);

@@ -296,11 +296,7 @@ public sealed partial class SqliteConfigStore
                 return null;
             }
 
-            if (delivery.Status == DeliveryStatus.Pending)
-            {
-                throw new KeelException(
-                    KeelError.DeliveryPending, $"Delivery '{state.deliveryId}' is still pending; it is attempted when due.");
-            }
+            var redelivered = delivery.Redelivered(now);
 
             using (var update = writer.Command("""
                 UPDATE webhook_deliveries
@@ -318,15 +314,7 @@ public sealed partial class SqliteConfigStore
             writer.Audit(
                 state.actor, WireNames.AuditActions.DeliveryRedeliver, delivery.Id, now, change.Id.ServiceName, change.Id.Environment,
                 revision: change.Revision);
-            return delivery with
-            {
-                Status = DeliveryStatus.Pending,
-                Attempts = 0,
-                NextAttemptAt = now,
-                LastError = null,
-                LastStatusCode = null,
-                DeliveredAt = null,
-            };
+            return redelivered;
         }, cancellationToken);
     }
 

@@ -66,9 +66,33 @@ public sealed record ChangeRetention(long Revisions, TimeSpan Period)
     public long CompactThrough(long current, long expired) => Math.Min(current, Math.Max(current - Revisions, expired));
 }
 
-/// <summary>How a page of the change feed ends on a whole revision.</summary>
+/// <summary>How a read of the change feed is answered: its status, and where a page ends.</summary>
 public static class ChangeFeedPaging
 {
+    /// <summary>
+    /// The page that answers a read after <paramref name="after"/> without reading any change: a compacted or ahead read, or one
+    /// at the current revision; <see langword="null"/> when there are changes to read.
+    /// </summary>
+    /// <param name="after">The revision the reader has seen.</param>
+    /// <param name="current">The store's current revision.</param>
+    /// <param name="compacted">The newest compacted revision.</param>
+    public static ChangeFeedPage? WithoutChanges(long after, long current, long compacted)
+    {
+        var status = after < compacted ? ChangeFeedStatus.Compacted
+            : after > current ? ChangeFeedStatus.Ahead
+            : ChangeFeedStatus.Ok;
+        return status == ChangeFeedStatus.Ok && after < current
+            ? null
+            : new ChangeFeedPage
+            {
+                Status = status,
+                Changes = [],
+                Through = status == ChangeFeedStatus.Ok ? current : after,
+                CurrentRevision = current,
+                CompactedRevision = compacted,
+            };
+    }
+
     /// <summary>
     /// Trims changes read after a revision, at most <paramref name="limit"/> + 1 of them in order, to whole revisions: the
     /// revision the limit cuts through is left for the next page.

@@ -49,6 +49,21 @@ public sealed record WebhookDelivery
 
     /// <summary>When it was delivered.</summary>
     public DateTimeOffset? DeliveredAt { get; init; }
+
+    /// <summary>The delivery made pending again by a redelivery at <paramref name="now"/>: due at once, its attempts reset.</summary>
+    /// <param name="now">When it is redelivered.</param>
+    /// <exception cref="KeelException">It is still pending (<see cref="KeelError.DeliveryPending"/>).</exception>
+    public WebhookDelivery Redelivered(DateTimeOffset now) => Status == DeliveryStatus.Pending
+        ? throw new KeelException(KeelError.DeliveryPending, $"Delivery '{Id}' is still pending; it is attempted when due.")
+        : this with
+        {
+            Status = DeliveryStatus.Pending,
+            Attempts = 0,
+            NextAttemptAt = now,
+            LastError = null,
+            LastStatusCode = null,
+            DeliveredAt = null,
+        };
 }
 
 /// <summary>A delivery that is due, with what the sender needs.</summary>

@@ -51,8 +51,10 @@ public sealed partial class PostgresConfigStore
             {
                 return;
             }
-            catch (Exception e) when (IsUnavailable(e) || e is System.Net.Sockets.SocketException or IOException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Whatever broke the connection, the listener must outlive it: other nodes' changes reach this one only through it
+                // (or the slower poll).
                 Log.ListenerFailed(_logger, e, Database, delay);
                 await Task.Delay(delay, _timeProvider, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = delay * 2 > MaxReconnectDelay ? MaxReconnectDelay : delay * 2;

@@ -61,28 +61,7 @@ public sealed partial class PostgresConfigStore
                 .ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
-        var keys = new Dictionary<int, byte[]>();
-        foreach (var (id, wrapped, kekId, _) in rows)
-        {
-            try
-            {
-                if (!string.Equals(kekId, _keyEncryptionKey.Id, StringComparison.Ordinal))
-                {
-                    throw new CryptographicException("The key identifiers differ.");
-                }
-
-                keys[id] = await _keyEncryptionKey.UnwrapAsync(wrapped, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CryptographicException e)
-            {
-                throw new InvalidOperationException(
-                    $"Data key {id} in {Database} was wrapped by master key {kekId}, and this node's master key is {_keyEncryptionKey.Id}. "
-                    + "Every node must start with the master key this database was created with.",
-                    e);
-            }
-        }
-
-        return new KeyRing(keys, rows.Single(r => r.IsActive).Id);
+        return await KeyRing.UnwrapAsync(rows, _keyEncryptionKey, Database, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

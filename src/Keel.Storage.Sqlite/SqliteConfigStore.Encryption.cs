@@ -1,7 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Globalization;
-using System.Security.Cryptography;
 using Keel.Core;
 using Keel.Core.Audit;
 using Keel.Core.Configs;
@@ -50,28 +49,7 @@ public sealed partial class SqliteConfigStore
             return new KeyRing(new Dictionary<int, byte[]> { [1] = key }, 1);
         }
 
-        var keys = new Dictionary<int, byte[]>();
-        foreach (var (id, wrapped, kekId, _) in rows)
-        {
-            try
-            {
-                if (!string.Equals(kekId, _keyEncryptionKey.Id, StringComparison.Ordinal))
-                {
-                    throw new CryptographicException("The key identifiers differ.");
-                }
-
-                keys[id] = await _keyEncryptionKey.UnwrapAsync(wrapped, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CryptographicException e)
-            {
-                throw new InvalidOperationException(
-                    $"Data key {id} in '{_options.DatabasePath}' was wrapped by master key {kekId}, and this server's master key is "
-                    + $"{_keyEncryptionKey.Id}. Start Keel with the master key this database was created with.",
-                    e);
-            }
-        }
-
-        return new KeyRing(keys, rows.Single(r => r.IsActive).Id);
+        return await KeyRing.UnwrapAsync(rows, _keyEncryptionKey, $"'{_options.DatabasePath}'", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

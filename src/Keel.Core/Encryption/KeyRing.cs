@@ -78,6 +78,47 @@ public sealed class KeyRing
     /// <summary>The ids of every key in the ring.</summary>
     public IEnumerable<int> KeyIds => _keys.Keys;
 
+    /// <summary>
+    /// Unwraps a store's data keys with the master key into a ring. A key wrapped by another master key fails with a message
+    /// naming <paramref name="store"/> and both master keys.
+    /// </summary>
+    /// <param name="stored">Each data key's id, wrapped bytes, the id of the master key that wrapped it, and whether it is active.</param>
+    /// <param name="keyEncryptionKey">This server's master key.</param>
+    /// <param name="store">The store, as messages name it.</param>
+    /// <param name="cancellationToken">Cancels the unwrapping.</param>
+    /// <exception cref="InvalidOperationException">A data key was wrapped by another master key, or fails to unwrap.</exception>
+    public static async Task<KeyRing> UnwrapAsync(
+        IReadOnlyList<(int Id, byte[] Wrapped, string KekId, bool IsActive)> stored,
+        IKeyEncryptionKey keyEncryptionKey,
+        string store,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(keyEncryptionKey);
+        var keys = new Dictionary<int, byte[]>();
+        foreach (var (id, wrapped, kekId, _) in stored)
+        {
+            try
+            {
+                if (!string.Equals(kekId, keyEncryptionKey.Id, StringComparison.Ordinal))
+                {
+                    throw new CryptographicException("The key identifiers differ.");
+                }
+
+                keys[id] = await keyEncryptionKey.UnwrapAsync(wrapped, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CryptographicException e)
+            {
+                throw new InvalidOperationException(
+                    $"Data key {id} in {store} was wrapped by master key {kekId}, and this server's master key is "
+                    + $"{keyEncryptionKey.Id}. Start Keel with the master key this database was created with.",
+                    e);
+            }
+        }
+
+        return new KeyRing(keys, stored.Single(r => r.IsActive).Id);
+    }
+
     /// <summary>A new random data key.</summary>
     public static byte[] NewDataKey() => RandomNumberGenerator.GetBytes(DataKeySize);
 

@@ -46,6 +46,7 @@ public sealed class KeelTestServer : IAsyncDisposable
             "--urls", "http://127.0.0.1:0",
             "--data-dir", dataDir,
             "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
             "--Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware=Critical",
             "--Keel:Security:AdminToken=" + TestTokens.Admin,
             .. settings.Select(s => "--" + s),

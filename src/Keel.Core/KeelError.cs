@@ -81,4 +81,16 @@ public enum KeelError
 
     /// <summary>The server holds as many watch streams as it is configured to.</summary>
     TooManyWatchers,
+
+    /// <summary>One or more keys of a change set are not at the version the writer expected.</summary>
+    VersionConflict,
+
+    /// <summary>Keys of the service and environment changed while an import was being planned.</summary>
+    ConcurrentChange,
+
+    /// <summary>A value does not validate against the JSON Schema that applies to its key.</summary>
+    SchemaViolation,
+
+    /// <summary>No schema has the service and key pattern.</summary>
+    SchemaNotFound,
 }

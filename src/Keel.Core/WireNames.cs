@@ -125,6 +125,18 @@ public static class WireNames
 
         /// <summary>The server holds as many watch streams as it is configured to; retry later.</summary>
         public const string TooManyWatchers = "too_many_watchers";
+
+        /// <summary>One or more keys of a batch are not at the version the writer expected; nothing was written.</summary>
+        public const string VersionConflict = "version_conflict";
+
+        /// <summary>Keys changed while an import was being planned, again and again; nothing was written.</summary>
+        public const string ConcurrentChange = "concurrent_change";
+
+        /// <summary>A value does not validate against the JSON Schema of its key.</summary>
+        public const string SchemaViolation = "schema_violation";
+
+        /// <summary>No schema has the service and key pattern.</summary>
+        public const string SchemaNotFound = "schema_not_found";
     }
 
     /// <summary>Token permissions.</summary>
@@ -185,6 +197,12 @@ public static class WireNames
 
         /// <summary>A webhook delivery was made pending again.</summary>
         public const string DeliveryRedeliver = "delivery.redeliver";
+
+        /// <summary>A JSON Schema was created or replaced.</summary>
+        public const string SchemaPut = "schema.put";
+
+        /// <summary>A JSON Schema was deleted.</summary>
+        public const string SchemaDelete = "schema.delete";
     }
 
     /// <summary>Webhook delivery states, as carried in <c>status</c>.</summary>

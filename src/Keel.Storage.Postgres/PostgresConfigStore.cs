@@ -242,7 +242,7 @@ public sealed partial class PostgresConfigStore
     public Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
         ReadAsync((serviceName, environment), static (connection, scope, cancellationToken) => ScalarAsync<long>(
             connection,
-            "SELECT COALESCE(MAX(revision), 0) FROM configs WHERE service_name = @service_name AND environment = @environment;",
+            LastChangeRevisionSql,
             cancellationToken,
             ("service_name", scope.serviceName),
             ("environment", scope.environment)), cancellationToken);

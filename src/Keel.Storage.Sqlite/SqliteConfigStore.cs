@@ -232,9 +232,7 @@ public sealed partial class SqliteConfigStore
             command.CommandText = "SELECT revision FROM keel_revision WHERE id = 1;";
             var revision = await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
 
-            command.CommandText = """
-                SELECT COALESCE(MAX(revision), 0) FROM configs WHERE service_name = $service_name AND environment = $environment;
-                """;
+            command.CommandText = LastChangeRevisionSql;
             command.Parameters.AddWithValue("$service_name", scope.serviceName);
             command.Parameters.AddWithValue("$environment", scope.environment);
             var lastChangeRevision = await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
@@ -260,9 +258,7 @@ public sealed partial class SqliteConfigStore
         ReadAsync((serviceName, environment), static async (connection, scope, cancellationToken) =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = """
-                SELECT COALESCE(MAX(revision), 0) FROM configs WHERE service_name = $service_name AND environment = $environment;
-                """;
+            command.CommandText = LastChangeRevisionSql;
             command.Parameters.AddWithValue("$service_name", scope.serviceName);
             command.Parameters.AddWithValue("$environment", scope.environment);
             return await ExecuteInt64Async(command, cancellationToken).ConfigureAwait(false);
@@ -360,6 +356,42 @@ public sealed partial class SqliteConfigStore
                 ConfigWrites.RollbackDescription(request),
                 request.Actor,
                 now);
+        }, cancellationToken);
+    }
+
+    const string LastChangeRevisionSql =
+        "SELECT coalesce(max(revision), 0) FROM configs WHERE service_name = $service_name AND environment = $environment;";
+
+    /// <inheritdoc/>
+    public Task<ChangeSetResult> ApplyChangeSetAsync(ChangeSetRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return WriteAsync(request, static (writer, request, now) =>
+        {
+            if (request.UnchangedSince is not null)
+            {
+                ConfigWrites.CheckUnchangedSince(request, writer.SelectLastChangeRevision(request.ServiceName, request.Environment));
+            }
+
+            var ids = request.Items.Select(i => new ConfigId(request.ServiceName, request.Environment, i.Key)).ToArray();
+            var current = Array.ConvertAll(ids, writer.SelectCurrent);
+            var plans = ConfigWrites.PlanChangeSet(request, i => (current[i]?.LiveVersion, current[i]?.IsLiveEncrypted ?? false));
+            if (plans.Length == 0)
+            {
+                return new ChangeSetResult { Changes = [] };
+            }
+
+            var revision = writer.TakeRevision();
+            var changes = new ConfigChange[plans.Length];
+            for (var i = 0; i < plans.Length; i++)
+            {
+                var item = request.Items[i];
+                changes[i] = writer.Apply(
+                    ids[i], current[i], plans[i].ChangeType, item.Value, item.ValueType, plans[i].Encrypt, request.ChangeDescription,
+                    request.Actor, now, revision, i);
+            }
+
+            return new ChangeSetResult { Revision = revision, Changes = changes };
         }, cancellationToken);
     }
 
@@ -780,6 +812,14 @@ public sealed partial class SqliteConfigStore
                 : null;
         }
 
+        public long SelectLastChangeRevision(string serviceName, string environment)
+        {
+            using var command = Command(LastChangeRevisionSql);
+            command.Parameters.AddWithValue("$service_name", serviceName);
+            command.Parameters.AddWithValue("$environment", environment);
+            return (long)command.ExecuteScalar()!;
+        }
+
         public StoredVersion? SelectVersion(long rowId, long version)
         {
             var p = _selectVersion.Parameters;
@@ -805,9 +845,31 @@ public sealed partial class SqliteConfigStore
             bool encrypt,
             string? changeDescription,
             Actor actor,
-            DateTimeOffset now)
+            DateTimeOffset now) =>
+            Apply(id, current, changeType, value, valueType, encrypt, changeDescription, actor, now, TakeRevision(), seq: 0);
+
+        /// <summary>Takes the store's next revision, for the changes of this transaction.</summary>
+        public long TakeRevision()
         {
             var revision = (long)_nextRevision.ExecuteScalar()!;
+            _revision = revision;
+            return revision;
+        }
+
+        /// <summary>Records a change as the key's next version, as change <paramref name="seq"/> of <paramref name="revision"/>.</summary>
+        public ConfigChange Apply(
+            ConfigId id,
+            CurrentRow? current,
+            ChangeType changeType,
+            string? value,
+            ConfigValueType? valueType,
+            bool encrypt,
+            string? changeDescription,
+            Actor actor,
+            DateTimeOffset now,
+            long revision,
+            int seq)
+        {
             var version = (current?.Version ?? 0) + 1;
             var isEncrypted = encrypt && value is not null;
             if (isEncrypted && current is { IsLiveEncrypted: false })
@@ -876,8 +938,7 @@ public sealed partial class SqliteConfigStore
             _insertVersion.ExecuteNonQuery();
 
             Audit(actor, ConfigWrites.AuditAction(changeType), id.Key, now, id.ServiceName, id.Environment, current?.Version, version, revision);
-            Publish(new ChangeEvent(revision, id, version, changeType, now), seq: 0);
-            _revision = revision;
+            Publish(new ChangeEvent(revision, id, version, changeType, now), seq);
 
             return ConfigWrites.Result(
                 id, changeType, value, valueType, isEncrypted, version, current?.Version, FromUnixMicroseconds(createdAt), revision, now, actor);

@@ -315,6 +315,34 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
         Assert.Equal([change.Revision], page.Changes.Select(c => c.Revision));
     }
 
+    [Fact]
+    public virtual async Task Read_ReportsAChangeSetAsOneRevision_InItemOrder_NeverSplitByAPage()
+    {
+        var service = Service();
+        var start = await Store.GetRevisionAsync(Ct);
+        await PutAsync(new ConfigId(service, "dev", "z"), "1");
+        var set = await Store.ApplyChangeSetAsync(
+            new ChangeSetRequest
+            {
+                ServiceName = service,
+                Environment = "dev",
+                Actor = TestIdentities.Tester,
+                Items = [ChangeSetItem.Set("z", "2"), ChangeSetItem.Set("b", "1"), ChangeSetItem.Set("a", "1"), ChangeSetItem.Set("c", "1")],
+            },
+            Ct);
+        var after = await PutAsync(new ConfigId(service, "dev", "y"), "1");
+
+        var first = await Feed.ReadChangesAsync(Query(start, service) with { Limit = 2 }, Ct);
+        var second = await Feed.ReadChangesAsync(Query(first.Through, service) with { Limit = 2 }, Ct);
+        var third = await Feed.ReadChangesAsync(Query(second.Through, service) with { Limit = 2 }, Ct);
+
+        Assert.Equal(["z"], first.Changes.Select(c => c.Id.Key));
+        Assert.Equal(["z", "b", "a", "c"], second.Changes.Select(c => c.Id.Key));
+        Assert.All(second.Changes, c => Assert.Equal(set.Revision, c.Revision));
+        Assert.Equal(set.Revision, second.Through);
+        Assert.Equal([after.Revision], third.Changes.Select(c => c.Revision));
+    }
+
     static ChangeFeedQuery Query(long after, string? service = null) =>
         new() { AfterRevision = after, ServiceName = service, Limit = 1000 };
 }

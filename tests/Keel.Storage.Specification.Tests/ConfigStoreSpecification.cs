@@ -626,6 +626,171 @@ public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : Sto
         Assert.Null(await Store.GetHistoryAsync(id, 10, null, Ct));
     }
 
+    [Fact]
+    public virtual async Task ChangeSet_CreatesUpdatesAndDeletes_AsOneRevision()
+    {
+        var service = Service();
+        var kept = new ConfigId(service, "dev", "kept");
+        var updated = new ConfigId(service, "dev", "updated");
+        var deleted = new ConfigId(service, "dev", "deleted");
+        await PutAsync(kept, "k");
+        await PutAsync(updated, "old");
+        await PutAsync(deleted, "gone soon");
+        var before = await Store.GetRevisionAsync(Ct);
+
+        var result = await Store.ApplyChangeSetAsync(
+            ChangeSet(
+                service,
+                ChangeSetItem.Set("created", "42", ConfigValueType.Number),
+                ChangeSetItem.Set("updated", "new"),
+                ChangeSetItem.Delete("deleted")) with
+            { ChangeDescription = "import" },
+            Ct);
+
+        Assert.Equal(before + 1, result.Revision);
+        Assert.Equal(before + 1, await Store.GetRevisionAsync(Ct));
+        Assert.All(result.Changes, c => Assert.Equal(result.Revision, c.Revision));
+        Assert.Equal(
+            [("created", ChangeType.Create, 1L), ("updated", ChangeType.Update, 2L), ("deleted", ChangeType.Delete, 2L)],
+            result.Changes.Select(c => (c.Id.Key, c.ChangeType, c.Version)));
+
+        var created = await Store.GetAsync(new ConfigId(service, "dev", "created"), Ct);
+        Assert.Equal(("42", ConfigValueType.Number, 1L, before + 1), (created!.Value, created.ValueType, created.Version, created.Revision));
+        Assert.Equal("new", (await Store.GetAsync(updated, Ct))!.Value);
+        Assert.Null(await Store.GetAsync(deleted, Ct));
+        Assert.Equal(1, (await Store.GetAsync(kept, Ct))!.Version);
+        var history = await Store.GetHistoryAsync(updated, 10, null, Ct);
+        Assert.Equal(("import", before + 1, ChangeType.Update), (history![0].ChangeDescription, history[0].Revision, history[0].ChangeType));
+        Assert.Equal(before + 1, await Store.GetLastRevisionAsync(service, "dev", Ct));
+    }
+
+    [Fact]
+    public virtual async Task ChangeSet_WithStaleConditions_NamesEveryConflictingKey_AndWritesNothing()
+    {
+        var service = Service();
+        await PutAsync(new ConfigId(service, "dev", "a"), "a1");
+        await PutAsync(new ConfigId(service, "dev", "a"), "a2");
+        await PutAsync(new ConfigId(service, "dev", "b"), "b1");
+        var before = await Store.GetRevisionAsync(Ct);
+
+        var e = await Assert.ThrowsAsync<KeelException>(() => Store.ApplyChangeSetAsync(
+            ChangeSet(
+                service,
+                ChangeSetItem.Set("a", "x", ConfigValueType.String, condition: VersionCondition.IsVersion(1)),
+                ChangeSetItem.Set("b", "x", ConfigValueType.String, condition: VersionCondition.IsVersion(1)),
+                ChangeSetItem.Set("c", "x", ConfigValueType.String, condition: VersionCondition.IsVersion(1)),
+                ChangeSetItem.Delete("never")),
+            Ct));
+
+        Assert.Equal(KeelError.VersionConflict, e.Error);
+        Assert.Equal(["a", "c", "never"], e.FieldErrors.Select(f => f.Path));
+        Assert.Contains("is at version 2", e.FieldErrors[0].Message, StringComparison.Ordinal);
+        Assert.Equal(before, await Store.GetRevisionAsync(Ct));
+        Assert.Equal("b1", (await Store.GetAsync(new ConfigId(service, "dev", "b"), Ct))!.Value);
+        Assert.Null(await Store.GetHistoryAsync(new ConfigId(service, "dev", "c"), 10, null, Ct));
+        Assert.Null(await Store.GetHistoryAsync(new ConfigId(service, "dev", "never"), 10, null, Ct));
+    }
+
+    [Fact]
+    public virtual async Task ChangeSet_WithUnchangedSince_FailsWhenAnyKeyOfTheScopeChangedAfterIt()
+    {
+        var service = Service();
+        var other = new ConfigId(service, "dev", "other");
+        await PutAsync(other, "1");
+        var planned = await Store.ListAsync(service, "dev", Ct);
+        await PutAsync(other, "2");
+        await PutAsync(new ConfigId(service, "prod", "elsewhere"), "x");
+        var before = await Store.GetRevisionAsync(Ct);
+
+        var e = await Assert.ThrowsAsync<KeelException>(() => Store.ApplyChangeSetAsync(
+            ChangeSet(service, ChangeSetItem.Set("a", "x", ConfigValueType.String)) with { UnchangedSince = planned.LastChangeRevision }, Ct));
+        var replanned = await Store.ListAsync(service, "dev", Ct);
+        var result = await Store.ApplyChangeSetAsync(
+            ChangeSet(service, ChangeSetItem.Set("a", "x", ConfigValueType.String)) with { UnchangedSince = replanned.LastChangeRevision }, Ct);
+
+        Assert.Equal(KeelError.ConcurrentChange, e.Error);
+        Assert.Equal(before + 1, result.Revision);
+    }
+
+    [Fact]
+    public virtual async Task ChangeSet_ThatIsEmpty_TakesNoRevision()
+    {
+        var before = await Store.GetRevisionAsync(Ct);
+
+        var result = await Store.ApplyChangeSetAsync(ChangeSet(Service()), Ct);
+
+        Assert.Null(result.Revision);
+        Assert.Empty(result.Changes);
+        Assert.Equal(before, await Store.GetRevisionAsync(Ct));
+    }
+
+    [Fact]
+    public virtual async Task ChangeSet_RepeatingAKey_IsRefused()
+    {
+        var service = Service();
+
+        var e = await Assert.ThrowsAsync<KeelException>(() => Store.ApplyChangeSetAsync(
+            ChangeSet(service, ChangeSetItem.Set("a", "1", ConfigValueType.String), ChangeSetItem.Delete("a")), Ct));
+
+        Assert.Equal(KeelError.InvalidRequest, e.Error);
+        Assert.Null(await Store.GetHistoryAsync(new ConfigId(service, "dev", "a"), 10, null, Ct));
+    }
+
+    [Fact]
+    public virtual async Task ChangeSet_OfTenThousandKeys_CommitsWhole()
+    {
+        var service = Service();
+        var items = Enumerable.Range(0, 10_000).Select(i => ChangeSetItem.Set($"k{i:D5}", $"v{i}", ConfigValueType.String)).ToArray();
+
+        var result = await Store.ApplyChangeSetAsync(ChangeSet(service, items), Ct);
+
+        var listed = await Store.ListAsync(service, "dev", Ct);
+        Assert.Equal(10_000, listed.Entries.Count);
+        Assert.All(listed.Entries, e => Assert.Equal(result.Revision, e.Revision));
+        Assert.Equal("v9999", listed.Entries[^1].Value);
+    }
+
+    [Fact]
+    public virtual async Task ConcurrentChangeSets_OverOverlappingKeys_AllCommit_WithContiguousVersions()
+    {
+        var service = Service();
+        var other = await Fixture.OpenAnotherAsync();
+        try
+        {
+            // Each writer lists the keys in its own order; a store that locked them in request order could deadlock.
+            var keys = Enumerable.Range(0, 20).Select(i => $"k{i:D2}").ToArray();
+            var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+            {
+                var store = w % 2 == 0 ? Store : other;
+                var ordered = w % 3 == 0 ? keys.Reverse() : keys;
+                for (var round = 0; round < 5; round++)
+                {
+                    await store.ApplyChangeSetAsync(
+                        ChangeSet(service, [.. ordered.Select(k => ChangeSetItem.Set(k, $"{w}.{round}", ConfigValueType.String))]), Ct);
+                }
+            }, Ct));
+            await Task.WhenAll(writers);
+
+            foreach (var key in keys)
+            {
+                var history = await Store.GetHistoryAsync(new ConfigId(service, "dev", key), 100, null, Ct);
+                Assert.Equal(Enumerable.Range(1, 40).Reverse().Select(v => (long)v), history!.Select(h => h.Version));
+            }
+        }
+        finally
+        {
+            await DisposeAsync(other);
+        }
+    }
+
+    protected static ChangeSetRequest ChangeSet(string service, params ChangeSetItem[] items) => new()
+    {
+        ServiceName = service,
+        Environment = "dev",
+        Items = items,
+        Actor = TestIdentities.Tester,
+    };
+
     protected static SetConfigRequest Set(
         ConfigId id,
         string value,

@@ -304,4 +304,42 @@ public abstract class SecurityStoreSpecification<TFixture>(TFixture fixture) : S
 
         public int GetHashCode(AuditRecord obj) => obj.Id.GetHashCode();
     }
+
+    [Fact]
+    public virtual async Task ChangeSet_EncryptsWhatItAsks_KeepsEncryptedKeysEncrypted_AndAuditsEachKey()
+    {
+        var service = Service();
+        var secret = new ConfigId(service, "dev", "secret");
+        await Store.SetAsync(new SetConfigRequest { Id = secret, Value = "s1", ValueType = ConfigValueType.String, Actor = TestIdentities.Tester, Encrypt = true }, Ct);
+
+        var result = await Store.ApplyChangeSetAsync(
+            new ChangeSetRequest
+            {
+                ServiceName = service,
+                Environment = "dev",
+                Actor = TestIdentities.Tester,
+                Items = [ChangeSetItem.Set("secret", "s2"), ChangeSetItem.Set("new-secret", "n1", encrypt: true), ChangeSetItem.Set("plain", "p")],
+            },
+            Ct);
+        var refused = await Assert.ThrowsAsync<KeelException>(() => Store.ApplyChangeSetAsync(
+            new ChangeSetRequest
+            {
+                ServiceName = service,
+                Environment = "dev",
+                Actor = TestIdentities.Tester,
+                Items = [ChangeSetItem.Set("plain", "q"), ChangeSetItem.Set("secret", "s3", encrypt: false)],
+            },
+            Ct));
+
+        Assert.Equal([true, true, false], result.Changes.Select(c => c.Entry!.IsEncrypted));
+        Assert.Equal(("s2", true), ((await Store.GetAsync(secret, Ct))!.Value, (await Store.GetAsync(secret, Ct))!.IsEncrypted));
+        Assert.Equal("n1", (await Store.GetAsync(secret with { Key = "new-secret" }, Ct))!.Value);
+        Assert.Equal(KeelError.EncryptionRequired, refused.Error);
+        Assert.Equal("p", (await Store.GetAsync(secret with { Key = "plain" }, Ct))!.Value);
+        var records = await Audit.QueryAuditAsync(new AuditQuery { ServiceName = service }, Ct);
+        Assert.Equal(
+            [(WireNames.AuditActions.ConfigCreate, "plain"), (WireNames.AuditActions.ConfigCreate, "new-secret"), (WireNames.AuditActions.ConfigUpdate, "secret")],
+            records.Take(3).Select(r => (r.Action, r.Target)));
+        Assert.All(records.Take(3), r => Assert.Equal(result.Revision, r.Revision));
+    }
 }

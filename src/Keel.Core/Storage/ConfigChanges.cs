@@ -105,3 +105,67 @@ public sealed class ConfigSnapshot
     /// <summary>The live keys, ordered by key in Unicode code point order.</summary>
     public required IReadOnlyList<ConfigEntry> Entries { get; init; }
 }
+
+/// <summary>
+/// Changes to many keys of one service and environment, committed together as one revision, or not at all.
+/// </summary>
+public sealed record ChangeSetRequest
+{
+    /// <summary>The service.</summary>
+    public required string ServiceName { get; init; }
+
+    /// <summary>The environment.</summary>
+    public required string Environment { get; init; }
+
+    /// <summary>The changes, at most one per key.</summary>
+    public required IReadOnlyList<ChangeSetItem> Items { get; init; }
+
+    /// <summary>The writer's description, recorded on every version the set creates.</summary>
+    public string? ChangeDescription { get; init; }
+
+    /// <summary>Who makes the changes; recorded as their author and in their audit records.</summary>
+    public required Actor Actor { get; init; }
+
+    /// <summary>
+    /// When set, the set commits only if no key of the service and environment changed after this revision (the
+    /// <see cref="ConfigSnapshot.LastChangeRevision"/> it was planned from); otherwise it fails with
+    /// <see cref="KeelError.ConcurrentChange"/>.
+    /// </summary>
+    public long? UnchangedSince { get; init; }
+}
+
+/// <summary>One key's change within a <see cref="ChangeSetRequest"/>: a set, or a delete when <see cref="Value"/> is null.</summary>
+public sealed record ChangeSetItem
+{
+    /// <summary>The key.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>The new value, already checked against <see cref="ValueType"/>; <see langword="null"/> deletes the key.</summary>
+    public string? Value { get; init; }
+
+    /// <summary>The value's type; required with a value.</summary>
+    public ConfigValueType? ValueType { get; init; }
+
+    /// <summary>As <see cref="SetConfigRequest.Encrypt"/>.</summary>
+    public bool? Encrypt { get; init; }
+
+    /// <summary>The condition the key's current state must meet; a delete of a key that is not live fails as a condition does.</summary>
+    public VersionCondition Condition { get; init; }
+
+    /// <summary>A set of <paramref name="key"/> to <paramref name="value"/>.</summary>
+    public static ChangeSetItem Set(string key, string value, ConfigValueType valueType = ConfigValueType.String, bool? encrypt = null, VersionCondition condition = default) =>
+        new() { Key = key, Value = value, ValueType = valueType, Encrypt = encrypt, Condition = condition };
+
+    /// <summary>A delete of <paramref name="key"/>.</summary>
+    public static ChangeSetItem Delete(string key, VersionCondition condition = default) => new() { Key = key, Condition = condition };
+}
+
+/// <summary>What a committed change set did.</summary>
+public sealed class ChangeSetResult
+{
+    /// <summary>The revision every change was committed at; <see langword="null"/> when the set was empty and nothing was written.</summary>
+    public long? Revision { get; init; }
+
+    /// <summary>The changes, in the order of the request's items.</summary>
+    public required IReadOnlyList<ConfigChange> Changes { get; init; }
+}

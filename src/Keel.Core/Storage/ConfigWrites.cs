@@ -31,6 +31,102 @@ public static class ConfigWrites
         return (liveVersion is null ? ChangeType.Create : ChangeType.Update, request.Encrypt ?? liveEncrypted);
     }
 
+    /// <summary>
+    /// What each item of a change set does, given each key's state read inside the write transaction. Every failed condition is
+    /// reported at once, naming its key.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <param name="current">Each item's key state, by item index: its live version (<see langword="null"/> when absent or deleted) and whether it is encrypted.</param>
+    /// <exception cref="KeelException">
+    /// The request repeats a key or lacks a value type (<see cref="KeelError.InvalidRequest"/>), conditions fail
+    /// (<see cref="KeelError.VersionConflict"/>), or an item asks to decrypt an encrypted key.
+    /// </exception>
+    public static (ChangeType ChangeType, bool Encrypt)[] PlanChangeSet(
+        ChangeSetRequest request, Func<int, (long? LiveVersion, bool LiveEncrypted)> current)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(current);
+        CheckChangeSet(request);
+        var plans = new (ChangeType, bool)[request.Items.Count];
+        List<FieldError>? conflicts = null;
+        for (var i = 0; i < plans.Length; i++)
+        {
+            var item = request.Items[i];
+            var (live, liveEncrypted) = current(i);
+            if (!item.Condition.IsMetBy(live) || (item.Value is null && live is null))
+            {
+                (conflicts ??= []).Add(new FieldError(item.Key, ConflictMessage(item, live)));
+                continue;
+            }
+
+            if (item.Value is null)
+            {
+                plans[i] = (ChangeType.Delete, false);
+                continue;
+            }
+
+            plans[i] = PlanSet(
+                new SetConfigRequest
+                {
+                    Id = new ConfigId(request.ServiceName, request.Environment, item.Key),
+                    Value = item.Value,
+                    ValueType = item.ValueType!.Value,
+                    Actor = request.Actor,
+                    Encrypt = item.Encrypt,
+                },
+                live,
+                liveEncrypted);
+        }
+
+        if (conflicts is not null)
+        {
+            throw new KeelException(
+                KeelError.VersionConflict,
+                conflicts.Count == 1
+                    ? $"Key '{conflicts[0].Path}' is not at the version the request expects; nothing was written."
+                    : $"{conflicts.Count} keys are not at the versions the request expects ({string.Join(", ", conflicts.Take(10).Select(c => $"'{c.Path}'"))}{(conflicts.Count > 10 ? ", …" : "")}); nothing was written.",
+                conflicts);
+        }
+
+        return plans;
+    }
+
+    /// <summary>Checks a change set's <see cref="ChangeSetRequest.UnchangedSince"/> against the scope's last change revision.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="lastChangeRevision">The revision of the last change to any key of the service and environment.</param>
+    /// <exception cref="KeelException">The scope changed after the revision the set was planned from.</exception>
+    public static void CheckUnchangedSince(ChangeSetRequest request, long lastChangeRevision)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.UnchangedSince is { } since && lastChangeRevision != since)
+        {
+            throw new KeelException(
+                KeelError.ConcurrentChange,
+                $"Keys of {request.ServiceName}/{request.Environment} changed at revision {lastChangeRevision}, after revision {since} the changes were planned from; nothing was written.");
+        }
+    }
+
+    static void CheckChangeSet(ChangeSetRequest request)
+    {
+        var keys = new HashSet<string>(request.Items.Count, StringComparer.Ordinal);
+        foreach (var item in request.Items)
+        {
+            if (!keys.Add(item.Key))
+            {
+                throw new KeelException(KeelError.InvalidRequest, $"Key '{item.Key}' appears more than once in the change set.");
+            }
+
+            if (item.Value is not null && item.ValueType is null)
+            {
+                throw new KeelException(KeelError.InvalidRequest, $"Key '{item.Key}' has a value but no value type.");
+            }
+        }
+    }
+
+    static string ConflictMessage(ChangeSetItem item, long? live) => item.Condition.IsMetBy(live)
+        ? $"Key '{item.Key}' does not exist, so it cannot be deleted."
+        : $"Key '{item.Key}': {item.Condition.DescribeFailure(live)}";
+
     /// <summary>Checks that a delete may happen to a key that is live at <paramref name="liveVersion"/>.</summary>
     /// <param name="request">The request.</param>
     /// <param name="liveVersion">The key's live version; <see langword="null"/> when absent or deleted.</param>

@@ -77,6 +77,19 @@ public interface IConfigStore
     /// </exception>
     Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Changes many keys of one service and environment atomically, as one revision: every change gets its version, history
+    /// record, audit record and change event (in item order within the revision), or none does.
+    /// </summary>
+    /// <param name="request">The changes.</param>
+    /// <param name="cancellationToken">Cancels the changes if they have not committed.</param>
+    /// <exception cref="KeelException">
+    /// One or more items' conditions do not hold (<see cref="KeelError.VersionConflict"/>, whose errors name every such key), an item
+    /// asks to decrypt an encrypted key (<see cref="KeelError.EncryptionRequired"/>), or the scope changed after
+    /// <see cref="ChangeSetRequest.UnchangedSince"/> (<see cref="KeelError.ConcurrentChange"/>).
+    /// </exception>
+    Task<ChangeSetResult> ApplyChangeSetAsync(ChangeSetRequest request, CancellationToken cancellationToken);
+
     /// <summary>Reads a key's versions, newest first.</summary>
     /// <param name="id">The key.</param>
     /// <param name="limit">The most versions to return, at least 1.</param>

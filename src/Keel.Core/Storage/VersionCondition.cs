@@ -51,17 +51,20 @@ public readonly record struct VersionCondition
     {
         if (!IsMetBy(liveVersion))
         {
-            throw new KeelException(KeelError.PreconditionFailed, Kind switch
-            {
-                VersionConditionKind.Exists => "The key does not exist.",
-                VersionConditionKind.NotExists => $"The key already exists at version {liveVersion}.",
-                _ when Versions.Count == 1 && liveVersion is null => $"Version {Versions[0]} was required but the key does not exist.",
-                _ when Versions.Count == 1 => $"Version {Versions[0]} was required but the key is at version {liveVersion}.",
-                _ when liveVersion is null => "A version was required but the key does not exist.",
-                _ => $"The key is at version {liveVersion}, which the condition does not name.",
-            });
+            throw new KeelException(KeelError.PreconditionFailed, DescribeFailure(liveVersion));
         }
     }
+
+    /// <summary>Why a key whose live version is <paramref name="liveVersion"/> fails the condition.</summary>
+    public string DescribeFailure(long? liveVersion) => Kind switch
+    {
+        VersionConditionKind.Exists => "The key does not exist.",
+        VersionConditionKind.NotExists => $"The key already exists at version {liveVersion}.",
+        _ when Versions.Count == 1 && liveVersion is null => $"Version {Versions[0]} was required but the key does not exist.",
+        _ when Versions.Count == 1 => $"Version {Versions[0]} was required but the key is at version {liveVersion}.",
+        _ when liveVersion is null => "A version was required but the key does not exist.",
+        _ => $"The key is at version {liveVersion}, which the condition does not name.",
+    };
 }
 
 /// <summary>The kinds of <see cref="VersionCondition"/>.</summary>

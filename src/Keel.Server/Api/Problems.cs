@@ -41,6 +41,10 @@ static class Problems
         KeelError.RevisionCompacted => (StatusCodes.Status410Gone, "Revision compacted", WireNames.ErrorCodes.RevisionCompacted),
         KeelError.RevisionAhead => (StatusCodes.Status410Gone, "Revision unknown", WireNames.ErrorCodes.RevisionAhead),
         KeelError.TooManyWatchers => (StatusCodes.Status503ServiceUnavailable, "Too many watchers", WireNames.ErrorCodes.TooManyWatchers),
+        KeelError.VersionConflict => (StatusCodes.Status409Conflict, "Version conflict", WireNames.ErrorCodes.VersionConflict),
+        KeelError.ConcurrentChange => (StatusCodes.Status409Conflict, "Concurrent change", WireNames.ErrorCodes.ConcurrentChange),
+        KeelError.SchemaViolation => (StatusCodes.Status422UnprocessableEntity, "Schema violation", WireNames.ErrorCodes.SchemaViolation),
+        KeelError.SchemaNotFound => (StatusCodes.Status404NotFound, "Schema not found", WireNames.ErrorCodes.SchemaNotFound),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),
     };
 

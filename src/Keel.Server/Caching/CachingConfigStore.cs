@@ -87,6 +87,21 @@ sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfig
     public Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken) =>
         InvalidateAfterAsync(request.Id, inner.RollbackAsync(request, cancellationToken));
 
+    public async Task<ChangeSetResult> ApplyChangeSetAsync(ChangeSetRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await inner.ApplyChangeSetAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var item in request.Items)
+            {
+                cache.Invalidate(new ConfigId(request.ServiceName, request.Environment, item.Key));
+            }
+        }
+    }
+
     async Task<ConfigChange> InvalidateAfterAsync(ConfigId id, Task<ConfigChange> change)
     {
         try

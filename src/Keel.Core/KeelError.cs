@@ -93,4 +93,7 @@ public enum KeelError
 
     /// <summary>No schema has the service and key pattern.</summary>
     SchemaNotFound,
+
+    /// <summary>An import file does not parse, or holds keys or values Keel cannot store.</summary>
+    InvalidFile,
 }

@@ -137,6 +137,9 @@ public static class WireNames
 
         /// <summary>No schema has the service and key pattern.</summary>
         public const string SchemaNotFound = "schema_not_found";
+
+        /// <summary>An import file does not parse, or holds keys or values Keel cannot store; nothing was written.</summary>
+        public const string InvalidFile = "invalid_file";
     }
 
     /// <summary>Token permissions.</summary>

@@ -24,6 +24,12 @@ static partial class Log
     public static void ConfigChanged(ILogger logger, ConfigChange change) =>
         ConfigChanged(logger, change.Id.ServiceName, change.Id.Environment, change.Id.Key, change.ChangeType, change.Version, change.Revision);
 
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Config {ServiceName}/{Environment}: imported {Count} changes at revision {Revision}")]
+    public static partial void ConfigImported(ILogger logger, string serviceName, string environment, int count, long revision);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Schema {ServiceName}/{KeyPattern}: {Action} version {Version}")]
+    public static partial void SchemaChanged(ILogger logger, string serviceName, string keyPattern, string action, long version);
+
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Master key read from {Source}")]
     public static partial void MasterKeyFrom(ILogger logger, string source);
 

@@ -173,11 +173,13 @@ public sealed partial class PostgresConfigStore
         (string, object?)[] scope = [("service_name", request.ServiceName), ("environment", request.Environment)];
         batch.BatchCommands.Add(Statement(
             """
-            INSERT INTO configs (service_name, environment, config_key, version, is_deleted, created_at, updated_at, updated_by, revision)
-            SELECT @service_name, @environment, k, 0, true, @now, @now, '', 0 FROM unnest(@keys) AS k ORDER BY k COLLATE "C"
+            INSERT INTO configs (service_name, environment, config_key, version, is_deleted, created_at, updated_at, updated_by, revision,
+                                 search_key)
+            SELECT @service_name, @environment, u.k, 0, true, @now, @now, '', 0, u.f FROM unnest(@keys, @search_keys) AS u (k, f)
+            ORDER BY u.k COLLATE "C"
             ON CONFLICT (service_name, environment, config_key) DO NOTHING;
             """,
-            [.. scope, ("keys", keys), ("now", write.Now)]));
+            [.. scope, ("keys", keys), ("search_keys", Array.ConvertAll(keys, ConfigSearch.Fold)), ("now", write.Now)]));
         batch.BatchCommands.Add(Statement(
             """
             SELECT id, version, is_deleted, created_at, is_encrypted, config_key FROM configs

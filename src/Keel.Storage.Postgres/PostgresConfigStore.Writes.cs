@@ -161,11 +161,12 @@ public sealed partial class PostgresConfigStore
         var key = new (string, object?)[] { ("service_name", id.ServiceName), ("environment", id.Environment), ("config_key", id.Key) };
         batch.BatchCommands.Add(Statement(
             """
-            INSERT INTO configs (service_name, environment, config_key, version, is_deleted, created_at, updated_at, updated_by, revision)
-            VALUES (@service_name, @environment, @config_key, 0, true, @now, @now, '', 0)
+            INSERT INTO configs (service_name, environment, config_key, version, is_deleted, created_at, updated_at, updated_by, revision,
+                                 search_key)
+            VALUES (@service_name, @environment, @config_key, 0, true, @now, @now, '', 0, @search_key)
             ON CONFLICT (service_name, environment, config_key) DO NOTHING;
             """,
-            [.. key, ("now", write.Now)]));
+            [.. key, ("now", write.Now), ("search_key", ConfigSearch.Fold(id.Key))]));
         batch.BatchCommands.Add(Statement(
             """
             SELECT id, version, is_deleted, created_at, is_encrypted FROM configs

@@ -33,7 +33,7 @@ namespace Keel.Storage.Postgres;
 /// </para>
 /// </remarks>
 public sealed partial class PostgresConfigStore
-    : IConfigStore, IChangeFeedStore, IWebhookStore, ITokenStore, IAuditStore, IEncryptionKeyStore, IAsyncDisposable
+    : IConfigStore, IChangeFeedStore, IWebhookStore, ITokenStore, IAuditStore, IEncryptionKeyStore, ISchemaStore, IAsyncDisposable
 {
     const string EntryColumns =
         "service_name, environment, config_key, version, value, value_type, is_encrypted, created_at, updated_at, updated_by, revision";

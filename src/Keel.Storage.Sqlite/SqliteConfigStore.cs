@@ -35,7 +35,7 @@ namespace Keel.Storage.Sqlite;
 /// </para>
 /// </remarks>
 public sealed partial class SqliteConfigStore
-    : IConfigStore, IChangeFeedStore, IWebhookStore, ITokenStore, IAuditStore, IEncryptionKeyStore, IAsyncDisposable
+    : IConfigStore, IChangeFeedStore, IWebhookStore, ITokenStore, IAuditStore, IEncryptionKeyStore, ISchemaStore, IAsyncDisposable
 {
     const string EntryColumns =
         "service_name, environment, config_key, version, value, value_type, is_encrypted, created_at, updated_at, updated_by, revision";
@@ -111,6 +111,9 @@ public sealed partial class SqliteConfigStore
                 }
 
                 Execute(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;");
+
+                // Migration 5 folds the keys written before it the same way writers fold new ones.
+                connection.CreateFunction("keel_fold", (string key) => ConfigSearch.Fold(key), isDeterministic: true);
                 var schemaVersion = Migrate(connection);
                 _ring = await LoadKeyRingAsync(connection, cancellationToken).ConfigureAwait(false);
                 _writer = new Writer(connection);
@@ -602,7 +605,7 @@ public sealed partial class SqliteConfigStore
     sealed record StoredVersion(string? Value, ConfigValueType? ValueType, bool IsEncrypted, ChangeType ChangeType);
 
     /// <summary>The writer connection and its prepared statements; used only under the write lock.</summary>
-    sealed class Writer : IAsyncDisposable
+    sealed partial class Writer : IAsyncDisposable
     {
         readonly SqliteCommand _selectCurrent;
         readonly SqliteCommand _selectVersion;
@@ -637,12 +640,12 @@ public sealed partial class SqliteConfigStore
             _nextRevision = Prepare("UPDATE keel_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision;");
             _insertConfig = Prepare("""
                 INSERT INTO configs (service_name, environment, config_key, version, value, value_type, is_encrypted, is_deleted,
-                                     created_at, updated_at, updated_by, revision, key_id)
+                                     created_at, updated_at, updated_by, revision, key_id, search_key)
                 VALUES ($service_name, $environment, $config_key, $version, $value, $value_type, $is_encrypted, $is_deleted,
-                        $created_at, $updated_at, $updated_by, $revision, $key_id)
+                        $created_at, $updated_at, $updated_by, $revision, $key_id, $search_key)
                 RETURNING id;
                 """, "$service_name", "$environment", "$config_key", "$version", "$value", "$value_type", "$is_encrypted", "$is_deleted",
-                "$created_at", "$updated_at", "$updated_by", "$revision", "$key_id");
+                "$created_at", "$updated_at", "$updated_by", "$revision", "$key_id", "$search_key");
             _updateConfig = Prepare("""
                 UPDATE configs SET version = $version, value = $value, value_type = $value_type, is_encrypted = $is_encrypted,
                                    is_deleted = $is_deleted, created_at = $created_at, updated_at = $updated_at,
@@ -903,6 +906,7 @@ public sealed partial class SqliteConfigStore
                 p[10].Value = actor.Name;
                 p[11].Value = revision;
                 p[12].Value = keyId;
+                p[13].Value = ConfigSearch.Fold(id.Key);
                 rowId = (long)_insertConfig.ExecuteScalar()!;
             }
             else

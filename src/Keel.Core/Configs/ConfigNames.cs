@@ -13,7 +13,7 @@ namespace Keel.Core.Configs;
 /// Service names and environments are 1–100 characters of <c>[a-z0-9._-]</c> starting with a letter or digit, so they are safe in
 /// paths, file names and metric labels everywhere. A key is 1–500 printable characters (counted as Unicode scalar values) without
 /// <c>/</c>, whitespace, control or format characters, unassigned code points or noncharacters; it must also not be <c>.</c> or
-/// <c>..</c>, which no HTTP path can address.
+/// <c>..</c>, which no HTTP path can address, nor <c>export</c>, whose path is the export of its environment.
 /// </remarks>
 public static class ConfigNames
 {
@@ -49,6 +49,9 @@ public static class ConfigNames
         return true;
     }
 
+    /// <summary>The one key Keel keeps for itself, because the export route would shadow its GET.</summary>
+    public const string ReservedKey = "export";
+
     /// <summary>The one service name Keel keeps for itself, because the webhook subscription routes would shadow its keys.</summary>
     public const string ReservedServiceName = "subscriptions";
 
@@ -68,6 +71,12 @@ public static class ConfigNames
         if (key is "." or "..")
         {
             error = $"{KeyField} must not be '.' or '..': no HTTP path can address them.";
+            return false;
+        }
+
+        if (key == ReservedKey)
+        {
+            error = $"{KeyField} '{ReservedKey}' is reserved: GET /api/v1/config/{{service}}/{{environment}}/{ReservedKey} exports the environment.";
             return false;
         }
 

@@ -65,6 +65,41 @@ public static class ConfigValues
         };
     }
 
+    /// <summary>
+    /// The JSON a valid value means: a string as a JSON string, a number, boolean or json value as itself, and a yaml value as the
+    /// JSON of its document under YAML 1.2's core schema. This is what JSON Schemas validate.
+    /// </summary>
+    /// <returns><see langword="null"/>, with <paramref name="error"/>, for a yaml value that JSON cannot show (aliases, several documents).</returns>
+    public static string? ToJson(ConfigValueType type, string value, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        error = null;
+        switch (type)
+        {
+            case ConfigValueType.String:
+                var buffer = new ArrayBufferWriter<byte>(value.Length + 2);
+                using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+                {
+                    json.WriteStringValue(value);
+                }
+
+                return Encoding.UTF8.GetString(buffer.WrittenSpan);
+            case ConfigValueType.Yaml:
+                try
+                {
+                    return Encoding.UTF8.GetString(YamlJson.Convert(value, requireMapping: false).Span);
+                }
+                catch (YamlJsonException e)
+                {
+                    error = $"The yaml value cannot be read as JSON at {e.Path}: {e.Message}";
+                    return null;
+                }
+
+            default:
+                return value;
+        }
+    }
+
     /// <summary>Checks <paramref name="value"/> against <paramref name="type"/> and throws when it is invalid.</summary>
     /// <exception cref="KeelException">The value is invalid; <see cref="KeelException.Error"/> is <see cref="KeelError.InvalidValue"/>.</exception>
     public static void Validate(ConfigValueType type, string value)

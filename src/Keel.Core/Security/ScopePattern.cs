@@ -79,6 +79,12 @@ public sealed class ScopePattern : IEquatable<ScopePattern>
     public bool Matches(string serviceName, string environment) =>
         SideMatches(Service, serviceName) && SideMatches(Environment, environment);
 
+    /// <summary>Whether the pattern covers every environment of a service.</summary>
+    public bool CoversService(string serviceName) => Environment == "*" && SideMatches(Service, serviceName);
+
+    /// <summary>Whether the pattern covers a service in at least one environment.</summary>
+    public bool ReachesService(string serviceName) => SideMatches(Service, serviceName);
+
     /// <summary>Whether the pattern covers every environment of every service.</summary>
     public bool IsEverything => Service == "*" && Environment == "*";
 

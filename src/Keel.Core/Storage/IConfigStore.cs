@@ -98,6 +98,18 @@ public interface IConfigStore
     /// <returns>The versions, or <see langword="null"/> when the key never existed.</returns>
     Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken);
 
+    /// <summary>Finds live keys by folded key text across services and environments, in <see cref="SearchPosition"/> order.</summary>
+    /// <param name="query">What to find, and where the page starts.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Reads every live key of a service, in every environment, whose key starts with <paramref name="keyPrefix"/>.</summary>
+    /// <param name="serviceName">The service.</param>
+    /// <param name="keyPrefix">The prefix; empty for every key.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The entries, with plaintext values, ordered by environment and key.</returns>
+    Task<IReadOnlyList<ConfigEntry>> ListServiceAsync(string serviceName, string keyPrefix, CancellationToken cancellationToken);
+
     /// <summary>The store's current revision: the revision of the last committed change, or 0 for an empty store.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     Task<long> GetRevisionAsync(CancellationToken cancellationToken);

@@ -7,8 +7,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using Keel.Core.Configs;
-using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
 
 namespace Keel.Core.Transfer;
 
@@ -51,7 +49,7 @@ public sealed record ConfigFileLimits(int MaxKeys, int MaxValueBytes)
 /// </remarks>
 public static class ConfigFileReader
 {
-    const int MaxFileDepth = 128;
+    const int MaxFileDepth = YamlJson.MaxDepth;
 
     static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = MaxFileDepth + 1 };
 
@@ -103,150 +101,15 @@ public static class ConfigFileReader
     /// <summary>Turns a YAML document into the JSON document it means, so that one flattener reads both.</summary>
     static ReadOnlyMemory<byte> YamlToJson(string text)
     {
-        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, text.Length));
         try
         {
-            using var json = new Utf8JsonWriter(buffer, WriterOptions);
-            var parser = new Parser(new StringReader(text));
-            parser.Consume<StreamStart>();
-            if (parser.TryConsume<StreamEnd>(out _))
-            {
-                json.WriteStartObject();
-                json.WriteEndObject();
-                json.Flush();
-                return buffer.WrittenMemory;
-            }
-
-            parser.Consume<DocumentStart>();
-            if (parser.Accept<DocumentEnd>(out _))
-            {
-                json.WriteStartObject();
-                json.WriteEndObject();
-            }
-            else
-            {
-                if (!parser.Accept<MappingStart>(out _))
-                {
-                    throw Invalid([new FieldError("$", "The file must hold a mapping of keys at the top.")]);
-                }
-
-                WriteYamlNode(parser, json, "$", 0);
-            }
-
-            parser.Consume<DocumentEnd>();
-            if (!parser.Accept<StreamEnd>(out _))
-            {
-                throw Invalid([new FieldError("$", "The file holds more than one YAML document; import one at a time.")]);
-            }
-
-            json.Flush();
-            return buffer.WrittenMemory;
+            return YamlJson.Convert(text, requireMapping: true);
         }
-        catch (YamlException e)
+        catch (YamlJsonException e)
         {
-            // The parser's message can quote the file's text, which may be a secret; the position is enough.
-            throw Invalid([new FieldError(
-                string.Create(CultureInfo.InvariantCulture, $"line {e.Start.Line}, column {e.Start.Column}"),
-                "The file is not valid YAML here.")]);
-        }
-        catch (ArgumentException)
-        {
-            throw Invalid([new FieldError("$", "The file holds a string that is not valid Unicode (an escaped unpaired surrogate).")]);
+            throw Invalid([new FieldError(e.Path, e.Message)]);
         }
     }
-
-    static void WriteYamlNode(IParser parser, Utf8JsonWriter json, string path, int depth)
-    {
-        if (depth > MaxFileDepth)
-        {
-            throw Invalid([new FieldError(path, $"The file nests deeper than {MaxFileDepth} levels.")]);
-        }
-
-        switch (parser.Current)
-        {
-            case AnchorAlias alias:
-                throw Invalid([new FieldError(path, $"YAML aliases (*{alias.Value}) are not supported; write the value out in full.")]);
-            case Scalar scalar:
-                parser.MoveNext();
-                WriteYamlScalar(scalar, json);
-                return;
-            case SequenceStart:
-                parser.MoveNext();
-                json.WriteStartArray();
-                for (var i = 0; !parser.TryConsume<SequenceEnd>(out _); i++)
-                {
-                    WriteYamlNode(parser, json, string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]"), depth + 1);
-                }
-
-                json.WriteEndArray();
-                return;
-            case MappingStart:
-                parser.MoveNext();
-                json.WriteStartObject();
-                var names = new HashSet<string>(StringComparer.Ordinal);
-                while (!parser.TryConsume<MappingEnd>(out _))
-                {
-                    if (parser.Current is not Scalar key)
-                    {
-                        throw Invalid([new FieldError(path, parser.Current is AnchorAlias
-                            ? "YAML aliases are not supported as keys; write the key out."
-                            : "Mapping keys must be plain text, not mappings or sequences.")]);
-                    }
-
-                    parser.MoveNext();
-                    var childPath = PathOf(path, key.Value);
-                    if (!names.Add(key.Value))
-                    {
-                        throw Invalid([new FieldError(childPath, string.Create(
-                            CultureInfo.InvariantCulture, $"The key appears more than once in this mapping (line {key.Start.Line})."))]);
-                    }
-
-                    json.WritePropertyName(key.Value);
-                    WriteYamlNode(parser, json, childPath, depth + 1);
-                }
-
-                json.WriteEndObject();
-                return;
-            default:
-                throw Invalid([new FieldError(path, "The file is not valid YAML here.")]);
-        }
-    }
-
-    static void WriteYamlScalar(Scalar scalar, Utf8JsonWriter json)
-    {
-        var text = scalar.Value;
-        var plain = scalar.Style == ScalarStyle.Plain && (scalar.Tag.IsEmpty || scalar.Tag.IsNonSpecific);
-        if (!plain || !scalar.Tag.IsEmpty && scalar.Tag.Value == "tag:yaml.org,2002:str")
-        {
-            json.WriteStringValue(text);
-        }
-        else if (text is "" or "~" or "null" or "Null" or "NULL")
-        {
-            json.WriteNullValue();
-        }
-        else if (text is "true" or "True" or "TRUE")
-        {
-            json.WriteBooleanValue(true);
-        }
-        else if (text is "false" or "False" or "FALSE")
-        {
-            json.WriteBooleanValue(false);
-        }
-        else if (ConfigValues.IsValid(ConfigValueType.Number, text, out _))
-        {
-            json.WriteRawValue(text, skipInputValidation: true);
-        }
-        else
-        {
-            json.WriteStringValue(text);
-        }
-    }
-
-    /// <summary><c>$.a.b</c> for plain names, <c>$['a.b']</c> for names a dotted path cannot show.</summary>
-    static string PathOf(string parent, string name) =>
-        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')
-            ? parent + "." + name
-            : parent + "['" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "']";
 
     sealed class Reader(ConfigFileLimits limits, Func<string, ConfigValueType?> liveType)
     {
@@ -306,7 +169,7 @@ public static class ConfigFileReader
             foreach (var property in element.EnumerateObject())
             {
                 var key = prefix.Length == 0 ? property.Name : prefix + "." + property.Name;
-                var childPath = PathOf(path, property.Name);
+                var childPath = YamlJson.PathOf(path, property.Name);
                 var value = property.Value;
                 if (value.ValueKind == JsonValueKind.Object
                     && value.EnumerateObject().Any()

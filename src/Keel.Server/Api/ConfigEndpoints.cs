@@ -4,6 +4,7 @@ using System.Globalization;
 using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Storage;
+using Keel.Server.Schemas;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -102,6 +103,7 @@ static class ConfigEndpoints
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.PutConfigRequest, cancellationToken);
         var (value, type) = ConfigWriteInput.ReadValue(body, services.Limits.Value);
+        await services.Schemas.ValidateAsync(id.ServiceName, [new SchemaCandidate(id.Key, value, type, "$." + ConfigValues.ValueField)], cancellationToken);
 
         var change = await services.Store.SetAsync(
             new SetConfigRequest
@@ -185,6 +187,14 @@ static class ConfigEndpoints
         }
 
         ConfigWriteInput.CheckDescription(body.ChangeDescription, services.Limits.Value);
+
+        // The target is immutable, so checking it before the store runs the rollback sees what the rollback writes.
+        var targetVersion = await services.Store.GetHistoryAsync(id, 1, target + 1, cancellationToken);
+        if (targetVersion is [{ Value: { } targetValue, ValueType: { } targetType, DecryptionFailed: false } found] && found.Version == target)
+        {
+            await services.Schemas.ValidateAsync(id.ServiceName, [new SchemaCandidate(id.Key, targetValue, targetType, "$")], cancellationToken);
+        }
+
         var change = await services.Store.RollbackAsync(
             new RollbackConfigRequest
             {
@@ -323,7 +333,7 @@ static class ConfigEndpoints
 }
 
 /// <summary>The services every write handler takes.</summary>
-readonly record struct ConfigServices(IConfigStore Store, IOptions<LimitsOptions> Limits, ILogger<ConfigChangeLog> Logger);
+readonly record struct ConfigServices(IConfigStore Store, IOptions<LimitsOptions> Limits, ILogger<ConfigChangeLog> Logger, SchemaValidator Schemas);
 
 /// <summary>The logger category of configuration changes.</summary>
 sealed class ConfigChangeLog;

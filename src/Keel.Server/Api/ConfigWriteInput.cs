@@ -20,26 +20,43 @@ static class ConfigWriteInput
     /// <exception cref="KeelException">The body is incomplete (400), the value too large (413), or invalid (422).</exception>
     public static (string Value, ConfigValueType Type) ReadValue(PutConfigRequest body, LimitsOptions limits)
     {
-        var raw = body.ConfigValue;
+        EnsurePresent(body.ConfigValue, ConfigValues.ValueField);
+        List<FieldError> errors = [];
+        CheckDescription(body.ChangeDescription, limits, errors);
+        var value = ReadValue(body.ConfigValue, body.ValueType, limits, errors, "");
+        ThrowIfAny(errors);
+        return value!.Value;
+    }
+
+    /// <summary>Throws the 400 of a value that is absent or null.</summary>
+    public static void EnsurePresent(JsonElement raw, string field)
+    {
         if (raw.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
-            var missing = raw.ValueKind == JsonValueKind.Undefined ? $"{ConfigValues.ValueField} is required." : $"{ConfigValues.ValueField} must not be null.";
-            throw new KeelException(KeelError.MalformedRequest, missing, [new FieldError(ConfigValues.ValueField, missing)]);
+            var missing = raw.ValueKind == JsonValueKind.Undefined ? $"{field} is required." : $"{field} must not be null.";
+            throw new KeelException(KeelError.MalformedRequest, missing, [new FieldError(field, missing)]);
         }
+    }
 
-        List<FieldError> errors = [];
+    /// <summary>
+    /// Reads one value and its type, adding what is wrong to <paramref name="errors"/> under field names that start with
+    /// <paramref name="prefix"/> (such as <c>configs[3].</c>); <see langword="null"/> when it is invalid.
+    /// </summary>
+    /// <exception cref="KeelException">The value is larger than the limit (413).</exception>
+    public static (string Value, ConfigValueType Type)? ReadValue(
+        JsonElement raw, string? valueType, LimitsOptions limits, List<FieldError> errors, string prefix)
+    {
+        var count = errors.Count;
         var type = ConfigValueType.String;
-        var typeKnown = body.ValueType is null || ConfigValueTypes.TryParse(body.ValueType, out type);
+        var typeKnown = valueType is null || ConfigValueTypes.TryParse(valueType, out type);
         if (!typeKnown)
         {
-            errors.Add(new FieldError(ValueTypeField, $"{ValueTypeField} must be one of {string.Join(", ", ConfigValueTypes.WireNames)}."));
+            errors.Add(new FieldError(prefix + ValueTypeField, $"{ValueTypeField} must be one of {string.Join(", ", ConfigValueTypes.WireNames)}."));
         }
-
-        CheckDescription(body.ChangeDescription, limits, errors);
 
         var text = raw.ValueKind switch
         {
-            JsonValueKind.String => DecodeString(raw, errors),
+            JsonValueKind.String => DecodeString(raw, errors, prefix),
             JsonValueKind.Number when type is ConfigValueType.Number or ConfigValueType.Json => raw.GetRawText(),
             JsonValueKind.True or JsonValueKind.False when type is ConfigValueType.Boolean or ConfigValueType.Json => raw.GetRawText(),
             JsonValueKind.Object or JsonValueKind.Array when type is ConfigValueType.Json => raw.GetRawText(),
@@ -51,24 +68,23 @@ static class ConfigWriteInput
             if (typeKnown && raw.ValueKind != JsonValueKind.String)
             {
                 errors.Add(new FieldError(
-                    ConfigValues.ValueField,
+                    prefix + ConfigValues.ValueField,
                     $"{ConfigValues.ValueField} must be a JSON string for {ValueTypeField} '{type.ToWireName()}'; only json takes any JSON value, number a number, boolean true or false."));
             }
         }
         else
         {
-            EnsureWithinLimit(text, limits);
+            EnsureWithinLimit(text, limits, prefix);
             if (typeKnown && !ConfigValues.IsValid(type, text, out var error))
             {
-                errors.Add(new FieldError(ConfigValues.ValueField, error));
+                errors.Add(new FieldError(prefix + ConfigValues.ValueField, error));
             }
         }
 
-        ThrowIfAny(errors);
-        return (text!, type);
+        return errors.Count == count ? (text!, type) : null;
     }
 
-    static string? DecodeString(JsonElement raw, List<FieldError> errors)
+    static string? DecodeString(JsonElement raw, List<FieldError> errors, string prefix)
     {
         try
         {
@@ -76,7 +92,7 @@ static class ConfigWriteInput
         }
         catch (InvalidOperationException)
         {
-            errors.Add(new FieldError(ConfigValues.ValueField, $"{ConfigValues.ValueField} holds an unpaired surrogate."));
+            errors.Add(new FieldError(prefix + ConfigValues.ValueField, $"{ConfigValues.ValueField} holds an unpaired surrogate."));
             return null;
         }
     }
@@ -90,7 +106,7 @@ static class ConfigWriteInput
         ThrowIfAny(errors);
     }
 
-    static void CheckDescription(string? description, LimitsOptions limits, List<FieldError> errors)
+    public static void CheckDescription(string? description, LimitsOptions limits, List<FieldError> errors)
     {
         if (description is not null && description.Length > limits.MaxChangeDescriptionLength)
         {
@@ -98,7 +114,7 @@ static class ConfigWriteInput
         }
     }
 
-    static void EnsureWithinLimit(string value, LimitsOptions limits)
+    static void EnsureWithinLimit(string value, LimitsOptions limits, string prefix)
     {
         // A UTF-8 character takes at most 3 bytes per UTF-16 unit; the exact count is needed only near the limit.
         if ((long)value.Length * 3 > limits.MaxValueBytes && Encoding.UTF8.GetByteCount(value) > limits.MaxValueBytes)
@@ -106,11 +122,11 @@ static class ConfigWriteInput
             throw new KeelException(
                 KeelError.PayloadTooLarge,
                 $"{ConfigValues.ValueField} is larger than {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).",
-                [new FieldError(ConfigValues.ValueField, $"{ConfigValues.ValueField} must be at most {limits.MaxValueBytes} bytes in UTF-8.")]);
+                [new FieldError(prefix + ConfigValues.ValueField, $"{ConfigValues.ValueField} must be at most {limits.MaxValueBytes} bytes in UTF-8.")]);
         }
     }
 
-    static void ThrowIfAny(List<FieldError> errors)
+    public static void ThrowIfAny(List<FieldError> errors)
     {
         if (errors.Count > 0)
         {

@@ -79,6 +79,20 @@ static class JsonBody
         }
     }
 
+    /// <summary>Reads a JSON body as text, for endpoints that keep the document as sent.</summary>
+    /// <exception cref="KeelException">The body is not JSON by its Content-Type (415) or not UTF-8 (400).</exception>
+    public static async Task<string> ReadTextAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        EnsureJsonContentType(request);
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!Utf8.IsValid(body.Span))
+        {
+            throw new KeelException(KeelError.MalformedRequest, "The request body is not valid UTF-8.");
+        }
+
+        return System.Text.Encoding.UTF8.GetString(body.Span);
+    }
+
     static void EnsureUniqueFieldNames(JsonElement root)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -42,6 +42,14 @@ namespace Keel.Server.Api;
 [JsonSerializable(typeof(Webhooks.DeliveryResponse))]
 [JsonSerializable(typeof(Webhooks.DeliveryListResponse))]
 [JsonSerializable(typeof(IReadOnlyList<FieldError>))]
+[JsonSerializable(typeof(BatchSetRequest))]
+[JsonSerializable(typeof(BatchSetResponse))]
+[JsonSerializable(typeof(ImportResponse))]
+[JsonSerializable(typeof(SchemaResponse))]
+[JsonSerializable(typeof(SchemaListResponse))]
+[JsonSerializable(typeof(SchemaCheckResponse))]
+[JsonSerializable(typeof(SearchResponse))]
+[JsonSerializable(typeof(string[]))]
 sealed partial class KeelJsonContext : JsonSerializerContext;
 
 /// <summary>The context every endpoint serializes with.</summary>

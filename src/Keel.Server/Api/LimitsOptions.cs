@@ -20,4 +20,12 @@ sealed class LimitsOptions
     /// <summary>The longest <c>change_description</c>, in characters.</summary>
     [Range(1, 100_000)]
     public int MaxChangeDescriptionLength { get; set; } = 1000;
+
+    /// <summary>The largest import file, in bytes; it replaces <see cref="MaxRequestBodyBytes"/> for imports.</summary>
+    [Range(1024, 4L * 1024 * 1024 * 1024)]
+    public long MaxImportBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>The most keys one import file may hold.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxImportKeys { get; set; } = 100_000;
 }

@@ -87,6 +87,11 @@ sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfig
     public Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken) =>
         InvalidateAfterAsync(request.Id, inner.RollbackAsync(request, cancellationToken));
 
+    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken) => inner.SearchAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<ConfigEntry>> ListServiceAsync(string serviceName, string keyPrefix, CancellationToken cancellationToken) =>
+        inner.ListServiceAsync(serviceName, keyPrefix, cancellationToken);
+
     public async Task<ChangeSetResult> ApplyChangeSetAsync(ChangeSetRequest request, CancellationToken cancellationToken)
     {
         try

@@ -46,6 +46,8 @@ static class KeelServiceCollectionExtensions
         // One backend object serves every store contract.
         services.TryAddSingleton(static sp => (ITokenStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IAuditStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        services.TryAddSingleton(static sp => (ISchemaStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        services.TryAddSingleton<Schemas.SchemaValidator>();
         services.TryAddSingleton(static sp => (IEncryptionKeyStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IChangeFeedStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IWebhookStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));

@@ -3,6 +3,7 @@
 using Keel.Server.Api;
 using Keel.Server.Caching;
 using Keel.Server.Extensions;
+using Keel.Server.Schemas;
 using Keel.Server.Watch;
 using Keel.Server.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -60,6 +61,9 @@ static class KeelHost
             .AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapConfigEndpoints();
+        app.MapTransferEndpoints();
+        app.MapSearchEndpoints();
+        app.MapSchemaEndpoints();
         app.MapTokenEndpoints();
         app.MapAuditEndpoints();
         app.MapKeyEndpoints();

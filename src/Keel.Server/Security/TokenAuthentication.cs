@@ -81,6 +81,32 @@ static class Access
 
     public static bool CanReadSecrets(this HttpContext httpContext) => httpContext.Token().Has(Permissions.SecretsRead);
 
+    /// <summary>Requires a scope over every environment of the service (<c>service:*</c>), as changing its schemas needs.</summary>
+    /// <exception cref="KeelException">No scope of the token covers every environment of the service.</exception>
+    public static void EnsureCoversService(this HttpContext httpContext, string serviceName)
+    {
+        var token = httpContext.Token();
+        if (token.Kind != TokenKind.Api || !token.Scopes.Any(s => s.CoversService(serviceName)))
+        {
+            throw new KeelException(
+                KeelError.OutOfScope,
+                $"Token '{token.Name}' may not change what applies to every environment of {serviceName}; that takes a scope such as {serviceName}:*. Its scopes are {string.Join(", ", token.Scopes)}.");
+        }
+    }
+
+    /// <summary>Requires a scope over the service in at least one environment.</summary>
+    /// <exception cref="KeelException">No scope of the token reaches the service.</exception>
+    public static void EnsureReachesService(this HttpContext httpContext, string serviceName)
+    {
+        var token = httpContext.Token();
+        if (token.Kind != TokenKind.Api || !token.Scopes.Any(s => s.ReachesService(serviceName)))
+        {
+            throw new KeelException(
+                KeelError.OutOfScope,
+                $"Token '{token.Name}' may not access {serviceName}; its scopes are {string.Join(", ", token.Scopes)}.");
+        }
+    }
+
     /// <exception cref="KeelException">The token's scopes do not cover the service and environment.</exception>
     public static void EnsureCovers(this HttpContext httpContext, string serviceName, string environment)
     {

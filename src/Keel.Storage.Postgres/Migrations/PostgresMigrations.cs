@@ -172,5 +172,34 @@ static class PostgresMigrations
             CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
             CREATE INDEX ix_webhook_deliveries_finished ON webhook_deliveries (created_at) WHERE status <> 'pending';
             """),
+        (2, "key search and schemas", """
+            -- The key folded to lower case, for case-insensitive search; writers fill it by .NET's invariant rules, and rows from
+            -- before this migration by PostgreSQL's lower(). Ordered search pages read the partial index in order.
+            ALTER TABLE configs ADD COLUMN search_key text COLLATE "C" NOT NULL DEFAULT '';
+            UPDATE configs SET search_key = lower(config_key);
+            CREATE INDEX ix_configs_search ON configs (search_key, service_name, environment, config_key) WHERE NOT is_deleted;
+
+            -- One row per schema ever put; a deleted schema keeps its row so that its versions continue.
+            CREATE TABLE config_schemas (
+                service_name text COLLATE "C" NOT NULL,
+                key_pattern text COLLATE "C" NOT NULL,
+                schema text,
+                version bigint NOT NULL,
+                updated_at timestamptz NOT NULL,
+                updated_by text NOT NULL,
+                PRIMARY KEY (service_name, key_pattern)
+            );
+
+            -- Every version of every schema; a delete is a version without a schema.
+            CREATE TABLE config_schema_versions (
+                service_name text COLLATE "C" NOT NULL,
+                key_pattern text COLLATE "C" NOT NULL,
+                version bigint NOT NULL,
+                schema text,
+                created_at timestamptz NOT NULL,
+                created_by text NOT NULL,
+                PRIMARY KEY (service_name, key_pattern, version)
+            );
+            """),
     ];
 }

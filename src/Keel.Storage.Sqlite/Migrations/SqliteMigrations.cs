@@ -172,5 +172,34 @@ static class SqliteMigrations
             -- A taken delivery is leased to its taker until this time; nobody else takes it before then.
             ALTER TABLE webhook_deliveries ADD COLUMN lease_expires_at INTEGER;
             """),
+        (5, "key search and schemas", """
+            -- The key folded to lower case (by .NET's invariant rules, through keel_fold), for case-insensitive search; ordered
+            -- search pages read the partial index in order and stop at the page's end.
+            ALTER TABLE configs ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
+            UPDATE configs SET search_key = keel_fold(config_key);
+            CREATE INDEX ix_configs_search ON configs (search_key, service_name, environment, config_key) WHERE is_deleted = 0;
+
+            -- One row per schema ever put; a deleted schema keeps its row so that its versions continue.
+            CREATE TABLE config_schemas (
+                service_name TEXT NOT NULL,
+                key_pattern TEXT NOT NULL,
+                schema TEXT,
+                version INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                updated_by TEXT NOT NULL,
+                PRIMARY KEY (service_name, key_pattern)
+            );
+
+            -- Every version of every schema; a delete is a version without a schema.
+            CREATE TABLE config_schema_versions (
+                service_name TEXT NOT NULL,
+                key_pattern TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                schema TEXT,
+                created_at INTEGER NOT NULL,
+                created_by TEXT NOT NULL,
+                PRIMARY KEY (service_name, key_pattern, version)
+            );
+            """),
     ];
 }

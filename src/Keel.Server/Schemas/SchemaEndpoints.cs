@@ -1,0 +1,234 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Globalization;
+using System.Text.Json;
+using Keel.Core;
+using Keel.Core.Configs;
+using Keel.Core.Schemas;
+using Keel.Core.Storage;
+using Keel.Server.Api;
+using Keel.Server.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Server.Schemas;
+
+/// <summary>The schema API under <c>/api/v1/schemas</c>: JSON Schemas per service and key pattern, and checks of candidates.</summary>
+static class SchemaEndpoints
+{
+    public static IEndpointRouteBuilder MapSchemaEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var schemas = endpoints.MapGroup("/api/v1/schemas").WithTags("Schemas");
+
+        schemas.MapGet("/{service_name}", ListAsync)
+            .WithName("ListSchemas")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithSummary("Lists a service's schemas by key pattern.");
+
+        schemas.MapGet("/{service_name}/{key_pattern}", GetAsync)
+            .WithName("GetSchema")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithSummary("Reads the JSON Schema of a key pattern.");
+
+        schemas.MapPut("/{service_name}/{key_pattern}", PutAsync)
+            .WithName("PutSchema")
+            .RequireAuthorization(KeelPolicies.Write)
+            .WithSummary("Creates or replaces the JSON Schema (the body) that values of matching keys must validate against, in every environment.");
+
+        schemas.MapDelete("/{service_name}/{key_pattern}", DeleteAsync)
+            .WithName("DeleteSchema")
+            .RequireAuthorization(KeelPolicies.Write)
+            .WithSummary("Deletes the JSON Schema of a key pattern.");
+
+        schemas.MapPost("/{service_name}/{key_pattern}/check", CheckAsync)
+            .WithName("CheckSchema")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithSummary("Lists the live values, in every environment the token covers, that the candidate schema (the body) would reject.");
+
+        return endpoints;
+    }
+
+    static async Task<JsonHttpResult<SchemaListResponse>> ListAsync(
+        [FromRoute(Name = "service_name")] string serviceName, HttpContext httpContext, ISchemaStore store, CancellationToken cancellationToken)
+    {
+        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        ValidateService(serviceName);
+        httpContext.EnsureReachesService(serviceName);
+        var schemas = await store.ListSchemasAsync(serviceName, cancellationToken);
+        return TypedResults.Json(
+            new SchemaListResponse(serviceName, [.. schemas.Select(s => new SchemaListItem(s.KeyPattern, Parse(s.Schema), s.Version, s.UpdatedAt.UtcDateTime))]),
+            KeelJson.Context.SchemaListResponse);
+    }
+
+    static async Task<IResult> GetAsync([AsParameters] SchemaRoute route, HttpContext httpContext, ISchemaStore store, CancellationToken cancellationToken)
+    {
+        route.Validate(httpContext);
+        httpContext.EnsureReachesService(route.ServiceName);
+        var schemas = await store.ListSchemasAsync(route.ServiceName, cancellationToken);
+        var schema = schemas.FirstOrDefault(s => s.KeyPattern == route.KeyPattern) ?? throw NotFound(route);
+        SetHeaders(httpContext, schema);
+        return TypedResults.Text(schema.Schema, "application/schema+json; charset=utf-8");
+    }
+
+    static async Task<IResult> PutAsync(
+        [AsParameters] SchemaRoute route,
+        HttpContext httpContext,
+        ISchemaStore store,
+        IOptions<LimitsOptions> limits,
+        ILogger<ConfigChangeLog> logger,
+        CancellationToken cancellationToken)
+    {
+        route.Validate(httpContext);
+        httpContext.EnsureCoversService(route.ServiceName);
+        var document = await ReadSchemaAsync(httpContext, limits.Value, cancellationToken);
+        var schema = await store.PutSchemaAsync(route.ServiceName, route.KeyPattern, document, httpContext.Actor(), cancellationToken);
+        Log.SchemaChanged(logger, route.ServiceName, route.KeyPattern, "put", schema.Version);
+        SetHeaders(httpContext, schema);
+        return TypedResults.Json(
+            new SchemaResponse(schema.ServiceName, schema.KeyPattern, Parse(schema.Schema), schema.Version, schema.UpdatedAt.UtcDateTime, schema.UpdatedBy),
+            KeelJson.Context.SchemaResponse,
+            statusCode: schema.Version == 1 ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    static async Task<NoContent> DeleteAsync(
+        [AsParameters] SchemaRoute route, HttpContext httpContext, ISchemaStore store, ILogger<ConfigChangeLog> logger, CancellationToken cancellationToken)
+    {
+        route.Validate(httpContext);
+        httpContext.EnsureCoversService(route.ServiceName);
+        await store.DeleteSchemaAsync(route.ServiceName, route.KeyPattern, httpContext.Actor(), cancellationToken);
+        Log.SchemaChanged(logger, route.ServiceName, route.KeyPattern, "delete", 0);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<JsonHttpResult<SchemaCheckResponse>> CheckAsync(
+        [AsParameters] SchemaRoute route,
+        HttpContext httpContext,
+        ISchemaStore schemas,
+        IConfigStore configs,
+        IOptions<LimitsOptions> limits,
+        CancellationToken cancellationToken)
+    {
+        route.Validate(httpContext);
+        httpContext.EnsureReachesService(route.ServiceName);
+        var document = await ReadSchemaAsync(httpContext, limits.Value, cancellationToken);
+        var candidate = await SchemaValidator.ParseAsync(document, cancellationToken);
+        var patterns = (await schemas.ListSchemasAsync(route.ServiceName, cancellationToken)).Select(s => s.KeyPattern).Append(route.KeyPattern).ToList();
+        var prefix = route.KeyPattern.EndsWith('*') ? route.KeyPattern[..^1] : route.KeyPattern;
+        var entries = await configs.ListServiceAsync(route.ServiceName, prefix, cancellationToken);
+        var token = httpContext.Token();
+        var reveal = httpContext.CanReadSecrets();
+        List<SchemaViolationItem> violations = [];
+        int checkedCount = 0, skipped = 0;
+        foreach (var entry in entries)
+        {
+            // The candidate would apply only where it is the most specific pattern, as it would once put.
+            if (!token.Covers(entry.Id.ServiceName, entry.Id.Environment)
+                || SchemaPatterns.MostSpecific(patterns, entry.Id.Key) != route.KeyPattern)
+            {
+                continue;
+            }
+
+            // Checking a secret against a schema the caller wrote would tell the caller about its value.
+            if (entry.IsEncrypted && (!reveal || entry.DecryptionFailed))
+            {
+                skipped++;
+                continue;
+            }
+
+            checkedCount++;
+            List<FieldError> errors = [];
+            SchemaValidator.AddErrors(candidate, entry.ValueType, entry.Value, "$", errors);
+            if (errors.Count > 0)
+            {
+                violations.Add(new SchemaViolationItem(entry.Id.Environment, entry.Id.Key, errors));
+            }
+        }
+
+        return TypedResults.Json(
+            new SchemaCheckResponse(route.ServiceName, route.KeyPattern, checkedCount, skipped, violations), KeelJson.Context.SchemaCheckResponse);
+    }
+
+    static async Task<string> ReadSchemaAsync(HttpContext httpContext, LimitsOptions limits, CancellationToken cancellationToken)
+    {
+        var request = httpContext.Request;
+        if (request.ContentLength > limits.MaxValueBytes)
+        {
+            throw TooLarge(limits);
+        }
+
+        var text = await JsonBody.ReadTextAsync(request, cancellationToken);
+        if (System.Text.Encoding.UTF8.GetByteCount(text) > limits.MaxValueBytes)
+        {
+            throw TooLarge(limits);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
+            {
+                throw new KeelException(KeelError.InvalidValue, "A JSON Schema is an object (or true or false).", [new FieldError("$", "A JSON Schema is an object.")]);
+            }
+        }
+        catch (JsonException)
+        {
+            throw new KeelException(KeelError.MalformedRequest, "The body is not valid JSON; send the JSON Schema document itself.");
+        }
+
+        await SchemaValidator.ParseAsync(text, cancellationToken);
+        return text;
+    }
+
+    static KeelException TooLarge(LimitsOptions limits) =>
+        new(KeelError.PayloadTooLarge, $"A schema may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).");
+
+    static void SetHeaders(HttpContext httpContext, ConfigSchema schema)
+    {
+        httpContext.Response.Headers.ETag = string.Create(CultureInfo.InvariantCulture, $"\"{schema.Version}\"");
+        httpContext.Response.Headers["X-Keel-Schema-Version"] = schema.Version.ToString(CultureInfo.InvariantCulture);
+    }
+
+    static JsonElement Parse(string schema)
+    {
+        using var document = JsonDocument.Parse(schema);
+        return document.RootElement.Clone();
+    }
+
+    static void ValidateService(string serviceName)
+    {
+        if (!ConfigNames.IsValidServiceName(serviceName, out var error))
+        {
+            throw ConfigNames.InvalidName([new FieldError(ConfigNames.ServiceNameField, error)]);
+        }
+    }
+
+    static KeelException NotFound(SchemaRoute route) =>
+        new(KeelError.SchemaNotFound, $"Service '{route.ServiceName}' has no schema for key pattern '{route.KeyPattern}'.");
+
+    /// <summary>The route values of <c>/api/v1/schemas/{service_name}/{key_pattern}</c>.</summary>
+    readonly record struct SchemaRoute(
+        [property: FromRoute(Name = "service_name")] string ServiceName,
+        [property: FromRoute(Name = "key_pattern")] string KeyPattern)
+    {
+        public void Validate(HttpContext httpContext)
+        {
+            ConfigRoute.EnsureUnambiguousPath(httpContext);
+            List<FieldError> errors = [];
+            if (!ConfigNames.IsValidServiceName(ServiceName, out var serviceError))
+            {
+                errors.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
+            }
+
+            if (!SchemaPatterns.IsValid(KeyPattern, out var patternError))
+            {
+                errors.Add(new FieldError(SchemaPatterns.Field, patternError));
+            }
+
+            if (errors.Count > 0)
+            {
+                throw ConfigNames.InvalidName(errors);
+            }
+        }
+    }
+}

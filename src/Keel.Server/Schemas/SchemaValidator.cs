@@ -1,0 +1,185 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Collections.Concurrent;
+using Keel.Core;
+using Keel.Core.Configs;
+using Keel.Core.Schemas;
+using Keel.Core.Storage;
+using NJsonSchema;
+using NJsonSchema.Validation;
+
+namespace Keel.Server.Schemas;
+
+/// <summary>A value about to be written, and where the request holds it (for the error's path).</summary>
+readonly record struct SchemaCandidate(string Key, string Value, ConfigValueType ValueType, string Location);
+
+/// <summary>
+/// Validates values against the JSON Schemas of their service before any write path commits them. The schemas are read from
+/// the store on each validation, so every node applies a schema from the moment its put returns; compiled schemas are kept by
+/// version.
+/// </summary>
+/// <remarks>
+/// A write validated against a schema that is replaced while the write is in flight may commit under the old one; <c>/check</c>
+/// finds any value that no longer validates.
+/// </remarks>
+sealed class SchemaValidator(ISchemaStore store)
+{
+    const int MaxCompiled = 10_000;
+
+    readonly ConcurrentDictionary<(string Service, string Pattern, long Version), JsonSchema> _compiled = new();
+
+    /// <summary>Checks every candidate against the schema that applies to its key.</summary>
+    /// <exception cref="KeelException">Values violate their schemas (<see cref="KeelError.SchemaViolation"/>, listing every error).</exception>
+    public async Task ValidateAsync(string serviceName, IEnumerable<SchemaCandidate> candidates, CancellationToken cancellationToken)
+    {
+        var schemas = await store.ListSchemasAsync(serviceName, cancellationToken);
+        if (schemas.Count == 0)
+        {
+            return;
+        }
+
+        List<FieldError> errors = [];
+        var keys = new List<string>();
+        foreach (var candidate in candidates)
+        {
+            if (Find(schemas, candidate.Key) is not { } schema)
+            {
+                continue;
+            }
+
+            var before = errors.Count;
+            await AddErrorsAsync(schema, candidate.ValueType, candidate.Value, candidate.Location, errors, cancellationToken);
+            if (errors.Count > before)
+            {
+                keys.Add(candidate.Key);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw Violation(keys, errors);
+        }
+    }
+
+    /// <summary>Adds the errors of one value against one schema to <paramref name="errors"/>, with paths under <paramref name="location"/>.</summary>
+    public async Task AddErrorsAsync(
+        ConfigSchema schema, ConfigValueType type, string value, string location, List<FieldError> errors, CancellationToken cancellationToken)
+    {
+        var compiled = await CompileAsync(schema, cancellationToken);
+        AddErrors(compiled, type, value, location, errors);
+    }
+
+    /// <summary>Adds the errors of one value against a compiled schema.</summary>
+    public static void AddErrors(JsonSchema compiled, ConfigValueType type, string value, string location, List<FieldError> errors)
+    {
+        var json = ConfigValues.ToJson(type, value, out var error);
+        if (json is null)
+        {
+            errors.Add(new FieldError(location, error!));
+            return;
+        }
+
+        foreach (var e in Flatten(compiled.Validate(json)))
+        {
+            errors.Add(new FieldError(Path(location, e.Path), Describe(e)));
+        }
+    }
+
+    /// <summary>The schema that applies to <paramref name="key"/>, by the most specific pattern.</summary>
+    public static ConfigSchema? Find(IReadOnlyList<ConfigSchema> schemas, string key)
+    {
+        var pattern = SchemaPatterns.MostSpecific(schemas.Select(s => s.KeyPattern), key);
+        return pattern is null ? null : schemas.First(s => s.KeyPattern == pattern);
+    }
+
+    /// <summary>Parses and compiles a schema document, refusing references outside it.</summary>
+    /// <exception cref="KeelException">The document is not a JSON Schema Keel can use (422).</exception>
+    public static async Task<JsonSchema> ParseAsync(string document, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JsonSchema.FromJsonAsync(document, documentPath: null, static schema => new LocalReferencesOnly(schema), cancellationToken);
+        }
+        catch (Exception e) when (e is Newtonsoft.Json.JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
+        {
+            throw new KeelException(
+                KeelError.InvalidValue,
+                "The body is not a JSON Schema Keel can use: " + (e is NotSupportedException ? e.Message : "it does not parse, or a $ref does not resolve inside it."),
+                [new FieldError("$", e is NotSupportedException ? e.Message : "The schema does not parse, or a $ref does not resolve inside it.")]);
+        }
+    }
+
+    public static KeelException Violation(IReadOnlyList<string> keys, List<FieldError> errors) => new(
+        KeelError.SchemaViolation,
+        keys.Count == 1
+            ? $"The value of key '{keys[0]}' does not validate against its schema ({errors.Count} error{(errors.Count == 1 ? "" : "s")}); nothing was written."
+            : $"The values of {keys.Count} keys do not validate against their schemas ({errors.Count} errors); nothing was written.",
+        errors);
+
+    async Task<JsonSchema> CompileAsync(ConfigSchema schema, CancellationToken cancellationToken)
+    {
+        var key = (schema.ServiceName, schema.KeyPattern, schema.Version);
+        if (_compiled.TryGetValue(key, out var compiled))
+        {
+            return compiled;
+        }
+
+        compiled = await ParseAsync(schema.Schema, cancellationToken);
+        if (_compiled.Count >= MaxCompiled)
+        {
+            _compiled.Clear();
+        }
+
+        _compiled[key] = compiled;
+        return compiled;
+    }
+
+    static IEnumerable<ValidationError> Flatten(IEnumerable<ValidationError> errors)
+    {
+        foreach (var error in errors)
+        {
+            if (error is ChildSchemaValidationError child && child.Errors.Count > 0)
+            {
+                foreach (var nested in Flatten(child.Errors.SelectMany(e => e.Value)))
+                {
+                    yield return nested;
+                }
+            }
+            else
+            {
+                yield return error;
+            }
+        }
+    }
+
+    /// <summary>The value's JSON path under <paramref name="location"/>: <c>#/db/port</c> under <c>$.config_value</c> is <c>$.config_value.db.port</c>.</summary>
+    static string Path(string location, string? path)
+    {
+        var result = location;
+        foreach (var part in (path ?? "#").TrimStart('#').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            result += int.TryParse(part, out _) ? $"[{part}]" : "." + part;
+        }
+
+        return result;
+    }
+
+    static string Describe(ValidationError error)
+    {
+        var kind = error.Kind.ToString();
+        var words = string.Concat(kind.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : c.ToString()));
+        return error.Property is { Length: > 0 } property && error.Kind == ValidationErrorKind.PropertyRequired
+            ? $"{words}: '{property}'."
+            : words + ".";
+    }
+
+    /// <summary>Resolves <c>$ref</c> only within the document: a schema must never make the server read files or fetch URLs.</summary>
+    sealed class LocalReferencesOnly(JsonSchema schema) : JsonReferenceResolver(new JsonSchemaAppender(schema, new DefaultTypeNameGenerator()))
+    {
+        public override Task<NJsonSchema.References.IJsonReference> ResolveFileReferenceAsync(string filePath, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("A $ref may only point inside the schema (#/...); Keel reads no files.");
+
+        public override Task<NJsonSchema.References.IJsonReference> ResolveUrlReferenceAsync(string url, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("A $ref may only point inside the schema (#/...); Keel fetches no URLs.");
+    }
+}

@@ -81,7 +81,7 @@ static class Access
 
     public static bool CanReadSecrets(this HttpContext httpContext) => httpContext.Token().Has(Permissions.SecretsRead);
 
-    /// <summary>Requires a scope over every environment of the service (<c>service:*</c>), as changing its schemas needs.</summary>
+    /// <summary>Requires a scope over every environment of the service (<c>service/*</c>), as changing its schemas needs.</summary>
     /// <exception cref="KeelException">No scope of the token covers every environment of the service.</exception>
     public static void EnsureCoversService(this HttpContext httpContext, string serviceName)
     {
@@ -90,7 +90,7 @@ static class Access
         {
             throw new KeelException(
                 KeelError.OutOfScope,
-                $"Token '{token.Name}' may not change what applies to every environment of {serviceName}; that takes a scope such as {serviceName}:*. Its scopes are {string.Join(", ", token.Scopes)}.");
+                $"Token '{token.Name}' may not change what applies to every environment of {serviceName}; that takes a scope such as {serviceName}/*. Its scopes are {string.Join(", ", token.Scopes)}.");
         }
     }
 

@@ -22,8 +22,8 @@ static class ConfigWriteInput
     {
         EnsurePresent(body.ConfigValue, ConfigValues.ValueField);
         List<FieldError> errors = [];
-        CheckDescription(body.ChangeDescription, limits, errors);
         var value = ReadValue(body.ConfigValue, body.ValueType, limits, errors, "");
+        CheckDescription(body.ChangeDescription, limits, errors);
         ThrowIfAny(errors);
         return value!.Value;
     }

@@ -269,25 +269,11 @@ static class ConfigEndpoints
     static (string ServiceName, string Environment, IReadOnlyList<string> Keys) ValidateBatch(BatchGetRequest body)
     {
         List<FieldError> missing = [];
-        if (body.ServiceName is null)
-        {
-            missing.Add(new FieldError(ConfigNames.ServiceNameField, $"{ConfigNames.ServiceNameField} is required."));
-        }
+        ConfigWriteInput.Require(missing, body.ServiceName, ConfigNames.ServiceNameField);
+        ConfigWriteInput.Require(missing, body.Environment, ConfigNames.EnvironmentField);
+        ConfigWriteInput.Require(missing, body.ConfigKeys, "config_keys");
 
-        if (body.Environment is null)
-        {
-            missing.Add(new FieldError(ConfigNames.EnvironmentField, $"{ConfigNames.EnvironmentField} is required."));
-        }
-
-        if (body.ConfigKeys is null)
-        {
-            missing.Add(new FieldError("config_keys", "config_keys is required."));
-        }
-
-        if (missing.Count > 0)
-        {
-            throw new KeelException(KeelError.MalformedRequest, missing.Count == 1 ? missing[0].Message : "The request lacks required fields; see errors.", missing);
-        }
+        ConfigWriteInput.ThrowIfMissing(missing);
 
         if (body.ConfigKeys!.Count > MaxBatchKeys)
         {

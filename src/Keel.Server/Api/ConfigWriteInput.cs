@@ -28,6 +28,24 @@ static class ConfigWriteInput
         return value!.Value;
     }
 
+    /// <summary>Adds the error of a required request field that is absent.</summary>
+    public static void Require(List<FieldError> missing, object? value, string field)
+    {
+        if (value is null)
+        {
+            missing.Add(new FieldError(field, $"{field} is required."));
+        }
+    }
+
+    /// <summary>Throws the 400 of the required fields a request lacks, all of them at once.</summary>
+    public static void ThrowIfMissing(List<FieldError> missing)
+    {
+        if (missing.Count > 0)
+        {
+            throw new KeelException(KeelError.MalformedRequest, missing.Count == 1 ? missing[0].Message : "The request lacks required fields; see errors.", missing);
+        }
+    }
+
     /// <summary>Throws the 400 of a value that is absent or null.</summary>
     public static void EnsurePresent(JsonElement raw, string field)
     {

@@ -86,20 +86,9 @@ static class TransferEndpoints
     static ChangeSetRequest ValidateBatchSet(BatchSetRequest body, Core.Audit.Actor actor, LimitsOptions limits)
     {
         List<FieldError> missing = [];
-        if (body.ServiceName is null)
-        {
-            missing.Add(new FieldError(ConfigNames.ServiceNameField, $"{ConfigNames.ServiceNameField} is required."));
-        }
-
-        if (body.Environment is null)
-        {
-            missing.Add(new FieldError(ConfigNames.EnvironmentField, $"{ConfigNames.EnvironmentField} is required."));
-        }
-
-        if (body.Configs is null)
-        {
-            missing.Add(new FieldError("configs", "configs is required."));
-        }
+        ConfigWriteInput.Require(missing, body.ServiceName, ConfigNames.ServiceNameField);
+        ConfigWriteInput.Require(missing, body.Environment, ConfigNames.EnvironmentField);
+        ConfigWriteInput.Require(missing, body.Configs, "configs");
 
         for (var i = 0; i < (body.Configs?.Count ?? 0); i++)
         {
@@ -121,10 +110,7 @@ static class TransferEndpoints
             }
         }
 
-        if (missing.Count > 0)
-        {
-            throw new KeelException(KeelError.MalformedRequest, missing.Count == 1 ? missing[0].Message : "The request lacks required fields; see errors.", missing);
-        }
+        ConfigWriteInput.ThrowIfMissing(missing);
 
         var configs = body.Configs!;
         if (configs.Count is 0 or > ConfigEndpoints.MaxBatchKeys)

@@ -9,7 +9,7 @@ namespace Keel.Storage.Specification.Tests;
 /// <summary>
 /// The behaviour every <see cref="IConfigStore"/> must have. A backend runs it by subclassing with its fixture.
 /// </summary>
-public abstract class ConfigStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
+public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
     where TFixture : class, IConfigStoreFixture
 {
     [Fact]

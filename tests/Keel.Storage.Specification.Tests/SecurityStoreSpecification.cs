@@ -12,7 +12,7 @@ namespace Keel.Storage.Specification.Tests;
 /// Encryption, tokens, audit and key rotation, as every backend must store them. The fixture's store implements
 /// <see cref="ITokenStore"/>, <see cref="IAuditStore"/> and <see cref="IEncryptionKeyStore"/> beside <see cref="IConfigStore"/>.
 /// </summary>
-public abstract class SecurityStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
+public abstract partial class SecurityStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
     where TFixture : class, IConfigStoreFixture
 {
     protected ITokenStore Tokens => (ITokenStore)Fixture.Store;

@@ -170,6 +170,14 @@ static class SchemaEndpoints
             {
                 throw new KeelException(KeelError.InvalidValue, "A JSON Schema is an object (or true or false).", [new FieldError("$", "A JSON Schema is an object.")]);
             }
+
+            if (SchemaKeywords.Check(document.RootElement) is { Count: > 0 } errors)
+            {
+                throw new KeelException(
+                    KeelError.InvalidValue,
+                    $"The body is not a valid JSON Schema: {errors.Count} keyword{(errors.Count == 1 ? " has" : "s have")} a value of the wrong shape.",
+                    errors);
+            }
         }
         catch (JsonException)
         {

@@ -46,6 +46,8 @@ public class SchemaAndSearchEndpointsTests(ServerFixture fixture) : IClassFixtur
     [InlineData("""{"$ref": "http://127.0.0.1:9/schema.json"}""")]
     [InlineData("""{"$ref": "/etc/passwd"}""")]
     [InlineData("[1, 2]")]
+    [InlineData("""{"type": "nope"}""")]
+    [InlineData("""{"properties": {"port": {"minimum": "1"}}}""")]
     public async Task Schemas_ThatAreInvalidOrReachOutside_AreRefused(string schema)
     {
         var service = Service();

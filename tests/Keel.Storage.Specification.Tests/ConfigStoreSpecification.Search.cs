@@ -1,0 +1,168 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Configs;
+using Keel.Core.Security;
+
+namespace Keel.Storage.Specification.Tests;
+
+/// <summary>Search across services and the per-service listing that schema checks read, as every backend must answer them.</summary>
+public abstract partial class ConfigStoreSpecification<TFixture>
+{
+    [Fact]
+    public virtual async Task Search_ByPrefix_IgnoresCase_AndOrdersByFoldedKeyThenServiceEnvironmentAndKey()
+    {
+        var a = Service() + "-a";
+        var b = a[..^1] + "b";
+        await PutAsync(new ConfigId(a, "prod", "db.port"), "1");
+        await PutAsync(new ConfigId(b, "dev", "db.host"), "2");
+        await PutAsync(new ConfigId(a, "dev", "DB.Host"), "3");
+        await PutAsync(new ConfigId(a, "dev", "dbx"), "4");
+        await PutAsync(new ConfigId(a, "dev", "cache.db.host"), "5");
+
+        var page = await Store.SearchAsync(new SearchQuery { Prefix = "Db.", Scopes = Scopes($"{a}/*", $"{b}/*"), Limit = 10 }, Ct);
+
+        Assert.Equal(
+            [(a, "dev", "DB.Host"), (b, "dev", "db.host"), (a, "prod", "db.port")],
+            page.Results.Select(r => (r.Id.ServiceName, r.Id.Environment, r.Id.Key)));
+        Assert.Null(page.Next);
+    }
+
+    [Fact]
+    public virtual async Task Search_ByText_FindsItAnywhereInTheKey_TakingWildcardCharactersLiterally()
+    {
+        var service = Service();
+        foreach (var key in new[] { "pool_size", "pool%size", "poolXsize", "MAX_POOL_SIZE", "size" })
+        {
+            await PutAsync(new ConfigId(service, "dev", key), "1");
+        }
+
+        var underscore = await Store.SearchAsync(new SearchQuery { Text = "_SIZE", ServiceName = service, Limit = 10 }, Ct);
+        var percent = await Store.SearchAsync(new SearchQuery { Text = "%", ServiceName = service, Limit = 10 }, Ct);
+        var both = await Store.SearchAsync(new SearchQuery { Text = "size", Prefix = "pool", ServiceName = service, Limit = 10 }, Ct);
+
+        Assert.Equal(["MAX_POOL_SIZE", "pool_size"], underscore.Results.Select(r => r.Id.Key));
+        Assert.Equal(["pool%size"], percent.Results.Select(r => r.Id.Key));
+        Assert.Equal(["pool%size", "pool_size", "poolXsize"], both.Results.Select(r => r.Id.Key));
+    }
+
+    [Fact]
+    public virtual async Task Search_Filters_ByServiceEnvironmentAndType_AndReportsEachKeysVersion()
+    {
+        var service = Service();
+        var other = service + "-other";
+        await PutAsync(new ConfigId(service, "dev", "timeout"), "a");
+        await Store.SetAsync(Set(new ConfigId(service, "dev", "timeout"), "30", ConfigValueType.Number), Ct);
+        await Store.SetAsync(Set(new ConfigId(service, "prod", "timeout"), "60", ConfigValueType.Number), Ct);
+        await PutAsync(new ConfigId(service, "dev", "timeout.unit"), "s");
+        await Store.SetAsync(Set(new ConfigId(other, "dev", "timeout"), "10", ConfigValueType.Number), Ct);
+
+        var numbers = await Store.SearchAsync(
+            new SearchQuery { Prefix = "timeout", ServiceName = service, ValueType = ConfigValueType.Number, Limit = 10 }, Ct);
+        var dev = await Store.SearchAsync(new SearchQuery { Prefix = "timeout", ServiceName = service, Environment = "dev", Limit = 10 }, Ct);
+
+        Assert.Equal(
+            [("dev", "timeout", 2L, ConfigValueType.Number), ("prod", "timeout", 1L, ConfigValueType.Number)],
+            numbers.Results.Select(r => (r.Id.Environment, r.Id.Key, r.Version, r.ValueType)));
+        Assert.All(numbers.Results, r => Assert.False(r.IsEncrypted));
+        Assert.Equal((await Store.GetAsync(new ConfigId(service, "prod", "timeout"), Ct))!.UpdatedAt, numbers.Results[1].UpdatedAt);
+        Assert.Equal(["timeout", "timeout.unit"], dev.Results.Select(r => r.Id.Key));
+    }
+
+    [Fact]
+    public virtual async Task Search_LeavesOutDeletedKeys_AndFindsThemAgainOnceRewritten()
+    {
+        var service = Service();
+        var id = new ConfigId(service, "dev", "feature.limit");
+        await PutAsync(id, "1");
+        await Store.DeleteAsync(Delete(id), Ct);
+        var query = new SearchQuery { Prefix = "feature", ServiceName = service, Limit = 10 };
+
+        var afterDelete = await Store.SearchAsync(query, Ct);
+        await PutAsync(id, "2");
+        var afterRewrite = await Store.SearchAsync(query, Ct);
+
+        Assert.Empty(afterDelete.Results);
+        // The delete took version 2, so the rewrite is version 3.
+        Assert.Equal(3, Assert.Single(afterRewrite.Results).Version);
+    }
+
+    [Fact]
+    public virtual async Task Search_WithScopes_SeesOnlyTheServicesAndEnvironmentsTheyCover()
+    {
+        var service = Service();
+        var a = service + "-a";
+        var b = service + "-b";
+        foreach (var (s, e) in new[] { (a, "dev"), (a, "prod"), (b, "dev"), (b, "prod") })
+        {
+            await PutAsync(new ConfigId(s, e, "shared.key"), "1");
+        }
+
+        async Task<IEnumerable<(string, string)>> FindAsync(IReadOnlyList<ScopePattern> scopes) =>
+            (await Store.SearchAsync(new SearchQuery { Prefix = "shared.", Scopes = scopes, Limit = 10 }, Ct))
+            .Results.Select(r => (r.Id.ServiceName, r.Id.Environment));
+
+        Assert.Equal([(a, "dev")], await FindAsync(Scopes($"{a}/dev")));
+        Assert.Equal([(a, "prod"), (b, "prod")], await FindAsync(Scopes($"{service}-*/prod")));
+        Assert.Equal([(a, "dev"), (a, "prod"), (b, "prod")], await FindAsync(Scopes($"{a}/*", $"{b}/prod")));
+        Assert.Empty(await FindAsync([]));
+    }
+
+    [Fact]
+    public virtual async Task Search_Paging_NeverRepeatsOrSkipsAKey_WhileOthersAreWrittenAndDeleted()
+    {
+        var service = Service();
+        var stable = Enumerable.Range(0, 40).Select(i => $"k{i:D3}").ToList();
+        foreach (var key in stable)
+        {
+            await PutAsync(new ConfigId(service, "dev", key), "v");
+        }
+
+        var seen = new List<string>();
+        SearchPosition? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await Store.SearchAsync(new SearchQuery { Prefix = "K", ServiceName = service, Limit = 7, After = after }, Ct);
+            seen.AddRange(page.Results.Select(r => r.Id.Key));
+            after = page.Next;
+            pages++;
+
+            // Between pages, keys appear before and after the position, and a key already read is updated: none of it may
+            // make the reader see a key twice.
+            await PutAsync(new ConfigId(service, "dev", $"k{pages:D3}a"), "new");
+            await PutAsync(new ConfigId(service, "dev", $"k{pages * 9:D3}b"), "new");
+            await PutAsync(new ConfigId(service, "dev", stable[0]), "updated");
+        }
+        while (after is not null && pages < 100);
+
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.Empty(stable.Except(seen));
+        Assert.Equal(seen.Order(StringComparer.Ordinal), seen);
+        Assert.InRange(pages, 6, 20);
+    }
+
+    [Fact]
+    public virtual async Task ListService_ReadsLiveKeysUnderAPrefix_InEveryEnvironment_OrderedByEnvironmentAndKey()
+    {
+        var service = Service();
+        await Store.SetAsync(Set(new ConfigId(service, "prod", "db.port"), "5432", ConfigValueType.Number), Ct);
+        await PutAsync(new ConfigId(service, "dev", "db.user"), "u");
+        await PutAsync(new ConfigId(service, "dev", "db.host"), "h");
+        await PutAsync(new ConfigId(service, "dev", "dbx"), "x");
+        await PutAsync(new ConfigId(service, "dev", "db.gone"), "g");
+        await Store.DeleteAsync(Delete(new ConfigId(service, "dev", "db.gone")), Ct);
+        await PutAsync(new ConfigId(service + "-other", "dev", "db.host"), "other");
+
+        var prefixed = await Store.ListServiceAsync(service, "db.", Ct);
+        var all = await Store.ListServiceAsync(service, "", Ct);
+
+        Assert.Equal(
+            [("dev", "db.host", "h"), ("dev", "db.user", "u"), ("prod", "db.port", "5432")],
+            prefixed.Select(e => (e.Id.Environment, e.Id.Key, e.Value)));
+        Assert.Equal(ConfigValueType.Number, prefixed[2].ValueType);
+        Assert.Equal(["db.host", "db.user", "dbx", "db.port"], all.Select(e => e.Id.Key));
+        Assert.Empty(await Store.ListServiceAsync(service + "-none", "", Ct));
+    }
+
+    static IReadOnlyList<ScopePattern> Scopes(params string[] patterns) => [.. patterns.Select(ScopePattern.Parse)];
+}

@@ -3,8 +3,10 @@
 # Usage: benchmarks/storage/run.sh <sqlite|postgres> [keys=10000000] [duration=20s] [connections=16] [threads=2]
 # postgres needs KEEL_BENCH_POSTGRES, a connection string to a server where the user may create a database; the script
 # creates keel_bench there and drops it at the end.
-# The server runs with a 3-entry cache, so that every GET reads the database: the "uncached GET". Writes are PUTs of new
-# values to random keys, each one committed change. Keys are seeded with SQL, the server stopped, then the server restarts.
+# The server runs with a 3-entry cache, so that every GET reads the database: the "uncached GET". Searches are by a random
+# key prefix, across services and then within one service, and by a substring (see search.lua). Writes are PUTs of new
+# values to random keys, each one committed change.
+# Keys are seeded with SQL, the server stopped, then the server restarts.
 set -euo pipefail
 
 provider=${1:?sqlite or postgres}
@@ -69,6 +71,15 @@ wrk -t"$threads" -c"$connections" -d5s -s "$here/get-uncached.lua" "$url" -- "$k
 echo "== uncached GET: $connections connections, $threads threads, $duration"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/get-uncached.lua" "$url" -- "$keys" "$token" | grep -E "^(p50|requests)"
 echo "cache: $(curl -s -H "Authorization: Bearer $token" "$url/api/v1/cache/stats")"
+
+# A search is checked to find keys before it is measured: a search that matched nothing would be fast for the wrong reason.
+sample=$(curl -sf -H "Authorization: Bearer $token" "$url/api/v1/search?limit=50&prefix=KEY-$(( keys / 3 / 1000 ))")
+echo "sample search: $(echo "$sample" | grep -o '"config_key"' | wc -l) results"
+for mode in prefix service text; do
+    wrk -t"$threads" -c"$connections" -d5s -s "$here/search.lua" "$url" -- "$keys" "$token" "$mode" >/dev/null
+    echo "== search ($mode): $connections connections, $threads threads, $duration"
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/search.lua" "$url" -- "$keys" "$token" "$mode" | grep -E "^(p50|requests)"
+done
 
 echo "== PUT (one change each): $connections connections, $threads threads, $duration"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/put-random-key.lua" "$url" -- "$keys" "$token" | grep -E "^(p50|requests)"

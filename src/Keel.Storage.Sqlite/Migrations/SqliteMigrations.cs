@@ -201,5 +201,10 @@ static class SqliteMigrations
                 PRIMARY KEY (service_name, key_pattern, version)
             );
             """),
+        (6, "key search within a service", """
+            -- A search within one service reads that service's range of this index in search order; ix_configs_search alone
+            -- would make it walk every service's keys in the prefix's range, or sort all of the service's keys.
+            CREATE INDEX ix_configs_service_search ON configs (service_name, search_key, environment, config_key) WHERE is_deleted = 0;
+            """),
     ];
 }

@@ -1,0 +1,40 @@
+-- Key search over the seeded keys (see seed-*.sql), one page of 50, in one of three modes (the third argument):
+--   prefix   by a random key's prefix without its last three digits, across all 1,000 services: "KEY-1234" matches up to
+--            1,111 keys (key-1234, key-12340..12349, ...), of which the page holds the first 50;
+--   service  the same prefix within the random key's service, where it matches one or a few keys;
+--   text     by five digits from the middle of a random key (q=), across all services: not a prefix, so no index range
+--            narrows it.
+-- Prefixes are sent in upper case, so every prefix search folds case.
+-- wrk -t2 -c16 -d20s --latency -s benchmarks/storage/search.lua http://127.0.0.1:18081 -- <keys> <token> <mode>
+
+local keys = 10000000
+local mode = "prefix"
+
+function init(args)
+    keys = tonumber(args[1] or keys)
+    wrk.headers["Authorization"] = "Bearer " .. args[2]
+    mode = args[3] or mode
+    math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+end
+
+function request()
+    local i = math.random(keys / 10, keys - 1)
+    local digits = tostring(i)
+    if mode == "text" then
+        return wrk.format("GET", "/api/v1/search?limit=50&q=" .. digits:sub(2, 6))
+    end
+
+    local path = "/api/v1/search?limit=50&prefix=KEY-" .. digits:sub(1, math.max(1, #digits - 3))
+    if mode == "service" then
+        path = path .. string.format("&service_name=svc-%d", i % 1000)
+    end
+    return wrk.format("GET", path)
+end
+
+function done(summary, latency, requests)
+    io.write(string.format("p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms, %.0f searches/s\n",
+        latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+        latency:percentile(99.9) / 1000, latency.max / 1000, summary.requests / (summary.duration / 1e6)))
+    io.write(string.format("requests %d, non-2xx or errors %d\n", summary.requests,
+        summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end

@@ -1,0 +1,115 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Text.Json;
+
+namespace Keel.Core.Flags.JsonLogic;
+
+/// <summary>
+/// A JsonLogic rule, compiled once into a tree of operations and then evaluated against any data without parsing it again.
+/// The semantics are those of the reference implementation, json-logic-js, and its shared test suite.
+/// </summary>
+public sealed class LogicRule
+{
+    /// <summary>How deeply rules may nest; deeper rules are refused rather than risk the stack.</summary>
+    public const int MaxDepth = 64;
+
+    readonly LogicNode _root;
+
+    LogicRule(LogicNode root) => _root = root;
+
+    /// <summary>Compiles a rule with the standard operations.</summary>
+    /// <exception cref="LogicRuleException">The rule uses an unknown operation or nests too deeply.</exception>
+    public static LogicRule Compile(JsonElement rule) => Compile(rule, LogicOperations.Standard);
+
+    /// <summary>Compiles a rule with the given operations.</summary>
+    /// <exception cref="LogicRuleException">The rule uses an operation <paramref name="operations"/> lacks, or nests too deeply.</exception>
+    public static LogicRule Compile(JsonElement rule, LogicOperations operations)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        return new LogicRule(Compile(rule, operations, "$", 0));
+    }
+
+    /// <summary>Evaluates the rule against <paramref name="data"/>.</summary>
+    public LogicValue Evaluate(LogicValue data) => _root.Evaluate(data);
+
+    static LogicNode Compile(JsonElement rule, LogicOperations operations, string path, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new LogicRuleException(path, $"The rule nests more than {MaxDepth} levels deep.");
+        }
+
+        switch (rule.ValueKind)
+        {
+            case JsonValueKind.Array:
+                var items = rule.EnumerateArray().Select((item, i) => Compile(item, operations, $"{path}[{i}]", depth + 1)).ToArray();
+                return items.All(i => i is LiteralNode)
+                    ? new LiteralNode(LogicValue.FromArray([.. items.Select(i => ((LiteralNode)i).Value)]))
+                    : new ArrayNode(items);
+            case JsonValueKind.Object:
+                using (var properties = rule.EnumerateObject())
+                {
+                    // Only an object of exactly one property is an operation; any other object is data.
+                    if (!properties.MoveNext() || rule.EnumerateObject().Skip(1).Any())
+                    {
+                        return new LiteralNode(LogicValue.FromJson(rule));
+                    }
+
+                    var name = properties.Current.Name;
+                    var operationPath = $"{path}.{name}";
+                    if (!operations.TryGet(name, out var bind))
+                    {
+                        throw new LogicRuleException(operationPath, $"'{name}' is not a known operation.");
+                    }
+
+                    // A single argument may be written without its array: {"var": "a"} is {"var": ["a"]}.
+                    var value = properties.Current.Value;
+                    var arguments = value.ValueKind == JsonValueKind.Array
+                        ? value.EnumerateArray().Select((item, i) => Compile(item, operations, $"{operationPath}[{i}]", depth + 1)).ToArray()
+                        : [Compile(value, operations, operationPath, depth + 1)];
+                    return bind(arguments, operationPath);
+                }
+
+            default:
+                return new LiteralNode(LogicValue.FromJson(rule));
+        }
+    }
+
+    sealed class ArrayNode(LogicNode[] items) : LogicNode
+    {
+        public override LogicValue Evaluate(LogicValue data)
+        {
+            var values = new LogicValue[items.Length];
+            for (var i = 0; i < items.Length; i++)
+            {
+                values[i] = items[i].Evaluate(data);
+            }
+
+            return LogicValue.FromArray(values);
+        }
+    }
+}
+
+/// <summary>A compiled part of a rule.</summary>
+public abstract class LogicNode
+{
+    /// <summary>The part's value for <paramref name="data"/>.</summary>
+    public abstract LogicValue Evaluate(LogicValue data);
+}
+
+/// <summary>A constant part of a rule.</summary>
+public sealed class LiteralNode(LogicValue value) : LogicNode
+{
+    /// <summary>The constant.</summary>
+    public LogicValue Value { get; } = value;
+
+    /// <inheritdoc/>
+    public override LogicValue Evaluate(LogicValue data) => Value;
+}
+
+/// <summary>Why a JsonLogic rule cannot be compiled, and where in it.</summary>
+public sealed class LogicRuleException(string path, string message) : Exception(message)
+{
+    /// <summary>The JSON path of the offending part of the rule, such as <c>$.if[0].foo</c>.</summary>
+    public string Path { get; } = path;
+}

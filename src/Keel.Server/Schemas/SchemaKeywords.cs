@@ -62,7 +62,7 @@ static class SchemaKeywords
 
         foreach (var keyword in schema.EnumerateObject())
         {
-            CheckKeyword(keyword.Name, keyword.Value, Child(path, keyword.Name), errors);
+            CheckKeyword(keyword.Name, keyword.Value, JsonPaths.Child(path, keyword.Name), errors);
         }
     }
 
@@ -121,7 +121,7 @@ static class SchemaKeywords
                 {
                     foreach (var property in value.EnumerateObject())
                     {
-                        CheckRegex(property.Name, Child(path, property.Name), errors);
+                        CheckRegex(property.Name, JsonPaths.Child(path, property.Name), errors);
                     }
                 }
 
@@ -191,7 +191,7 @@ static class SchemaKeywords
 
         foreach (var property in value.EnumerateObject())
         {
-            checkEntry(property.Value, Child(path, property.Name));
+            checkEntry(property.Value, JsonPaths.Child(path, property.Name));
         }
     }
 
@@ -257,10 +257,4 @@ static class SchemaKeywords
             errors.Add(new FieldError(path, message));
         }
     }
-
-    /// <summary>The JSON path of a member: dotted when the name is a plain identifier, bracketed and quoted otherwise.</summary>
-    static string Child(string path, string name) =>
-        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$') && !char.IsAsciiDigit(name[0])
-            ? path + "." + name
-            : path + "['" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "']";
 }

@@ -1,0 +1,329 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Buffers;
+using System.Text.Json;
+using Keel.Core.Configs;
+using Keel.Core.Flags.JsonLogic;
+using Keel.Core.Flags.Targeting;
+
+namespace Keel.Core.Flags;
+
+/// <summary>
+/// Reads flag definitions in flagd's format: a whole flagd file (<c>flags</c> as an object or an array, shared rules under
+/// <c>$evaluators</c> used through <c>{"$ref": "name"}</c>, flag-set <c>metadata</c>), or one flag. Every problem is
+/// reported at once, by JSON path, and a definition that has any is refused whole: a state other than ENABLED or DISABLED,
+/// no variants, variants of mixed types (or arrays, or null), a default variant that is not one of them, targeting that is
+/// not JsonLogic with flagd's operations, a <c>$ref</c> to no shared rule, metadata that is not strings, numbers and
+/// booleans.
+/// </summary>
+public static class FlagDefinitions
+{
+    /// <summary>Reads a flagd file.</summary>
+    /// <exception cref="KeelException">The file has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
+    public static IReadOnlyList<FlagDefinition> ParseFile(JsonElement file)
+    {
+        List<FieldError> errors = [];
+        if (file.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid([new FieldError("$", "A flag file is a JSON object with 'flags'.")]);
+        }
+
+        var evaluators = ReadEvaluators(file, errors);
+        var setMetadata = file.TryGetProperty("metadata", out var m) ? ReadMetadata(m, "$.metadata", errors) : FlagResult.EmptyMetadata;
+        List<FlagDefinition> flags = [];
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        if (!file.TryGetProperty("flags", out var list) || list.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
+        {
+            errors.Add(new FieldError("$.flags", "'flags' is required: an object of flags by key, or an array of flags that each have a 'key'."));
+        }
+        else if (list.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var flag in list.EnumerateObject())
+            {
+                Add(flag.Name, flag.Value, JsonPaths.Child("$.flags", flag.Name));
+            }
+        }
+        else
+        {
+            var index = 0;
+            foreach (var flag in list.EnumerateArray())
+            {
+                var path = $"$.flags[{index++}]";
+                if (flag.ValueKind != JsonValueKind.Object || !flag.TryGetProperty("key", out var key) || key.ValueKind != JsonValueKind.String)
+                {
+                    errors.Add(new FieldError(path + ".key", "Each flag of a 'flags' array has a string 'key'."));
+                    continue;
+                }
+
+                Add(key.GetString()!, flag, path);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw Invalid(errors);
+        }
+
+        return flags;
+
+        void Add(string key, JsonElement definition, string path)
+        {
+            if (!keys.Add(key))
+            {
+                errors.Add(new FieldError(path, $"Flag '{key}' is defined twice."));
+                return;
+            }
+
+            if (Read(key, definition, path, evaluators, setMetadata, errors) is { } flag)
+            {
+                flags.Add(flag);
+            }
+        }
+    }
+
+    /// <summary>Reads one flag's definition, with the shared rules and flag-set metadata it may use.</summary>
+    /// <exception cref="KeelException">The definition has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
+    public static FlagDefinition Parse(
+        string key,
+        JsonElement definition,
+        IReadOnlyDictionary<string, JsonElement>? evaluators = null,
+        IReadOnlyDictionary<string, LogicValue>? setMetadata = null)
+    {
+        List<FieldError> errors = [];
+        var flag = Read(key, definition, "$", evaluators ?? new Dictionary<string, JsonElement>(), setMetadata ?? FlagResult.EmptyMetadata, errors);
+        return errors.Count > 0 ? throw Invalid(errors) : flag!;
+    }
+
+    static FlagDefinition? Read(
+        string key,
+        JsonElement definition,
+        string path,
+        IReadOnlyDictionary<string, JsonElement> evaluators,
+        IReadOnlyDictionary<string, LogicValue> setMetadata,
+        List<FieldError> errors)
+    {
+        var before = errors.Count;
+        if (!ConfigNames.IsValidKey(key, out var keyError))
+        {
+            errors.Add(new FieldError(path, "The flag key is not valid: " + keyError));
+        }
+
+        if (definition.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError(path, "A flag is a JSON object with 'state' and 'variants'."));
+            return null;
+        }
+
+        var enabled = true;
+        if (!definition.TryGetProperty("state", out var state) || state.ValueKind != JsonValueKind.String || state.GetString() is not ("ENABLED" or "DISABLED"))
+        {
+            errors.Add(new FieldError(path + ".state", "'state' is required: \"ENABLED\" or \"DISABLED\"."));
+        }
+        else
+        {
+            enabled = state.GetString() == "ENABLED";
+        }
+
+        var variants = ReadVariants(definition, path + ".variants", errors);
+        string? defaultVariant = null;
+        if (definition.TryGetProperty("defaultVariant", out var d) && d.ValueKind != JsonValueKind.Null)
+        {
+            if (d.ValueKind != JsonValueKind.String)
+            {
+                errors.Add(new FieldError(path + ".defaultVariant", "'defaultVariant' is the name of a variant, or null for the caller's default."));
+            }
+            else if (d.GetString()!.Length > 0)
+            {
+                defaultVariant = d.GetString();
+                if (variants is not null && !variants.ContainsKey(defaultVariant!))
+                {
+                    errors.Add(new FieldError(path + ".defaultVariant", $"'{defaultVariant}' is not one of the flag's variants."));
+                }
+            }
+        }
+
+        LogicRule? targeting = null;
+        if (definition.TryGetProperty("targeting", out var t) && t.ValueKind != JsonValueKind.Null
+            && !(t.ValueKind == JsonValueKind.Object && !t.EnumerateObject().Any()))
+        {
+            targeting = Compile(t, path + ".targeting", evaluators, errors);
+        }
+
+        var metadata = setMetadata;
+        if (definition.TryGetProperty("metadata", out var m))
+        {
+            var own = ReadMetadata(m, path + ".metadata", errors);
+            metadata = own.Count == 0 ? setMetadata : setMetadata.Where(p => !own.ContainsKey(p.Key)).Concat(own).ToDictionary(StringComparer.Ordinal);
+        }
+
+        return errors.Count > before ? null : new FlagDefinition(key, enabled, variants!, defaultVariant, targeting, metadata);
+    }
+
+    static Dictionary<string, LogicValue>? ReadVariants(JsonElement definition, string path, List<FieldError> errors)
+    {
+        if (!definition.TryGetProperty("variants", out var variants) || variants.ValueKind != JsonValueKind.Object || !variants.EnumerateObject().Any())
+        {
+            errors.Add(new FieldError(path, "'variants' is required: an object of at least one variant by name."));
+            return null;
+        }
+
+        var result = new Dictionary<string, LogicValue>(StringComparer.Ordinal);
+        JsonValueKind? kind = null;
+        foreach (var variant in variants.EnumerateObject())
+        {
+            var value = variant.Value;
+            var valueKind = value.ValueKind is JsonValueKind.True or JsonValueKind.False ? JsonValueKind.True : value.ValueKind;
+            if (valueKind is not (JsonValueKind.True or JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Object))
+            {
+                errors.Add(new FieldError(JsonPaths.Child(path, variant.Name), "A variant's value is a boolean, a string, a number or an object."));
+                return null;
+            }
+
+            if (variant.Name.Length == 0)
+            {
+                errors.Add(new FieldError(JsonPaths.Child(path, variant.Name), "A variant's name is not empty."));
+                return null;
+            }
+
+            if (kind is { } k && k != valueKind)
+            {
+                errors.Add(new FieldError(JsonPaths.Child(path, variant.Name), "All variants of a flag are of one type: booleans, strings, numbers or objects."));
+                return null;
+            }
+
+            kind = valueKind;
+            result[variant.Name] = LogicValue.FromJson(value);
+        }
+
+        return result;
+    }
+
+    static LogicRule? Compile(JsonElement targeting, string path, IReadOnlyDictionary<string, JsonElement> evaluators, List<FieldError> errors)
+    {
+        if (targeting.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError(path, "'targeting' is a JsonLogic rule: an object such as {\"if\": [...]}."));
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            var before = errors.Count;
+            WriteResolved(targeting, path, evaluators, writer, errors);
+            if (errors.Count > before)
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            using var resolved = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = LogicRule.MaxDepth * 2 });
+            return LogicRule.Compile(resolved.RootElement, FlagdOperations.All);
+        }
+        catch (LogicRuleException e)
+        {
+            errors.Add(new FieldError(path + e.Path[1..], e.Message));
+            return null;
+        }
+        catch (JsonException)
+        {
+            errors.Add(new FieldError(path, $"The targeting rule nests more than {LogicRule.MaxDepth} levels deep."));
+            return null;
+        }
+    }
+
+    /// <summary>Copies a rule, putting each shared rule where <c>{"$ref": "name"}</c> names it (one level: shared rules hold no references).</summary>
+    static void WriteResolved(JsonElement rule, string path, IReadOnlyDictionary<string, JsonElement> evaluators, Utf8JsonWriter writer, List<FieldError> errors)
+    {
+        switch (rule.ValueKind)
+        {
+            case JsonValueKind.Object when rule.TryGetProperty("$ref", out var name) && !rule.EnumerateObject().Skip(1).Any():
+                if (name.ValueKind == JsonValueKind.String && evaluators.TryGetValue(name.GetString()!, out var shared))
+                {
+                    shared.WriteTo(writer);
+                }
+                else
+                {
+                    errors.Add(new FieldError(path + ".$ref", $"'{(name.ValueKind == JsonValueKind.String ? name.GetString() : name.GetRawText())}' is not a shared rule of '$evaluators'."));
+                    writer.WriteNullValue();
+                }
+
+                break;
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in rule.EnumerateObject())
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteResolved(property.Value, JsonPaths.Child(path, property.Name), evaluators, writer, errors);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                var index = 0;
+                foreach (var item in rule.EnumerateArray())
+                {
+                    WriteResolved(item, $"{path}[{index++}]", evaluators, writer, errors);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                rule.WriteTo(writer);
+                break;
+        }
+    }
+
+    static Dictionary<string, JsonElement> ReadEvaluators(JsonElement file, List<FieldError> errors)
+    {
+        var evaluators = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (!file.TryGetProperty("$evaluators", out var shared) || shared.ValueKind == JsonValueKind.Null)
+        {
+            return evaluators;
+        }
+
+        if (shared.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError("$.$evaluators", "'$evaluators' is an object of shared JsonLogic rules by name."));
+            return evaluators;
+        }
+
+        foreach (var evaluator in shared.EnumerateObject())
+        {
+            evaluators[evaluator.Name] = evaluator.Value.Clone();
+        }
+
+        return evaluators;
+    }
+
+    static Dictionary<string, LogicValue> ReadMetadata(JsonElement metadata, string path, List<FieldError> errors)
+    {
+        var result = new Dictionary<string, LogicValue>(StringComparer.Ordinal);
+        if (metadata.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError(path, "'metadata' is an object of strings, numbers and booleans."));
+            return result;
+        }
+
+        foreach (var entry in metadata.EnumerateObject())
+        {
+            if (entry.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False))
+            {
+                errors.Add(new FieldError(JsonPaths.Child(path, entry.Name), "A metadata value is a string, a number or a boolean."));
+                continue;
+            }
+
+            result[entry.Name] = LogicValue.FromJson(entry.Value);
+        }
+
+        return result;
+    }
+
+    static KeelException Invalid(List<FieldError> errors) => new(
+        KeelError.InvalidValue,
+        errors.Count == 1 ? "The flag definition is not valid: " + errors[0].Message : $"The flag definition is not valid ({errors.Count} problems).",
+        errors);
+}

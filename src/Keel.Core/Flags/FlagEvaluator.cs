@@ -103,11 +103,7 @@ public static class FlagEvaluator
             return Serve(flag, flag.DefaultVariant, FlagReasons.Static);
         }
 
-        var flagd = LogicObject.From(
-        [
-            KeyValuePair.Create("flagKey", LogicValue.From(flag.Key)),
-            KeyValuePair.Create("timestamp", LogicValue.From(now.ToUnixTimeSeconds())),
-        ]);
+        var flagd = new FlagdProperties(flag.Key, now.ToUnixTimeSeconds());
         LogicValue result;
         try
         {
@@ -152,4 +148,24 @@ public static class FlagEvaluator
         ErrorDetails = details,
         Metadata = flag.Metadata,
     };
+
+    /// <summary><c>$flagd</c>: the flag's key and the time of evaluation in Unix seconds, without a dictionary per evaluation.</summary>
+    sealed class FlagdProperties(string flagKey, long timestamp) : LogicObject
+    {
+        public override int Count => 2;
+
+        public override IEnumerable<KeyValuePair<string, LogicValue>> Properties =>
+            [KeyValuePair.Create("flagKey", LogicValue.From(flagKey)), KeyValuePair.Create("timestamp", LogicValue.From(timestamp))];
+
+        public override bool TryGetValue(string name, out LogicValue value)
+        {
+            value = name switch
+            {
+                "flagKey" => LogicValue.From(flagKey),
+                "timestamp" => LogicValue.From(timestamp),
+                _ => LogicValue.Null,
+            };
+            return name is "flagKey" or "timestamp";
+        }
+    }
 }

@@ -96,4 +96,7 @@ public enum KeelError
 
     /// <summary>An import file does not parse, or holds keys or values Keel cannot store.</summary>
     InvalidFile,
+
+    /// <summary>No flag has the service, environment and key.</summary>
+    FlagNotFound,
 }

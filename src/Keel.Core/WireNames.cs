@@ -140,6 +140,9 @@ public static class WireNames
 
         /// <summary>An import file does not parse, or holds keys or values Keel cannot store; nothing was written.</summary>
         public const string InvalidFile = "invalid_file";
+
+        /// <summary>No flag has the service, environment and key.</summary>
+        public const string FlagNotFound = "flag_not_found";
     }
 
     /// <summary>Token permissions.</summary>

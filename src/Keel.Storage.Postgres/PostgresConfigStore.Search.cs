@@ -44,6 +44,7 @@ public sealed partial class PostgresConfigStore
             using var command = new NpgsqlCommand($"""
                 SELECT {EntryColumns} FROM configs
                 WHERE service_name = @service_name AND NOT is_deleted AND config_key >= @prefix AND config_key < @upper
+                      AND strpos(environment, '#') = 0
                 ORDER BY environment, config_key;
                 """, connection);
             command.Parameters.Add(new NpgsqlParameter<string>("service_name", query.serviceName));

@@ -45,6 +45,7 @@ public sealed partial class SqliteConfigStore
             command.CommandText = $"""
                 SELECT {EntryColumns} FROM configs
                 WHERE service_name = $service_name AND is_deleted = 0 AND config_key >= $prefix AND config_key < $upper
+                      AND instr(environment, '#') = 0
                 ORDER BY environment, config_key;
                 """;
             command.Parameters.AddWithValue("$service_name", query.serviceName);

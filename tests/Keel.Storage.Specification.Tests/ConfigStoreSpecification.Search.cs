@@ -1,6 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using Keel.Core.Configs;
+using Keel.Core.Flags;
 using Keel.Core.Security;
 
 namespace Keel.Storage.Specification.Tests;
@@ -162,6 +163,24 @@ public abstract partial class ConfigStoreSpecification<TFixture>
         Assert.Equal(ConfigValueType.Number, prefixed[2].ValueType);
         Assert.Equal(["db.host", "db.user", "dbx", "db.port"], all.Select(e => e.Id.Key));
         Assert.Empty(await Store.ListServiceAsync(service + "-none", "", Ct));
+    }
+
+    [Fact]
+    public virtual async Task FlagsStoredBesideConfiguration_AreNeitherSearchedNorListedWithIt()
+    {
+        var service = Service();
+        await PutAsync(new ConfigId(service, "dev", "beta"), "config");
+        await PutAsync(FlagStorage.Id(service, "dev", "beta"), """{"state": "ENABLED"}""");
+
+        var found = await Store.SearchAsync(new SearchQuery { Prefix = "beta", ServiceName = service, Limit = 10 }, Ct);
+        var listed = await Store.ListServiceAsync(service, "", Ct);
+        var environment = await Store.ListAsync(service, "dev", Ct);
+        var flags = await Store.ListAsync(service, FlagStorage.Environment("dev"), Ct);
+
+        Assert.Equal("dev", Assert.Single(found.Results).Id.Environment);
+        Assert.Equal("config", Assert.Single(listed).Value);
+        Assert.Equal("config", Assert.Single(environment.Entries).Value);
+        Assert.Equal("beta", Assert.Single(flags.Entries).Id.Key);
     }
 
     static IReadOnlyList<ScopePattern> Scopes(params string[] patterns) => [.. patterns.Select(ScopePattern.Parse)];

@@ -16,8 +16,10 @@ public sealed class FlagDefinition
         IReadOnlyDictionary<string, LogicValue> variants,
         string? defaultVariant,
         LogicRule? targeting,
-        IReadOnlyDictionary<string, LogicValue> metadata)
+        IReadOnlyDictionary<string, LogicValue> metadata,
+        string json)
     {
+        Json = json;
         Key = key;
         Enabled = enabled;
         Variants = variants;
@@ -43,4 +45,10 @@ public sealed class FlagDefinition
 
     /// <summary>The flag's metadata over its flag set's (the flag's value wins), each value a string, number or boolean.</summary>
     public IReadOnlyDictionary<string, LogicValue> Metadata { get; }
+
+    /// <summary>
+    /// The definition as Keel stores and serves it, in flagd's format: shared rules put in place of their <c>$ref</c>s and the
+    /// flag set's metadata merged in, so that each flag stands alone.
+    /// </summary>
+    public string Json { get; }
 }

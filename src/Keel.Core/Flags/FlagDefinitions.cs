@@ -143,10 +143,11 @@ public static class FlagDefinitions
         }
 
         LogicRule? targeting = null;
+        string? targetingJson = null;
         if (definition.TryGetProperty("targeting", out var t) && t.ValueKind != JsonValueKind.Null
             && !(t.ValueKind == JsonValueKind.Object && !t.EnumerateObject().Any()))
         {
-            targeting = Compile(t, path + ".targeting", evaluators, errors);
+            (targeting, targetingJson) = Compile(t, path + ".targeting", evaluators, errors);
         }
 
         var metadata = setMetadata;
@@ -156,7 +157,9 @@ public static class FlagDefinitions
             metadata = own.Count == 0 ? setMetadata : setMetadata.Where(p => !own.ContainsKey(p.Key)).Concat(own).ToDictionary(StringComparer.Ordinal);
         }
 
-        return errors.Count > before ? null : new FlagDefinition(key, enabled, variants!, defaultVariant, targeting, metadata);
+        return errors.Count > before
+            ? null
+            : new FlagDefinition(key, enabled, variants!, defaultVariant, targeting, metadata, Write(enabled, variants!, defaultVariant, targetingJson, metadata));
     }
 
     static Dictionary<string, LogicValue>? ReadVariants(JsonElement definition, string path, List<FieldError> errors)
@@ -198,12 +201,61 @@ public static class FlagDefinitions
         return result;
     }
 
-    static LogicRule? Compile(JsonElement targeting, string path, IReadOnlyDictionary<string, JsonElement> evaluators, List<FieldError> errors)
+    /// <summary>The definition as Keel stores and serves it: shared rules put in place and the flag set's metadata merged in.</summary>
+    static string Write(bool enabled, Dictionary<string, LogicValue> variants, string? defaultVariant, string? targeting, IReadOnlyDictionary<string, LogicValue> metadata)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("state", enabled ? "ENABLED" : "DISABLED");
+            writer.WriteStartObject("variants");
+            foreach (var (name, value) in variants)
+            {
+                writer.WritePropertyName(name);
+                value.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+            if (defaultVariant is null)
+            {
+                writer.WriteNull("defaultVariant");
+            }
+            else
+            {
+                writer.WriteString("defaultVariant", defaultVariant);
+            }
+
+            if (targeting is not null)
+            {
+                writer.WritePropertyName("targeting");
+                writer.WriteRawValue(targeting, skipInputValidation: true);
+            }
+
+            if (metadata.Count > 0)
+            {
+                writer.WriteStartObject("metadata");
+                foreach (var (name, value) in metadata)
+                {
+                    writer.WritePropertyName(name);
+                    value.WriteTo(writer);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    static (LogicRule? Rule, string? Json) Compile(JsonElement targeting, string path, IReadOnlyDictionary<string, JsonElement> evaluators, List<FieldError> errors)
     {
         if (targeting.ValueKind != JsonValueKind.Object)
         {
             errors.Add(new FieldError(path, "'targeting' is a JsonLogic rule: an object such as {\"if\": [...]}."));
-            return null;
+            return (null, null);
         }
 
         var buffer = new ArrayBufferWriter<byte>();
@@ -213,24 +265,24 @@ public static class FlagDefinitions
             WriteResolved(targeting, path, evaluators, writer, errors);
             if (errors.Count > before)
             {
-                return null;
+                return (null, null);
             }
         }
 
         try
         {
             using var resolved = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = LogicRule.MaxDepth * 2 });
-            return LogicRule.Compile(resolved.RootElement, FlagdOperations.All);
+            return (LogicRule.Compile(resolved.RootElement, FlagdOperations.All), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
         }
         catch (LogicRuleException e)
         {
             errors.Add(new FieldError(path + e.Path[1..], e.Message));
-            return null;
+            return (null, null);
         }
         catch (JsonException)
         {
             errors.Add(new FieldError(path, $"The targeting rule nests more than {LogicRule.MaxDepth} levels deep."));
-            return null;
+            return (null, null);
         }
     }
 

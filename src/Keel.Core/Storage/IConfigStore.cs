@@ -98,12 +98,18 @@ public interface IConfigStore
     /// <returns>The versions, or <see langword="null"/> when the key never existed.</returns>
     Task<IReadOnlyList<ConfigVersion>?> GetHistoryAsync(ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken);
 
-    /// <summary>Finds live keys by folded key text across services and environments, in <see cref="SearchPosition"/> order.</summary>
+    /// <summary>
+    /// Finds live keys by folded key text across services and environments, in <see cref="SearchPosition"/> order; flags
+    /// (see <see cref="Flags.FlagStorage"/>) are left out.
+    /// </summary>
     /// <param name="query">What to find, and where the page starts.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Reads every live key of a service, in every environment, whose key starts with <paramref name="keyPrefix"/>.</summary>
+    /// <summary>
+    /// Reads every live configuration key of a service, in every environment, whose key starts with <paramref name="keyPrefix"/>;
+    /// flags are left out.
+    /// </summary>
     /// <param name="serviceName">The service.</param>
     /// <param name="keyPrefix">The prefix; empty for every key.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

@@ -30,6 +30,9 @@ public static class SearchSql
     {
         ArgumentNullException.ThrowIfNull(query);
         var sql = new StringBuilder("WHERE ").Append(live);
+
+        // Flags are stored beside configuration under environments marked with '#'; a key search never finds them.
+        sql.Append(" AND NOT (").AppendFormat(CultureInfo.InvariantCulture, contains, "environment", "'" + Flags.FlagStorage.Marker + "'").Append(')');
         List<(string, object)> parameters = [];
         string Parameter(object value)
         {

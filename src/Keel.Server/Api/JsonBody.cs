@@ -81,10 +81,24 @@ static class JsonBody
 
     /// <summary>Reads a JSON body as text, for endpoints that keep the document as sent.</summary>
     /// <exception cref="KeelException">The body is not JSON by its Content-Type (415) or not UTF-8 (400).</exception>
-    public static async Task<string> ReadTextAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static Task<string> ReadTextAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ReadTextAsync(request, long.MaxValue, string.Empty, cancellationToken);
+
+    /// <summary>Reads a JSON body as text, refusing one of more than <paramref name="maxBytes"/> bytes with 413 and <paramref name="tooLarge"/>.</summary>
+    public static async Task<string> ReadTextAsync(HttpRequest request, long maxBytes, string tooLarge, CancellationToken cancellationToken)
     {
+        if (request.ContentLength > maxBytes)
+        {
+            throw new KeelException(KeelError.PayloadTooLarge, tooLarge);
+        }
+
         EnsureJsonContentType(request);
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body.Length > maxBytes)
+        {
+            throw new KeelException(KeelError.PayloadTooLarge, tooLarge);
+        }
+
         if (!Utf8.IsValid(body.Span))
         {
             throw new KeelException(KeelError.MalformedRequest, "The request body is not valid UTF-8.");

@@ -3,6 +3,7 @@
 using Keel.Server.Api;
 using Keel.Server.Caching;
 using Keel.Server.Extensions;
+using Keel.Server.Flags;
 using Keel.Server.Schemas;
 using Keel.Server.Watch;
 using Keel.Server.Webhooks;
@@ -64,6 +65,7 @@ static class KeelHost
         app.MapTransferEndpoints();
         app.MapSearchEndpoints();
         app.MapSchemaEndpoints();
+        app.MapFlagEndpoints();
         app.MapTokenEndpoints();
         app.MapAuditEndpoints();
         app.MapKeyEndpoints();

@@ -151,17 +151,8 @@ static class SchemaEndpoints
 
     static async Task<string> ReadSchemaAsync(HttpContext httpContext, LimitsOptions limits, CancellationToken cancellationToken)
     {
-        var request = httpContext.Request;
-        if (request.ContentLength > limits.MaxValueBytes)
-        {
-            throw TooLarge(limits);
-        }
-
-        var text = await JsonBody.ReadTextAsync(request, cancellationToken);
-        if (System.Text.Encoding.UTF8.GetByteCount(text) > limits.MaxValueBytes)
-        {
-            throw TooLarge(limits);
-        }
+        var text = await JsonBody.ReadTextAsync(
+            httpContext.Request, limits.MaxValueBytes, $"A schema may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).", cancellationToken);
 
         try
         {
@@ -187,9 +178,6 @@ static class SchemaEndpoints
         await SchemaValidator.ParseAsync(text, cancellationToken);
         return text;
     }
-
-    static KeelException TooLarge(LimitsOptions limits) =>
-        new(KeelError.PayloadTooLarge, $"A schema may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).");
 
     static void SetHeaders(HttpContext httpContext, ConfigSchema schema)
     {

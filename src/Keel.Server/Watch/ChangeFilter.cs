@@ -4,6 +4,7 @@ using System.Collections.Frozen;
 using Keel.Core;
 using Keel.Core.Changes;
 using Keel.Core.Configs;
+using Keel.Core.Flags;
 using Keel.Core.Security;
 using Keel.Server.Api;
 using Keel.Server.Security;
@@ -34,7 +35,8 @@ sealed class ChangeFilter
             && ((Keys is null && Prefix is null)
                 || (Keys?.Contains(id.Key) ?? false)
                 || (Prefix is not null && id.Key.StartsWith(Prefix, StringComparison.Ordinal)))
-            && Token.Covers(id.ServiceName, id.Environment);
+            && Token.Covers(id.ServiceName, id.Environment)
+            && !FlagStorage.IsFlagEnvironment(id.Environment);
     }
 
     /// <summary>Reads the filter from the query string, refusing a malformed one and one the token may not watch at all.</summary>

@@ -123,6 +123,20 @@ public sealed class FlagEvaluatorTests
     }
 
     [Fact]
+    public void TheStoredDefinition_StandsAlone_AndReadsBackTheSame()
+    {
+        var staff = Flags["staff-flag"];
+        using var stored = JsonDocument.Parse(staff.Json);
+
+        var again = FlagDefinitions.Parse("staff-flag", stored.RootElement);
+
+        Assert.DoesNotContain("$ref", staff.Json, StringComparison.Ordinal);
+        Assert.Equal(staff.Json, again.Json);
+        Assert.Equal("payments", again.Metadata["team"].String);
+        Assert.Equal("staff", FlagEvaluator.Evaluate(again, LogicObject.FromJson(JsonDocument.Parse("""{"email": "a@keel.example"}""").RootElement), Now).Variant);
+    }
+
+    [Fact]
     public void AFileWithFlagsAsAnArray_IsReadToo()
     {
         var flags = ParseFile("""{"flags": [{"key": "a", "state": "ENABLED", "variants": {"x": "1"}, "defaultVariant": "x"}]}""");

@@ -1,0 +1,33 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Configs;
+
+namespace Keel.Core.Flags;
+
+/// <summary>
+/// Where flags live in the store: as JSON values beside the configuration, one per flag, under the environment's name
+/// followed by <c>#flags</c>. No environment name holds <c>#</c>, so a flag never meets a configuration key, and every
+/// store mechanism (versions, history, rollback, change sets, audit, the change feed) serves flags unchanged. Configuration
+/// reads that span environments (search, a service's listing, watches without an environment) leave these out.
+/// </summary>
+public static class FlagStorage
+{
+    /// <summary>What follows the environment's name in a flag's stored environment.</summary>
+    public const string EnvironmentSuffix = "#flags";
+
+    /// <summary>The character no environment name holds, which marks a stored environment as one of flags.</summary>
+    public const char Marker = '#';
+
+    /// <summary>The stored id of flag <paramref name="flagKey"/> of a service and environment.</summary>
+    public static ConfigId Id(string serviceName, string environment, string flagKey) => new(serviceName, Environment(environment), flagKey);
+
+    /// <summary>The stored environment of the flags of <paramref name="environment"/>.</summary>
+    public static string Environment(string environment) => environment + EnvironmentSuffix;
+
+    /// <summary>Whether a stored environment is one of flags.</summary>
+    public static bool IsFlagEnvironment(string storedEnvironment)
+    {
+        ArgumentNullException.ThrowIfNull(storedEnvironment);
+        return storedEnvironment.Contains(Marker, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,230 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Text.Json;
+using Keel.Core;
+using Keel.Core.Configs;
+using Keel.Core.Flags;
+using Keel.Core.Storage;
+using Keel.Server.Api;
+using Keel.Server.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Keel.Server.Flags;
+
+/// <summary>
+/// Feature flags under <c>/api/v1/flags</c>: definitions in flagd's format, per service and environment, stored beside the
+/// configuration (see <see cref="FlagStorage"/>) with the same versions, history, rollback, audit and change feed.
+/// </summary>
+static class FlagEndpoints
+{
+    public static IEndpointRouteBuilder MapFlagEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var flags = endpoints.MapGroup("/api/v1/flags").WithTags("Feature flags");
+
+        flags.MapGet("/{service_name}/{environment}", ListAsync)
+            .WithName("ListFlags")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithSummary("Reads every flag of a service and environment, as a flagd flag file.");
+
+        flags.MapGet("/{service_name}/{environment}/{config_key}", GetAsync)
+            .WithName("GetFlag")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithSummary("Reads a flag's definition. Answers If-None-Match with 304.");
+
+        flags.MapPut("/{service_name}/{environment}/{config_key}", PutAsync)
+            .WithName("PutFlag")
+            .RequireAuthorization(KeelPolicies.Write)
+            .WithSummary("Creates or replaces a flag; the body is its definition in flagd's format. Honours If-Match and If-None-Match: *.");
+
+        flags.MapDelete("/{service_name}/{environment}/{config_key}", DeleteAsync)
+            .WithName("DeleteFlag")
+            .RequireAuthorization(KeelPolicies.Write)
+            .WithSummary("Deletes a flag, leaving a tombstone version in its history. Honours If-Match.");
+
+        flags.MapGet("/{service_name}/{environment}/{config_key}/history", HistoryAsync)
+            .WithName("GetFlagHistory")
+            .RequireAuthorization(KeelPolicies.Read)
+            .WithSummary("Lists a flag's versions, newest first.");
+
+        flags.MapPost("/{service_name}/{environment}/{config_key}/rollback", RollbackAsync)
+            .WithName("RollbackFlag")
+            .RequireAuthorization(KeelPolicies.Write)
+            .WithSummary("Gives a flag the definition of an earlier version, as a new version. Honours If-Match.")
+            .Accepts<RollbackRequest>("application/json");
+
+        return endpoints;
+    }
+
+    static async Task<Results<JsonHttpResult<FlagResponse>, StatusCodeHttpResult>> GetAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        var (id, stored) = Ids(route, httpContext);
+        var entry = await store.GetAsync(stored, cancellationToken) ?? throw NotFound(id);
+        var etag = EntityTags.ForVersion(entry.Version);
+        httpContext.Response.Headers.ETag = etag;
+        if (EntityTags.IfNoneMatchHits(httpContext.Request, etag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return TypedResults.Json(FlagResponse.From(id.Environment, entry), FlagJson.Context.FlagResponse);
+    }
+
+    static async Task<JsonHttpResult<FlagResponse>> PutAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+    {
+        var (id, stored) = Ids(route, httpContext);
+        var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
+        var definition = await ReadDefinitionAsync(httpContext.Request, id.Key, limits.Value, cancellationToken);
+        var change = await store.SetAsync(
+            new SetConfigRequest
+            {
+                Id = stored,
+                Value = definition.Json,
+                ValueType = ConfigValueType.Json,
+                Actor = httpContext.Actor(),
+                Condition = condition,
+            },
+            cancellationToken);
+
+        httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
+        var created = change.ChangeType == ChangeType.Create;
+        if (created)
+        {
+            httpContext.Response.Headers.Location = $"/api/v1/flags/{id.ServiceName}/{id.Environment}/{Uri.EscapeDataString(id.Key)}";
+        }
+
+        return TypedResults.Json(
+            FlagResponse.From(id.Environment, change.Entry!, change.Revision),
+            FlagJson.Context.FlagResponse,
+            statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    static async Task<JsonHttpResult<FlagDeleteResponse>> DeleteAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        var (id, stored) = Ids(route, httpContext);
+        var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
+        var change = await InFlagTermsAsync(id, () => store.DeleteAsync(
+            new DeleteConfigRequest { Id = stored, Actor = httpContext.Actor(), Condition = condition }, cancellationToken));
+        return TypedResults.Json(
+            new FlagDeleteResponse(true, $"Flag '{id.Key}' deleted; version {change.Version} records the delete.", change.Version, change.Revision),
+            FlagJson.Context.FlagDeleteResponse);
+    }
+
+    static async Task<JsonHttpResult<FlagHistoryResponse>> HistoryAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        var (id, stored) = Ids(route, httpContext);
+        var query = httpContext.Request.Query;
+        var limit = QueryParameters.Integer(query, "limit", ConfigEndpoints.DefaultHistoryLimit, 1, ConfigEndpoints.MaxHistoryLimit);
+        long? before = query.ContainsKey("before_version") ? QueryParameters.Integer(query, "before_version", 0, 1, long.MaxValue) : null;
+        var versions = await store.GetHistoryAsync(stored, (int)limit, before, cancellationToken) ?? throw NotFound(id);
+        return TypedResults.Json(
+            new FlagHistoryResponse(
+                id.Key,
+                [.. versions.Select(v => new FlagHistoryItem(
+                    v.Version,
+                    v.Value is null ? null : FlagResponse.Parse(v.Value),
+                    v.ChangeDescription,
+                    v.ChangeType.ToWireName(),
+                    v.CreatedAt.UtcDateTime,
+                    v.CreatedBy,
+                    v.Revision))]),
+            FlagJson.Context.FlagHistoryResponse);
+    }
+
+    static async Task<JsonHttpResult<FlagResponse>> RollbackAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+    {
+        var (id, stored) = Ids(route, httpContext);
+        var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
+        var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.RollbackRequest, cancellationToken);
+        if (body.TargetVersion is not { } target || target < 1)
+        {
+            throw new KeelException(
+                KeelError.InvalidRequest, "target_version is required, 1 or more.", [new FieldError("target_version", "target_version is required, 1 or more.")]);
+        }
+
+        ConfigWriteInput.CheckDescription(body.ChangeDescription, limits.Value);
+        var change = await InFlagTermsAsync(id, () => store.RollbackAsync(
+            new RollbackConfigRequest
+            {
+                Id = stored,
+                TargetVersion = target,
+                ChangeDescription = body.ChangeDescription,
+                Actor = httpContext.Actor(),
+                Condition = condition,
+            },
+            cancellationToken));
+
+        httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
+        return TypedResults.Json(FlagResponse.From(id.Environment, change.Entry!, change.Revision), FlagJson.Context.FlagResponse);
+    }
+
+    static async Task<Results<JsonHttpResult<FlagSetResponse>, StatusCodeHttpResult>> ListAsync(
+        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    {
+        route.Validate(httpContext);
+        httpContext.EnsureCovers(route.ServiceName, route.Environment);
+        var snapshot = await store.ListAsync(route.ServiceName, FlagStorage.Environment(route.Environment), cancellationToken);
+        httpContext.Response.Headers.ETag = $"\"r{snapshot.LastChangeRevision}\"";
+        if (EntityTags.IfNoneMatchHits(httpContext.Request, httpContext.Response.Headers.ETag!))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return TypedResults.Json(
+            new FlagSetResponse(snapshot.Entries.ToDictionary(e => e.Id.Key, e => FlagResponse.Parse(e.Value), StringComparer.Ordinal)),
+            FlagJson.Context.FlagSetResponse);
+    }
+
+    /// <summary>Reads and checks a flag definition; the stored form is <see cref="FlagDefinition.Json"/>.</summary>
+    static async Task<FlagDefinition> ReadDefinitionAsync(HttpRequest request, string key, LimitsOptions limits, CancellationToken cancellationToken)
+    {
+        var text = await JsonBody.ReadTextAsync(
+            request, limits.MaxValueBytes, $"A flag definition may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).", cancellationToken);
+
+        try
+        {
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 256 });
+            return FlagDefinitions.Parse(key, document.RootElement);
+        }
+        catch (JsonException)
+        {
+            throw new KeelException(KeelError.MalformedRequest, "The body is not valid JSON; send the flag's definition in flagd's format.");
+        }
+    }
+
+    /// <summary>The flag the route names, and where it is stored, after checking the route and the token's scopes.</summary>
+    static (ConfigId Id, ConfigId Stored) Ids(ConfigRoute route, HttpContext httpContext)
+    {
+        var id = route.ToId(httpContext);
+        httpContext.EnsureCovers(id.ServiceName, id.Environment);
+        return (id, FlagStorage.Id(id.ServiceName, id.Environment, id.Key));
+    }
+
+    /// <summary>Runs a store write, naming a missing key as the flag it is rather than its stored id.</summary>
+    static async Task<T> InFlagTermsAsync<T>(ConfigId id, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (KeelException e) when (e.Error == KeelError.ConfigNotFound)
+        {
+            throw NotFound(id);
+        }
+        catch (KeelException e) when (e.Error == KeelError.VersionNotFound)
+        {
+            throw new KeelException(KeelError.VersionNotFound, $"Flag '{id.Key}' of {id.ServiceName}/{id.Environment} has no such version.");
+        }
+    }
+
+    static KeelException NotFound(ConfigId id) =>
+        new(KeelError.FlagNotFound, $"Flag '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
+}
+
+/// <summary>Flags by key, as in a flagd flag file.</summary>
+sealed record FlagSetResponse(IReadOnlyDictionary<string, JsonElement> Flags);

@@ -1,0 +1,102 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Net;
+using System.Net.Http.Headers;
+using Keel.Server.Tests.Infrastructure;
+using static Keel.Server.Tests.Infrastructure.Http;
+
+namespace Keel.Server.Tests.Flags;
+
+public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    const string Rollout = """
+        {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
+         "targeting": {"fractional": [["on", 10], ["off", 90]]}, "metadata": {"owner": "checkout"}}
+        """;
+
+    readonly HttpClient _client = fixture.Client;
+
+    [Fact]
+    public async Task AFlag_IsPutReadReplacedListedAndDeleted_WithVersionsAndHistory()
+    {
+        var service = Service();
+        var path = FlagPath(service, "dev", "new-checkout");
+
+        var created = await (await _client.PutAsync(path, Json(Rollout), Ct)).OkJsonAsync(HttpStatusCode.Created);
+        var replaced = await (await _client.PutAsync(path, Json("""{"state": "DISABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off"}"""), Ct)).OkJsonAsync();
+        using var read = await _client.GetAsync(path, Ct);
+        var list = await (await _client.GetAsync($"/api/v1/flags/{service}/dev", Ct)).OkJsonAsync();
+        var history = await (await _client.GetAsync(path + "/history", Ct)).OkJsonAsync();
+        var rolledBack = await (await _client.PostAsync(path + "/rollback", Json(new { target_version = 1 }), Ct)).OkJsonAsync();
+        var deleted = await (await _client.DeleteAsync(path, Ct)).OkJsonAsync();
+        using var missing = await _client.GetAsync(path, Ct);
+        using var deletedAgain = await _client.DeleteAsync(path, Ct);
+
+        Assert.Equal((1, 2, 3, 4), (created.GetProperty("version").GetInt64(), replaced.GetProperty("version").GetInt64(), rolledBack.GetProperty("version").GetInt64(), deleted.GetProperty("version").GetInt64()));
+        Assert.Equal("dev", created.GetProperty("environment").GetString());
+        Assert.Equal("\"2\"", read.Headers.ETag?.Tag);
+        Assert.Equal("DISABLED", (await read.OkJsonAsync()).GetProperty("definition").GetProperty("state").GetString());
+        Assert.Equal("DISABLED", list.GetProperty("flags").GetProperty("new-checkout").GetProperty("state").GetString());
+        Assert.Equal(10, rolledBack.GetProperty("definition").GetProperty("targeting").GetProperty("fractional")[0][1].GetInt32());
+        Assert.Equal("checkout", rolledBack.GetProperty("definition").GetProperty("metadata").GetProperty("owner").GetString());
+        Assert.Equal([2L, 1L], history.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetInt64()));
+        await missing.ProblemAsync(HttpStatusCode.NotFound, "flag_not_found");
+        var problem = await deletedAgain.ProblemAsync(HttpStatusCode.NotFound, "flag_not_found");
+        Assert.DoesNotContain("#", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Flags_NeverMixWithConfiguration_OfTheSameKey()
+    {
+        var service = Service();
+        await _client.PutAsync(ConfigPath(service, "dev", "beta"), new { config_value = "a config" });
+        await _client.PutAsync(FlagPath(service, "dev", "beta"), Json(Rollout), Ct);
+
+        var config = await (await _client.GetAsync(ConfigPath(service, "dev", "beta"), Ct)).OkJsonAsync();
+        var configs = await (await _client.GetAsync($"/api/v1/config/{service}/dev", Ct)).OkJsonAsync();
+        var search = await (await _client.GetAsync($"/api/v1/search?service_name={service}", Ct)).OkJsonAsync();
+        var flags = await (await _client.GetAsync($"/api/v1/flags/{service}/dev", Ct)).OkJsonAsync();
+
+        Assert.Equal("a config", config.GetProperty("config_value").GetString());
+        Assert.Single(configs.GetProperty("configs").EnumerateArray());
+        Assert.Equal("dev", Assert.Single(search.GetProperty("results").EnumerateArray()).GetProperty("environment").GetString());
+        Assert.Equal(["beta"], flags.GetProperty("flags").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Theory]
+    [InlineData("""{"state": "ENABLED", "variants": {"a": 1, "b": "x"}}""", "$.variants.b")]
+    [InlineData("""{"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "z"}""", "$.defaultVariant")]
+    [InlineData("""{"state": "ENABLED", "variants": {"a": 1}, "targeting": {"if": [{"bogus": []}, "a"]}}""", "$.targeting.if[0].bogus")]
+    [InlineData("""{"state": "SOMETIMES", "variants": {"a": 1}}""", "$.state")]
+    public async Task InvalidDefinitions_AreRefusedWithTheirPath_AndWriteNothing(string definition, string path)
+    {
+        var service = Service();
+
+        using var response = await _client.PutAsync(FlagPath(service, "dev", "f"), Json(definition), Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.Contains(path, problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+        using var read = await _client.GetAsync(FlagPath(service, "dev", "f"), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+    }
+
+    [Fact]
+    public async Task Writes_HonourIfMatch()
+    {
+        var service = Service();
+        var path = FlagPath(service, "dev", "f");
+        await _client.PutAsync(path, Json(Rollout), Ct);
+        using var stale = new HttpRequestMessage(HttpMethod.Put, path) { Content = Json(Rollout) };
+        stale.Headers.IfMatch.Add(new EntityTagHeaderValue("\"7\""));
+        using var current = new HttpRequestMessage(HttpMethod.Put, path) { Content = Json(Rollout) };
+        current.Headers.IfMatch.Add(new EntityTagHeaderValue("\"1\""));
+
+        using var refused = await _client.SendAsync(stale, Ct);
+        using var accepted = await _client.SendAsync(current, Ct);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    static string FlagPath(string service, string environment, string key) => $"/api/v1/flags/{service}/{environment}/{key}";
+}

@@ -111,4 +111,12 @@ static partial class QueryParameters
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|z|[+-]\d{2}:\d{2})$")]
     private static partial System.Text.RegularExpressions.Regex OffsetSuffix();
+
+    /// <summary>A flag such as <c>?dry_run=true</c>: absent or <c>false</c> is false, <c>true</c> or a bare name is true.</summary>
+    public static bool Boolean(IQueryCollection query, string name) => Single(query, name) switch
+    {
+        null or "false" => false,
+        "true" or "" => true,
+        _ => throw Invalid(name, $"{name} must be true or false."),
+    };
 }

@@ -18,7 +18,8 @@ namespace Keel.Server.Api;
 static class TransferEndpoints
 {
     /// <summary>How many times an import is planned again when other writes change the environment under it.</summary>
-    const int ImportAttempts = 4;
+    /// <summary>How many times an import is planned and committed before a concurrent writer makes it give up.</summary>
+    public const int ImportAttempts = 4;
 
     public static IEndpointRouteBuilder MapTransferEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -185,8 +186,8 @@ static class TransferEndpoints
         var query = httpContext.Request.Query;
         var limits = services.Limits.Value;
         var format = ImportFormat(httpContext.Request);
-        var dryRun = Flag(query, "dry_run");
-        var prune = Flag(query, "prune");
+        var dryRun = QueryParameters.Boolean(query, "dry_run");
+        var prune = QueryParameters.Boolean(query, "prune");
         var description = QueryParameters.Single(query, "change_description");
         ConfigWriteInput.CheckDescription(description, limits);
 
@@ -296,13 +297,6 @@ static class TransferEndpoints
             KeelError.UnsupportedMediaType,
             $"Say the file's format with ?format= ({string.Join(", ", ConfigFileFormats.ImportNames)}) or a Content-Type of application/json, application/yaml or text/plain (.env).");
     }
-
-    static bool Flag(IQueryCollection query, string name) => QueryParameters.Single(query, name) switch
-    {
-        null or "false" => false,
-        "true" or "" => true,
-        _ => throw QueryParameters.Invalid(name, $"{name} must be true or false."),
-    };
 
     static async Task<ReadOnlyMemory<byte>> ReadFileAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
     {

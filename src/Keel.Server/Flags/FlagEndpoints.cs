@@ -27,6 +27,11 @@ static class FlagEndpoints
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads every flag of a service and environment, as a flagd flag file.");
 
+        flags.MapPost("/{service_name}/{environment}/import", ImportAsync)
+            .WithName("ImportFlags")
+            .RequireAuthorization(KeelPolicies.Write)
+            .WithSummary("Writes every flag of a flagd flag file as one revision, all or nothing; ?prune=true also deletes flags the file lacks, ?dry_run=true only says what would change.");
+
         flags.MapGet("/{service_name}/{environment}/{config_key}", GetAsync)
             .WithName("GetFlag")
             .RequireAuthorization(KeelPolicies.Read)
@@ -178,6 +183,104 @@ static class FlagEndpoints
         return TypedResults.Json(
             new FlagSetResponse(snapshot.Entries.ToDictionary(e => e.Id.Key, e => FlagResponse.Parse(e.Value), StringComparer.Ordinal)),
             FlagJson.Context.FlagSetResponse);
+    }
+
+    static async Task<JsonHttpResult<ImportResponse>> ImportAsync(
+        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> options, ILogger<ConfigChangeLog> logger, CancellationToken cancellationToken)
+    {
+        route.Validate(httpContext);
+        httpContext.EnsureCovers(route.ServiceName, route.Environment);
+        var query = httpContext.Request.Query;
+        var limits = options.Value;
+        var dryRun = QueryParameters.Boolean(query, "dry_run");
+        var prune = QueryParameters.Boolean(query, "prune");
+        var description = QueryParameters.Single(query, "change_description");
+        ConfigWriteInput.CheckDescription(description, limits);
+        if (httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = limits.MaxImportBytes;
+        }
+
+        var text = await JsonBody.ReadTextAsync(
+            httpContext.Request, limits.MaxImportBytes, $"The file is larger than {limits.MaxImportBytes} bytes (Keel:Limits:MaxImportBytes).", cancellationToken);
+        IReadOnlyList<FlagDefinition> file;
+        try
+        {
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 256 });
+            file = FlagDefinitions.ParseFile(document.RootElement);
+        }
+        catch (JsonException e)
+        {
+            throw new KeelException(KeelError.InvalidFile, "The file is not valid JSON.", [new FieldError("$", $"The JSON does not parse (line {e.LineNumber + 1}).")]);
+        }
+
+        if (file.Count > limits.MaxImportKeys)
+        {
+            throw new KeelException(KeelError.InvalidFile, $"The file holds {file.Count} flags; an import takes at most {limits.MaxImportKeys} (Keel:Limits:MaxImportKeys).");
+        }
+
+        var environment = FlagStorage.Environment(route.Environment);
+        for (var attempt = 1; ; attempt++)
+        {
+            var snapshot = await store.ListAsync(route.ServiceName, environment, cancellationToken);
+            var stored = snapshot.Entries.ToDictionary(e => e.Id.Key, e => e.Value, StringComparer.Ordinal);
+            List<string> added = [], changed = [], removed = [];
+            List<ChangeSetItem> items = [];
+            foreach (var flag in file)
+            {
+                if (!stored.TryGetValue(flag.Key, out var current))
+                {
+                    added.Add(flag.Key);
+                }
+                else if (current != flag.Json)
+                {
+                    changed.Add(flag.Key);
+                }
+                else
+                {
+                    continue;
+                }
+
+                items.Add(ChangeSetItem.Set(flag.Key, flag.Json, ConfigValueType.Json));
+            }
+
+            if (prune)
+            {
+                var inFile = file.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
+                foreach (var key in stored.Keys.Where(k => !inFile.Contains(k)).Order(StringComparer.Ordinal))
+                {
+                    removed.Add(key);
+                    items.Add(ChangeSetItem.Delete(key));
+                }
+            }
+
+            var unchanged = file.Count - added.Count - changed.Count;
+            if (dryRun)
+            {
+                return TypedResults.Json(new ImportResponse(true, null, added, changed, removed, unchanged), KeelJson.Context.ImportResponse);
+            }
+
+            try
+            {
+                var result = await store.ApplyChangeSetAsync(
+                    new ChangeSetRequest
+                    {
+                        ServiceName = route.ServiceName,
+                        Environment = environment,
+                        Items = items,
+                        ChangeDescription = description,
+                        Actor = httpContext.Actor(),
+                        UnchangedSince = snapshot.LastChangeRevision,
+                    },
+                    cancellationToken);
+                Log.ConfigImported(logger, route.ServiceName, environment, result.Changes.Count, result.Revision ?? 0);
+                return TypedResults.Json(new ImportResponse(false, result.Revision, added, changed, removed, unchanged), KeelJson.Context.ImportResponse);
+            }
+            catch (KeelException e) when (e.Error == KeelError.ConcurrentChange && attempt < TransferEndpoints.ImportAttempts)
+            {
+                // Other writes landed between planning and committing; plan again over what they left.
+            }
+        }
     }
 
     /// <summary>Reads and checks a flag definition; the stored form is <see cref="FlagDefinition.Json"/>.</summary>

@@ -98,5 +98,63 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 
+    [Fact]
+    public async Task AFlagdFile_ImportsAsOneRevision_WithSharedRulesInPlace_AndPrunesOnlyWhenAsked()
+    {
+        var service = Service();
+        const string File = """
+            {
+              "$schema": "https://flagd.dev/schema/v0/flags.json",
+              "metadata": {"flagSetId": "shop"},
+              "$evaluators": {"is_staff": {"ends_with": [{"var": "email"}, "@shop.example"]}},
+              "flags": {
+                "banner": {"state": "ENABLED", "variants": {"on": "big", "off": "none"}, "defaultVariant": "off",
+                           "targeting": {"if": [{"$ref": "is_staff"}, "on", null]}},
+                "limit": {"state": "ENABLED", "variants": {"low": 10, "high": 100}, "defaultVariant": "low"}
+              }
+            }
+            """;
+        await _client.PutAsync(FlagPath(service, "dev", "old"), Json(Rollout), Ct);
+
+        var dryRun = await (await _client.PostAsync($"/api/v1/flags/{service}/dev/import?dry_run=true", Json(File), Ct)).OkJsonAsync();
+        var imported = await (await _client.PostAsync($"/api/v1/flags/{service}/dev/import", Json(File), Ct)).OkJsonAsync();
+        var again = await (await _client.PostAsync($"/api/v1/flags/{service}/dev/import?prune=true", Json(File), Ct)).OkJsonAsync();
+        var banner = await (await _client.GetAsync(FlagPath(service, "dev", "banner"), Ct)).OkJsonAsync();
+        var limit = await (await _client.GetAsync(FlagPath(service, "dev", "limit"), Ct)).OkJsonAsync();
+        var flags = await (await _client.GetAsync($"/api/v1/flags/{service}/dev", Ct)).OkJsonAsync();
+
+        Assert.Equal((true, 2), (dryRun.GetProperty("dry_run").GetBoolean(), dryRun.GetProperty("added").GetArrayLength()));
+        Assert.Equal(["banner", "limit"], imported.GetProperty("added").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal(0, imported.GetProperty("removed").GetArrayLength());
+        var revision = imported.GetProperty("revision").GetInt64();
+        foreach (var key in new[] { "banner", "limit" })
+        {
+            var history = await (await _client.GetAsync(FlagPath(service, "dev", key) + "/history", Ct)).OkJsonAsync();
+            Assert.Equal(revision, Assert.Single(history.GetProperty("versions").EnumerateArray()).GetProperty("revision").GetInt64());
+        }
+
+        Assert.Equal((0, 2, "old"), (again.GetProperty("added").GetArrayLength(), again.GetProperty("unchanged").GetInt32(), again.GetProperty("removed")[0].GetString()));
+        Assert.Equal("@shop.example", banner.GetProperty("definition").GetProperty("targeting").GetProperty("if")[0].GetProperty("ends_with")[1].GetString());
+        Assert.Equal("shop", limit.GetProperty("definition").GetProperty("metadata").GetProperty("flagSetId").GetString());
+        Assert.Equal(["banner", "limit"], flags.GetProperty("flags").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task AnInvalidFlagdFile_WritesNothing()
+    {
+        var service = Service();
+        const string File = """
+            {"flags": {"good": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a"},
+                       "bad": {"state": "ENABLED", "variants": {"a": 1}, "targeting": {"$ref": "nowhere"}}}}
+            """;
+
+        using var response = await _client.PostAsync($"/api/v1/flags/{service}/dev/import", Json(File), Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.Equal("$.flags.bad.targeting.$ref", Assert.Single(problem.GetProperty("errors").EnumerateArray()).GetProperty("path").GetString());
+        var flags = await (await _client.GetAsync($"/api/v1/flags/{service}/dev", Ct)).OkJsonAsync();
+        Assert.Empty(flags.GetProperty("flags").EnumerateObject());
+    }
+
     static string FlagPath(string service, string environment, string key) => $"/api/v1/flags/{service}/{environment}/{key}";
 }

@@ -48,6 +48,7 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton(static sp => (IAuditStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (ISchemaStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton<Schemas.SchemaValidator>();
+        services.TryAddSingleton<Flags.CompiledFlags>();
         services.TryAddSingleton(static sp => (IEncryptionKeyStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IChangeFeedStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IWebhookStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));

@@ -66,6 +66,7 @@ static class KeelHost
         app.MapSearchEndpoints();
         app.MapSchemaEndpoints();
         app.MapFlagEndpoints();
+        app.MapOfrepEndpoints();
         app.MapTokenEndpoints();
         app.MapAuditEndpoints();
         app.MapKeyEndpoints();

@@ -15,12 +15,17 @@ static class KeelPolicies
     public const string Read = "read";
     public const string Write = "write";
     public const string Admin = "admin";
+    public const string Evaluate = "evaluate";
 
     public static void Add(AuthorizationBuilder authorization)
     {
         authorization.AddPolicy(Read, Require(Permissions.Read));
         authorization.AddPolicy(Write, Require(Permissions.Write));
         authorization.AddPolicy(Admin, Require(Permissions.Admin));
+        authorization.AddPolicy(Evaluate, new AuthorizationPolicyBuilder(TokenAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .AddRequirements(new EvaluationRequirement())
+            .Build());
         authorization.SetFallbackPolicy(Require(Permissions.None));
     }
 
@@ -48,6 +53,20 @@ sealed class PermissionRequirement(Permissions permission) : AuthorizationHandle
     }
 }
 
+/// <summary>An evaluation token: OFREP evaluates the flags of the one service and environment the token is bound to.</summary>
+sealed class EvaluationRequirement : AuthorizationHandler<EvaluationRequirement>, IAuthorizationRequirement
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, EvaluationRequirement requirement)
+    {
+        if (context.User.Identity is TokenIdentity { Token.Kind: TokenKind.Evaluation })
+        {
+            context.Succeed(requirement);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>Answers a refused request with a problem body that names what was missing.</summary>
 sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problemDetails) : IAuthorizationMiddlewareResultHandler
 {
@@ -65,7 +84,12 @@ sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problemDet
         var missing = authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<PermissionRequirement>().FirstOrDefault()?.Permission
             ?? Permissions.None;
         ProblemDetails problem;
-        if (token?.Kind == TokenKind.Evaluation)
+        if (authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<EvaluationRequirement>().Any() == true)
+        {
+            problem = Problems.Create(
+                KeelError.Forbidden, $"Token '{token?.Name}' is an API token; OFREP evaluates the flags of one service and environment, for an evaluation token bound to them.");
+        }
+        else if (token?.Kind == TokenKind.Evaluation)
         {
             problem = Problems.Create(KeelError.Forbidden, $"Token '{token.Name}' is an evaluation token; it can call only the OFREP endpoints.");
         }

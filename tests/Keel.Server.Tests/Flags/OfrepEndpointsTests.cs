@@ -1,0 +1,166 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Keel.Server.Tests.Infrastructure;
+using static Keel.Server.Tests.Infrastructure.Http;
+
+namespace Keel.Server.Tests.Flags;
+
+/// <summary>OFREP over HTTP with an evaluation token: shapes, reasons and codes as the specification and flagd give them.</summary>
+public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    const string File = """
+        {
+          "metadata": {"flagSetId": "web"},
+          "flags": {
+            "dark-mode": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
+                          "targeting": {"if": [{"ends_with": [{"var": "email"}, "@keel.example"]}, "on", null]}},
+            "banner": {"state": "ENABLED", "variants": {"a": "Hello", "b": "Welcome"}, "defaultVariant": "a",
+                       "targeting": {"fractional": [["a", 50], ["b", 50]]}},
+            "limits": {"state": "ENABLED", "variants": {"low": {"rps": 10}, "high": {"rps": 100}}, "defaultVariant": "low"},
+            "retired": {"state": "DISABLED", "variants": {"x": 1}, "defaultVariant": "x"},
+            "code-default": {"state": "ENABLED", "variants": {"x": 1.5}, "defaultVariant": null},
+            "broken": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x", "targeting": {"if": [true, "nope"]}}
+          }
+        }
+        """;
+
+    readonly HttpClient _admin = fixture.Client;
+
+    [Fact]
+    public async Task OneFlag_IsEvaluatedForTheContext_WithValueVariantReasonAndMetadata()
+    {
+        using var client = await EvaluationClientAsync();
+
+        var staff = await EvaluateAsync(client, "dark-mode", new { context = new { targetingKey = "u1", email = "ann@keel.example" } });
+        var other = await EvaluateAsync(client, "dark-mode", new { context = new { email = "bob@example.com" } });
+        var limits = await EvaluateAsync(client, "limits", new { });
+
+        Assert.Equal((true, "on", "TARGETING_MATCH"), (staff.GetProperty("value").GetBoolean(), staff.GetProperty("variant").GetString(), staff.GetProperty("reason").GetString()));
+        Assert.Equal("web", staff.GetProperty("metadata").GetProperty("flagSetId").GetString());
+        Assert.Equal((false, "DEFAULT"), (other.GetProperty("value").GetBoolean(), other.GetProperty("reason").GetString()));
+        Assert.Equal(("STATIC", 10), (limits.GetProperty("reason").GetString(), limits.GetProperty("value").GetProperty("rps").GetInt32()));
+        Assert.Equal("10", limits.GetProperty("value").GetProperty("rps").GetRawText());
+    }
+
+    [Fact]
+    public async Task AFractionalSplit_IsStablePerTargetingKey_AndSplitsUsers()
+    {
+        using var client = await EvaluationClientAsync();
+        var variants = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            var first = await EvaluateAsync(client, "banner", new { context = new { targetingKey = $"user-{i}" } });
+            var second = await EvaluateAsync(client, "banner", new { context = new { targetingKey = $"user-{i}" } });
+            Assert.Equal(first.GetProperty("variant").GetString(), second.GetProperty("variant").GetString());
+            variants.Add(first.GetProperty("variant").GetString()!);
+        }
+
+        var noKey = await EvaluateAsync(client, "banner", new { context = new { } });
+
+        Assert.Equal(["a", "b"], variants.Distinct().Order());
+        Assert.Equal(("a", "DEFAULT"), (noKey.GetProperty("variant").GetString(), noKey.GetProperty("reason").GetString()));
+    }
+
+    [Fact]
+    public async Task DisabledAndCodeDefaultFlags_AnswerWithoutAValue_AndErrorsCarryTheirCodes()
+    {
+        using var client = await EvaluationClientAsync();
+
+        var retired = await EvaluateAsync(client, "retired", new { });
+        var codeDefault = await EvaluateAsync(client, "code-default", new { });
+        using var broken = await client.PostAsync("/ofrep/v1/evaluate/flags/broken", Json("{}"), Ct);
+        using var missing = await client.PostAsync("/ofrep/v1/evaluate/flags/none", Json("{}"), Ct);
+        using var badContext = await client.PostAsync("/ofrep/v1/evaluate/flags/banner", Json("""{"context": "user-1"}"""), Ct);
+        using var notJson = await client.PostAsync("/ofrep/v1/evaluate/flags/banner", Json("{"), Ct);
+        using var empty = await client.PostAsync("/ofrep/v1/evaluate/flags/limits", new ByteArrayContent([]), Ct);
+
+        Assert.Equal("DISABLED", retired.GetProperty("reason").GetString());
+        Assert.False(retired.TryGetProperty("value", out _));
+        Assert.False(retired.TryGetProperty("variant", out _));
+        Assert.Equal("DEFAULT", codeDefault.GetProperty("reason").GetString());
+        Assert.False(codeDefault.TryGetProperty("value", out _));
+        await AssertErrorAsync(broken, HttpStatusCode.BadRequest, "broken", "GENERAL");
+        await AssertErrorAsync(missing, HttpStatusCode.NotFound, "none", "FLAG_NOT_FOUND");
+        await AssertErrorAsync(badContext, HttpStatusCode.BadRequest, "banner", "INVALID_CONTEXT");
+        await AssertErrorAsync(notJson, HttpStatusCode.BadRequest, "banner", "INVALID_CONTEXT");
+        Assert.Equal(HttpStatusCode.OK, empty.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bulk_EvaluatesEveryFlag_WithAnETagThatFollowsTheResults()
+    {
+        using var client = await EvaluationClientAsync();
+        var staff = new { context = new { targetingKey = "u1", email = "ann@keel.example" } };
+
+        using var first = await client.PostAsync("/ofrep/v1/evaluate/flags", Json(staff), Ct);
+        var etag = first.Headers.ETag ?? throw new InvalidOperationException($"{(int)first.StatusCode} {first.Headers} {await first.Content.ReadAsStringAsync(Ct)}");
+        using var same = await PostWithIfNoneMatchAsync(client, staff, etag);
+        using var otherContext = await PostWithIfNoneMatchAsync(client, new { context = new { targetingKey = "u1", email = "bob@example.com" } }, etag);
+        using var trailingSlash = await client.PostAsync("/ofrep/v1/evaluate/flags/", Json(staff), Ct);
+        var body = await first.OkJsonAsync();
+
+        var flags = body.GetProperty("flags").EnumerateArray().ToDictionary(f => f.GetProperty("key").GetString()!);
+        Assert.Equal(["banner", "broken", "code-default", "dark-mode", "limits", "retired"], flags.Keys.Order(StringComparer.Ordinal));
+        Assert.True(flags["dark-mode"].GetProperty("value").GetBoolean());
+        Assert.Equal("GENERAL", flags["broken"].GetProperty("errorCode").GetString());
+        Assert.Equal("DISABLED", flags["retired"].GetProperty("reason").GetString());
+        Assert.Equal(HttpStatusCode.NotModified, same.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, otherContext.StatusCode);
+        Assert.NotEqual(etag, otherContext.Headers.ETag);
+        Assert.Equal(etag, trailingSlash.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task OnlyEvaluationTokens_Evaluate_AndOnlyTheirOwnServiceAndEnvironment()
+    {
+        var service = Service();
+        await _admin.PostAsync($"/api/v1/flags/{service}/dev/import", Json(File), Ct);
+        await _admin.PostAsync($"/api/v1/flags/{service}/prod/import", Json("""{"flags": {"only-prod": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"}}}"""), Ct);
+        using var dev = await EvaluationClientAsync(service, "dev");
+        using var anonymous = fixture.Server.CreateClient(null);
+
+        using var byAdmin = await _admin.PostAsync("/ofrep/v1/evaluate/flags/limits", Json("{}"), Ct);
+        using var unauthenticated = await anonymous.PostAsync("/ofrep/v1/evaluate/flags/limits", Json("{}"), Ct);
+        using var otherEnvironment = await dev.PostAsync("/ofrep/v1/evaluate/flags/only-prod", Json("{}"), Ct);
+        using var configApi = await dev.GetAsync($"/api/v1/flags/{service}/dev", Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, byAdmin.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, otherEnvironment.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, configApi.StatusCode);
+    }
+
+    async Task<HttpClient> EvaluationClientAsync(string? service = null, string environment = "dev")
+    {
+        if (service is null)
+        {
+            service = Service("ofrep");
+            await (await _admin.PostAsync($"/api/v1/flags/{service}/{environment}/import", Json(File), Ct)).OkJsonAsync();
+        }
+
+        var token = await (await _admin.PostAsync(
+            "/api/v1/tokens", Json(new { name = "web-" + service, kind = "evaluation", service_name = service, environment }), Ct)).OkJsonAsync(HttpStatusCode.Created);
+        return fixture.Server.CreateClient(token.GetProperty("token").GetString());
+    }
+
+    static async Task<JsonElement> EvaluateAsync(HttpClient client, string key, object body) =>
+        await (await client.PostAsync($"/ofrep/v1/evaluate/flags/{key}", Json(body), Ct)).OkJsonAsync();
+
+    static async Task<HttpResponseMessage> PostWithIfNoneMatchAsync(HttpClient client, object body, EntityTagHeaderValue etag)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/ofrep/v1/evaluate/flags") { Content = Json(body) };
+        request.Headers.IfNoneMatch.Add(etag);
+        return await client.SendAsync(request, Ct);
+    }
+
+    static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string key, string code)
+    {
+        Assert.Equal(status, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal((key, code), (body.RootElement.GetProperty("key").GetString(), body.RootElement.GetProperty("errorCode").GetString()));
+        Assert.False(string.IsNullOrEmpty(body.RootElement.GetProperty("errorDetails").GetString()));
+    }
+}

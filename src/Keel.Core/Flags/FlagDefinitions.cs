@@ -105,7 +105,7 @@ public static class FlagDefinitions
         var before = errors.Count;
         if (!ConfigNames.IsValidKey(key, out var keyError))
         {
-            errors.Add(new FieldError(path, "The flag key is not valid: " + keyError));
+            errors.Add(new FieldError(path, "The flag key is not valid: " + keyError.Replace(ConfigNames.KeyField, "the key", StringComparison.Ordinal)));
         }
 
         if (definition.ValueKind != JsonValueKind.Object)

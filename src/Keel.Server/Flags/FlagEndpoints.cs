@@ -8,6 +8,7 @@ using Keel.Core.Storage;
 using Keel.Server.Api;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Flags;
@@ -32,27 +33,27 @@ static class FlagEndpoints
             .RequireAuthorization(KeelPolicies.Write)
             .WithSummary("Writes every flag of a flagd flag file as one revision, all or nothing; ?prune=true also deletes flags the file lacks, ?dry_run=true only says what would change.");
 
-        flags.MapGet("/{service_name}/{environment}/{config_key}", GetAsync)
+        flags.MapGet("/{service_name}/{environment}/{flag_key}", GetAsync)
             .WithName("GetFlag")
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads a flag's definition. Answers If-None-Match with 304.");
 
-        flags.MapPut("/{service_name}/{environment}/{config_key}", PutAsync)
+        flags.MapPut("/{service_name}/{environment}/{flag_key}", PutAsync)
             .WithName("PutFlag")
             .RequireAuthorization(KeelPolicies.Write)
             .WithSummary("Creates or replaces a flag; the body is its definition in flagd's format. Honours If-Match and If-None-Match: *.");
 
-        flags.MapDelete("/{service_name}/{environment}/{config_key}", DeleteAsync)
+        flags.MapDelete("/{service_name}/{environment}/{flag_key}", DeleteAsync)
             .WithName("DeleteFlag")
             .RequireAuthorization(KeelPolicies.Write)
             .WithSummary("Deletes a flag, leaving a tombstone version in its history. Honours If-Match.");
 
-        flags.MapGet("/{service_name}/{environment}/{config_key}/history", HistoryAsync)
+        flags.MapGet("/{service_name}/{environment}/{flag_key}/history", HistoryAsync)
             .WithName("GetFlagHistory")
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Lists a flag's versions, newest first.");
 
-        flags.MapPost("/{service_name}/{environment}/{config_key}/rollback", RollbackAsync)
+        flags.MapPost("/{service_name}/{environment}/{flag_key}/rollback", RollbackAsync)
             .WithName("RollbackFlag")
             .RequireAuthorization(KeelPolicies.Write)
             .WithSummary("Gives a flag the definition of an earlier version, as a new version. Honours If-Match.")
@@ -62,7 +63,7 @@ static class FlagEndpoints
     }
 
     static async Task<Results<JsonHttpResult<FlagResponse>, StatusCodeHttpResult>> GetAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
         var entry = await store.GetAsync(stored, cancellationToken) ?? throw NotFound(id);
@@ -77,7 +78,7 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagResponse>> PutAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
@@ -107,7 +108,7 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagDeleteResponse>> DeleteAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
@@ -119,7 +120,7 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagHistoryResponse>> HistoryAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
         var query = httpContext.Request.Query;
@@ -141,7 +142,7 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagResponse>> RollbackAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
@@ -301,7 +302,7 @@ static class FlagEndpoints
     }
 
     /// <summary>The flag the route names, and where it is stored, after checking the route and the token's scopes.</summary>
-    static (ConfigId Id, ConfigId Stored) Ids(ConfigRoute route, HttpContext httpContext)
+    static (ConfigId Id, ConfigId Stored) Ids(FlagRoute route, HttpContext httpContext)
     {
         var id = route.ToId(httpContext);
         httpContext.EnsureCovers(id.ServiceName, id.Environment);
@@ -331,3 +332,27 @@ static class FlagEndpoints
 
 /// <summary>Flags by key, as in a flagd flag file.</summary>
 sealed record FlagSetResponse(IReadOnlyDictionary<string, JsonElement> Flags);
+
+/// <summary>The route values of <c>/api/v1/flags/{service_name}/{environment}/{flag_key}</c>.</summary>
+readonly record struct FlagRoute(
+    [property: FromRoute(Name = "service_name")] string ServiceName,
+    [property: FromRoute(Name = "environment")] string Environment,
+    [property: FromRoute(Name = "flag_key")] string FlagKey)
+{
+    public const string KeyField = "flag_key";
+
+    /// <summary>The flag the route names (as service, environment and key), after checking every part of it.</summary>
+    /// <exception cref="KeelException">A part is invalid (400).</exception>
+    public ConfigId ToId(HttpContext httpContext)
+    {
+        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        List<FieldError> errors = [];
+        ConfigNames.AddErrors(errors, ServiceName, Environment);
+        if (!ConfigNames.IsValidKey(FlagKey, out var error))
+        {
+            errors.Add(new FieldError(KeyField, error.Replace(ConfigNames.KeyField, KeyField, StringComparison.Ordinal)));
+        }
+
+        return errors.Count > 0 ? throw ConfigNames.InvalidName(errors) : new ConfigId(ServiceName, Environment, FlagKey);
+    }
+}

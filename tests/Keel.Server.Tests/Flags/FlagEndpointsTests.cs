@@ -81,6 +81,15 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task AnInvalidFlagKey_IsNamedAsTheFlagKey()
+    {
+        using var response = await _client.PutAsync(FlagPath(Service(), "Dev", "a%20b"), Json(Rollout), Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_name");
+        Assert.Equal(["environment", "flag_key"], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+    }
+
+    [Fact]
     public async Task Writes_HonourIfMatch()
     {
         var service = Service();

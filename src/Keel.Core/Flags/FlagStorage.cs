@@ -30,4 +30,12 @@ public static class FlagStorage
         ArgumentNullException.ThrowIfNull(storedEnvironment);
         return storedEnvironment.Contains(Marker, StringComparison.Ordinal);
     }
+
+    /// <summary>The environment a stored environment of flags belongs to: <c>prod</c> for <c>prod#flags</c>.</summary>
+    public static string PublicEnvironment(string storedEnvironment)
+    {
+        ArgumentNullException.ThrowIfNull(storedEnvironment);
+        var marker = storedEnvironment.IndexOf(Marker, StringComparison.Ordinal);
+        return marker < 0 ? storedEnvironment : storedEnvironment[..marker];
+    }
 }

@@ -13,7 +13,8 @@ namespace Keel.Server.Watch;
 
 /// <summary>
 /// Which changes a watcher hears of: those of its service and environment when given, of its exact keys or key prefix when
-/// given (either matches), and always only those its token's scopes cover.
+/// given (either matches), and always only those its token's scopes cover. A watcher hears of configuration keys, or, with
+/// <c>kind=flag</c>, of flags (whose keys are flag keys and whose environments are named as in the flag API).
 /// </summary>
 sealed class ChangeFilter
 {
@@ -25,18 +26,25 @@ sealed class ChangeFilter
 
     public string? Prefix { get; private init; }
 
+    public bool Flags { get; private init; }
+
     public required AccessToken Token { get; init; }
 
     public bool Matches(ChangeEvent change)
     {
         var id = change.Id;
+        if (FlagStorage.IsFlagEnvironment(id.Environment) != Flags)
+        {
+            return false;
+        }
+
+        var environment = Flags ? FlagStorage.PublicEnvironment(id.Environment) : id.Environment;
         return (ServiceName is null || string.Equals(ServiceName, id.ServiceName, StringComparison.Ordinal))
-            && (Environment is null || string.Equals(Environment, id.Environment, StringComparison.Ordinal))
+            && (Environment is null || string.Equals(Environment, environment, StringComparison.Ordinal))
             && ((Keys is null && Prefix is null)
                 || (Keys?.Contains(id.Key) ?? false)
                 || (Prefix is not null && id.Key.StartsWith(Prefix, StringComparison.Ordinal)))
-            && Token.Covers(id.ServiceName, id.Environment)
-            && !FlagStorage.IsFlagEnvironment(id.Environment);
+            && Token.Covers(id.ServiceName, environment);
     }
 
     /// <summary>Reads the filter from the query string, refusing a malformed one and one the token may not watch at all.</summary>
@@ -83,6 +91,12 @@ sealed class ChangeFilter
             errors.Add(new FieldError("prefix", $"prefix must be the start of a key: {prefixError}"));
         }
 
+        var kind = QueryParameters.Single(query, "kind");
+        if (kind is not (null or "config" or "flag"))
+        {
+            errors.Add(new FieldError("kind", "kind is config (the default) or flag."));
+        }
+
         if (errors.Count > 0)
         {
             throw new KeelException(KeelError.InvalidRequest, "The watch filter is invalid; see errors.", errors);
@@ -99,6 +113,7 @@ sealed class ChangeFilter
             Environment = environment,
             Keys = keys?.ToFrozenSet(StringComparer.Ordinal),
             Prefix = prefix,
+            Flags = kind == "flag",
             Token = httpContext.Token(),
         };
     }

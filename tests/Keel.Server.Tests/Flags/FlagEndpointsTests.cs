@@ -90,6 +90,25 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task FlagChanges_ReachFlagWatchers_AndNotConfigurationWatchers()
+    {
+        var service = Service();
+        var start = (await (await _client.GetAsync($"/api/v1/changes?wait=0&since_revision=0&service_name={service}", Ct)).OkJsonAsync()).GetProperty("revision").GetInt64();
+        await _client.PutAsync(ConfigPath(service, "dev", "beta"), new { config_value = "x" });
+        var flag = await (await _client.PutAsync(FlagPath(service, "dev", "beta"), Json(Rollout), Ct)).OkJsonAsync(HttpStatusCode.Created);
+
+        var flags = await (await _client.GetAsync($"/api/v1/changes?kind=flag&service_name={service}&environment=dev&since_revision={start}&wait=0", Ct)).OkJsonAsync();
+        var configs = await (await _client.GetAsync($"/api/v1/changes?service_name={service}&since_revision={start}&wait=0", Ct)).OkJsonAsync();
+        using var badKind = await _client.GetAsync("/api/v1/changes?kind=secret&wait=0", Ct);
+
+        var change = Assert.Single(flags.GetProperty("changes").EnumerateArray());
+        Assert.Equal(("dev", "beta", "flag", flag.GetProperty("revision").GetInt64()), (change.GetProperty("environment").GetString(), change.GetProperty("config_key").GetString(), change.GetProperty("kind").GetString(), change.GetProperty("revision").GetInt64()));
+        var configChange = Assert.Single(configs.GetProperty("changes").EnumerateArray());
+        Assert.False(configChange.TryGetProperty("kind", out _));
+        await badKind.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
     public async Task Writes_HonourIfMatch()
     {
         var service = Service();

@@ -229,5 +229,8 @@ public static class WireNames
     {
         /// <summary>A configuration change: the SSE event type and the webhook body's <c>event_type</c>.</summary>
         public const string ConfigChange = "config_change";
+
+        /// <summary>A flag change: the webhook body's <c>event_type</c> for a subscription of kind <c>flag</c>.</summary>
+        public const string FlagChange = "flag_change";
     }
 }

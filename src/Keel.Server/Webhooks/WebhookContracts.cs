@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Flags;
 using Keel.Core.Webhooks;
 
 namespace Keel.Server.Webhooks;
@@ -24,6 +25,9 @@ sealed class SubscribeRequest
     public List<string>? ConfigKeys { get; set; }
 
     public string? WebhookUrl { get; set; }
+
+    /// <summary><c>config</c> (the default) for configuration keys, <c>flag</c> for the flags of the service and environment.</summary>
+    public string? Kind { get; set; }
 }
 
 sealed record SubscriptionResponse(
@@ -41,8 +45,15 @@ sealed record SubscriptionResponse(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Secret { get; init; }
 
+    /// <summary><c>flag</c> for a subscription to flags; absent for one to configuration keys.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Kind { get; init; }
+
     public static SubscriptionResponse From(WebhookSubscription s) => new(
-        s.Id, s.ServiceName, s.Environment, s.Keys, s.Url, "active", s.CreatedAt.UtcDateTime, s.CreatedBy, s.LastNotifiedAt?.UtcDateTime);
+        s.Id, s.ServiceName, FlagStorage.PublicEnvironment(s.Environment), s.Keys, s.Url, "active", s.CreatedAt.UtcDateTime, s.CreatedBy, s.LastNotifiedAt?.UtcDateTime)
+    {
+        Kind = FlagStorage.IsFlagEnvironment(s.Environment) ? "flag" : null,
+    };
 }
 
 sealed record SubscriptionListResponse(IReadOnlyList<SubscriptionResponse> Subscriptions);
@@ -70,7 +81,7 @@ sealed record DeliveryResponse(
         d.SubscriptionId,
         d.Change.Revision,
         d.Change.Id.ServiceName,
-        d.Change.Id.Environment,
+        FlagStorage.PublicEnvironment(d.Change.Id.Environment),
         d.Change.Id.Key,
         d.Change.Version,
         Core.Configs.ChangeTypes.ToWireName(d.Change.ChangeType),

@@ -259,9 +259,9 @@ sealed class WebhookDispatcher : BackgroundService
         var change = delivery.Change;
         return JsonSerializer.SerializeToUtf8Bytes(
             new WebhookPayload(
-                WireNames.Events.ConfigChange,
+                Core.Flags.FlagStorage.IsFlagEnvironment(change.Id.Environment) ? WireNames.Events.FlagChange : WireNames.Events.ConfigChange,
                 change.Id.ServiceName,
-                change.Id.Environment,
+                Core.Flags.FlagStorage.PublicEnvironment(change.Id.Environment),
                 change.Id.Key,
                 change.Version,
                 change.Revision,

@@ -4,6 +4,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using Keel.Core;
 using Keel.Core.Configs;
+using Keel.Core.Flags;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
 using Keel.Server.Api;
@@ -78,6 +79,11 @@ static class WebhookEndpoints
             }
         }
 
+        if (body.Kind is not (null or "config" or "flag"))
+        {
+            errors.Add(new FieldError("kind", "kind is config (the default) or flag."));
+        }
+
         if (errors.Count > 0)
         {
             throw new KeelException(KeelError.InvalidRequest, "The subscription is invalid; see errors.", errors);
@@ -92,7 +98,7 @@ static class WebhookEndpoints
             {
                 Id = "sub_" + Guid.CreateVersion7().ToString("N"),
                 ServiceName = body.ServiceName!,
-                Environment = body.Environment!,
+                Environment = body.Kind == "flag" ? FlagStorage.Environment(body.Environment!) : body.Environment!,
                 Keys = [.. keys.Distinct(StringComparer.Ordinal)],
                 Url = url.OriginalString,
                 Secret = secret,
@@ -115,7 +121,7 @@ static class WebhookEndpoints
         var token = httpContext.Token();
         var subscriptions = await store.ListSubscriptionsAsync(serviceName, cancellationToken);
         return TypedResults.Json(
-            new SubscriptionListResponse([.. subscriptions.Where(s => token.Covers(s.ServiceName, s.Environment)).Select(SubscriptionResponse.From)]),
+            new SubscriptionListResponse([.. subscriptions.Where(s => token.Covers(s.ServiceName, FlagStorage.PublicEnvironment(s.Environment))).Select(SubscriptionResponse.From)]),
             KeelJson.Context.SubscriptionListResponse);
     }
 
@@ -184,7 +190,7 @@ static class WebhookEndpoints
         string id, HttpContext httpContext, IWebhookStore store, CancellationToken cancellationToken)
     {
         var subscription = await store.GetSubscriptionAsync(id, cancellationToken);
-        if (subscription is null || !httpContext.Token().Covers(subscription.ServiceName, subscription.Environment))
+        if (subscription is null || !httpContext.Token().Covers(subscription.ServiceName, FlagStorage.PublicEnvironment(subscription.Environment)))
         {
             throw NotFound(id);
         }

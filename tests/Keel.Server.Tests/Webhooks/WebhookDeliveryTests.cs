@@ -25,6 +25,39 @@ public sealed class WebhookDeliveryTests(WebhookDeliveryFixture fixture) : IClas
     HttpClient Admin => fixture.Client;
 
     [Fact]
+    public async Task AFlagSubscription_IsDeliveredFlagChanges_AndAConfigurationOneIsNot()
+    {
+        var service = Service();
+        await using var flags = await WebhookReceiver.StartAsync();
+        await using var configs = await WebhookReceiver.StartAsync();
+        var subscription = await (await Admin.PostAsync(
+            WebhookApi.SubscribePath,
+            Json(new { service_name = service, environment = WebhookApi.Env, config_keys = new[] { "*" }, webhook_url = flags.Url.ToString(), kind = "flag" }),
+            Ct)).OkJsonAsync(HttpStatusCode.Created);
+        await Admin.SubscribeAsync(service, configs.Url.ToString(), "*");
+        using var badKind = await Admin.PostAsync(
+            WebhookApi.SubscribePath,
+            Json(new { service_name = service, environment = WebhookApi.Env, config_keys = new[] { "*" }, webhook_url = flags.Url.ToString(), kind = "secrets" }),
+            Ct);
+
+        await Admin.PutAsync(
+            $"/api/v1/flags/{service}/{WebhookApi.Env}/dark-mode",
+            Json("""{"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off"}"""),
+            Ct);
+        await Admin.PutAsync(ConfigPath(service, WebhookApi.Env, "db.url"), new { config_value = "x" });
+
+        var flag = Assert.Single(await flags.WaitForAsync(1)).Json;
+        var config = Assert.Single(await configs.WaitForAsync(1)).Json;
+        Assert.Equal(("flag_change", WebhookApi.Env, "dark-mode"), (flag.GetProperty("event_type").GetString(), flag.GetProperty("environment").GetString(), flag.GetProperty("config_key").GetString()));
+        Assert.Equal(("config_change", "db.url"), (config.GetProperty("event_type").GetString(), config.GetProperty("config_key").GetString()));
+        Assert.Equal(("flag", WebhookApi.Env), (subscription.GetProperty("kind").GetString(), subscription.GetProperty("environment").GetString()));
+        await badKind.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        await Task.Delay(500, Ct);
+        Assert.Single(flags.Received);
+        Assert.Single(configs.Received);
+    }
+
+    [Fact]
     public async Task Put_IsDeliveredSigned_WithoutItsValue_AndRecordedAsDelivered()
     {
         var service = Service();

@@ -3,6 +3,7 @@
 using System.Text.Json.Serialization;
 using Keel.Core.Audit;
 using Keel.Core.Encryption;
+using Keel.Core.Flags;
 using Keel.Core.Security;
 
 namespace Keel.Server.Api;
@@ -95,19 +96,26 @@ sealed record AuditRecordResponse(
     long? Revision,
     string? RequestId)
 {
-    public static AuditRecordResponse From(AuditRecord r) => new(
-        r.Id,
-        r.Time.UtcDateTime,
-        new AuditActorResponse(r.ActorTokenId, r.ActorName),
-        r.ClientAddress,
-        r.Action,
-        r.ServiceName,
-        r.Environment,
-        r.Target,
-        r.FromVersion,
-        r.ToVersion,
-        r.Revision,
-        r.RequestId);
+    /// <summary>The record as the API shows it; a flag's change reads as a flag action in the flag's environment.</summary>
+    public static AuditRecordResponse From(AuditRecord r)
+    {
+        var flag = r.Environment is { } stored && FlagStorage.IsFlagEnvironment(stored);
+        return new(
+            r.Id,
+            r.Time.UtcDateTime,
+            new AuditActorResponse(r.ActorTokenId, r.ActorName),
+            r.ClientAddress,
+            flag && r.Action.StartsWith(ConfigActionPrefix, StringComparison.Ordinal) ? "flag." + r.Action[ConfigActionPrefix.Length..] : r.Action,
+            r.ServiceName,
+            flag ? FlagStorage.PublicEnvironment(r.Environment!) : r.Environment,
+            r.Target,
+            r.FromVersion,
+            r.ToVersion,
+            r.Revision,
+            r.RequestId);
+    }
+
+    const string ConfigActionPrefix = "config.";
 }
 
 sealed record AuditResponse(IReadOnlyList<AuditRecordResponse> Records, string? NextCursor);

@@ -43,6 +43,10 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
         await missing.ProblemAsync(HttpStatusCode.NotFound, "flag_not_found");
         var problem = await deletedAgain.ProblemAsync(HttpStatusCode.NotFound, "flag_not_found");
         Assert.DoesNotContain("#", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var audit = await (await _client.GetAsync($"/api/v1/audit?service_name={service}", Ct)).OkJsonAsync();
+        Assert.Equal(
+            [("flag.delete", "dev"), ("flag.rollback", "dev"), ("flag.update", "dev"), ("flag.create", "dev")],
+            audit.GetProperty("records").EnumerateArray().Select(r => (r.GetProperty("action").GetString(), r.GetProperty("environment").GetString())));
     }
 
     [Fact]

@@ -63,7 +63,30 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
         await using var connection = new NpgsqlConnection(_adminConnectionString);
         await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE);", connection);
-        await drop.ExecuteNonQueryAsync();
+
+        // DROP ... WITH (FORCE) also terminates autovacuum workers, which a role that is not a superuser (CI's) may not do
+        // (42501) when one happens to be in the database. So the tests' own sessions are ended here, and a plain DROP has
+        // PostgreSQL end an autovacuum worker itself; a session that is still closing makes it wait and try again.
+        await using (var terminate = new NpgsqlCommand(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @name AND usename = current_user AND pid <> pg_backend_pid();",
+            connection))
+        {
+            terminate.Parameters.AddWithValue("name", Name);
+            await terminate.ExecuteScalarAsync();
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name};", connection);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 20)
+            {
+                await Task.Delay(250);
+            }
+        }
     }
 }

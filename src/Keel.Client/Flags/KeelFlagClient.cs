@@ -15,11 +15,12 @@ namespace Keel.Client.Flags;
 /// meantime use the last ones fetched and never wait for the network.
 /// </summary>
 /// <remarks>The <see cref="HttpClient"/> carries Keel's address and an API token with <c>read</c> on the service and environment.</remarks>
-public sealed class KeelFlagClient
+public sealed class KeelFlagClient : IDisposable
 {
     readonly HttpClient _http;
     readonly string _path;
     readonly TimeProvider _time;
+    readonly SemaphoreSlim _refreshing = new(1, 1);
     Snapshot _snapshot = new(new Dictionary<string, FlagDefinition>(StringComparer.Ordinal), null);
 
     /// <summary>A client of the flags of <paramref name="serviceName"/> in <paramref name="environment"/>, empty until the first <see cref="RefreshAsync"/>.</summary>
@@ -43,7 +44,22 @@ public sealed class KeelFlagClient
     /// <summary>Fetches the flags, unless they are unchanged since the last fetch.</summary>
     /// <returns>Whether the flags changed.</returns>
     /// <exception cref="HttpRequestException">Keel refused or could not be reached; the last flags fetched stay in use.</exception>
+    /// <exception cref="Keel.Core.KeelException">Keel answered with definitions this client cannot read; the last flags fetched stay in use.</exception>
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        // One refresh at a time, so that an older answer never replaces a newer one.
+        await _refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await FetchAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    async Task<bool> FetchAsync(CancellationToken cancellationToken)
     {
         var current = _snapshot;
         using var request = new HttpRequestMessage(HttpMethod.Get, _path);
@@ -75,9 +91,28 @@ public sealed class KeelFlagClient
     public FlagResult Evaluate(string key, IReadOnlyDictionary<string, object?>? context = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return _snapshot.Flags.TryGetValue(key, out var flag)
-            ? FlagEvaluator.Evaluate(flag, ToLogic(context), _time.GetUtcNow())
-            : FlagResult.NotFound(key);
+        if (!_snapshot.Flags.TryGetValue(key, out var flag))
+        {
+            return FlagResult.NotFound(key);
+        }
+
+        LogicObject logic;
+        try
+        {
+            logic = ToLogic(context);
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            return new FlagResult
+            {
+                Key = key,
+                Reason = FlagReasons.Error,
+                ErrorCode = FlagErrorCodes.InvalidContext,
+                ErrorDetails = "The context holds a value that is not a string, number, boolean, list or dictionary of them: " + e.Message,
+            };
+        }
+
+        return FlagEvaluator.Evaluate(flag, logic, _time.GetUtcNow());
     }
 
     /// <summary>Evaluates a flag for a context given as JSON (an object).</summary>
@@ -104,6 +139,9 @@ public sealed class KeelFlagClient
         using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(context, ContextJson.Default.IReadOnlyDictionaryStringObject));
         return LogicObject.FromJson(document.RootElement);
     }
+
+    /// <summary>Releases the refresh lock; the <see cref="HttpClient"/> stays the caller's.</summary>
+    public void Dispose() => _refreshing.Dispose();
 
     sealed record Snapshot(Dictionary<string, FlagDefinition> Flags, EntityTagHeaderValue? ETag);
 }

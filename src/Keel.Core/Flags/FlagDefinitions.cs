@@ -18,9 +18,27 @@ namespace Keel.Core.Flags;
 /// </summary>
 public static class FlagDefinitions
 {
+    /// <summary>How deeply a stored definition may nest, shared rules put in place: as deep as any JSON value Keel stores.</summary>
+    public const int MaxDepth = ConfigValues.MaxNestingDepth;
+
     /// <summary>Reads a flagd file.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="maxDefinitionBytes">The most UTF-8 bytes one flag's stored definition may take.</param>
+    /// <param name="maxTotalBytes">The most UTF-8 bytes all the flags' stored definitions may take together.</param>
     /// <exception cref="KeelException">The file has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
-    public static IReadOnlyList<FlagDefinition> ParseFile(JsonElement file)
+    public static IReadOnlyList<FlagDefinition> ParseFile(JsonElement file, int maxDefinitionBytes = int.MaxValue, long maxTotalBytes = long.MaxValue)
+    {
+        try
+        {
+            return ReadFile(file, maxDefinitionBytes, maxTotalBytes);
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotUnicode();
+        }
+    }
+
+    static List<FlagDefinition> ReadFile(JsonElement file, int maxDefinitionBytes, long maxTotalBytes)
     {
         List<FieldError> errors = [];
         if (file.ValueKind != JsonValueKind.Object)
@@ -31,6 +49,7 @@ public static class FlagDefinitions
         var evaluators = ReadEvaluators(file, errors);
         var setMetadata = file.TryGetProperty("metadata", out var m) ? ReadMetadata(m, "$.metadata", errors) : FlagResult.EmptyMetadata;
         List<FlagDefinition> flags = [];
+        long totalBytes = 0;
         var keys = new HashSet<string>(StringComparer.Ordinal);
         if (!file.TryGetProperty("flags", out var list) || list.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
         {
@@ -74,9 +93,19 @@ public static class FlagDefinitions
                 return;
             }
 
-            if (Read(key, definition, path, evaluators, setMetadata, errors) is { } flag)
+            if (totalBytes > maxTotalBytes)
+            {
+                return;
+            }
+
+            if (Read(key, definition, path, evaluators, setMetadata, errors) is { } flag && CheckSize(flag, path, maxDefinitionBytes, errors))
             {
                 flags.Add(flag);
+                totalBytes += System.Text.Encoding.UTF8.GetByteCount(flag.Json);
+                if (totalBytes > maxTotalBytes)
+                {
+                    errors.Add(new FieldError(path, $"The flags' definitions, shared rules put in place, take more than {maxTotalBytes} bytes."));
+                }
             }
         }
     }
@@ -87,12 +116,39 @@ public static class FlagDefinitions
         string key,
         JsonElement definition,
         IReadOnlyDictionary<string, JsonElement>? evaluators = null,
-        IReadOnlyDictionary<string, LogicValue>? setMetadata = null)
+        IReadOnlyDictionary<string, LogicValue>? setMetadata = null,
+        int maxDefinitionBytes = int.MaxValue)
     {
         List<FieldError> errors = [];
-        var flag = Read(key, definition, "$", evaluators ?? new Dictionary<string, JsonElement>(), setMetadata ?? FlagResult.EmptyMetadata, errors);
-        return errors.Count > 0 ? throw Invalid(errors) : flag!;
+        try
+        {
+            var flag = Read(key, definition, "$", evaluators ?? new Dictionary<string, JsonElement>(), setMetadata ?? FlagResult.EmptyMetadata, errors);
+            if (flag is not null)
+            {
+                CheckSize(flag, "$", maxDefinitionBytes, errors);
+            }
+
+            return errors.Count > 0 ? throw Invalid(errors) : flag!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotUnicode();
+        }
     }
+
+    static bool CheckSize(FlagDefinition flag, string path, int maxBytes, List<FieldError> errors)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(flag.Json) <= maxBytes)
+        {
+            return true;
+        }
+
+        errors.Add(new FieldError(path, $"The definition, shared rules put in place, takes more than {maxBytes} bytes."));
+        return false;
+    }
+
+    static KeelException NotUnicode() => new(
+        KeelError.InvalidValue, "The flag definition holds text that is not valid Unicode (such as an unpaired surrogate escape).");
 
     static FlagDefinition? Read(
         string key,
@@ -157,9 +213,23 @@ public static class FlagDefinitions
             metadata = own.Count == 0 ? setMetadata : setMetadata.Where(p => !own.ContainsKey(p.Key)).Concat(own).ToDictionary(StringComparer.Ordinal);
         }
 
-        return errors.Count > before
-            ? null
-            : new FlagDefinition(key, enabled, variants!, defaultVariant, targeting, metadata, Write(enabled, variants!, defaultVariant, targetingJson, metadata));
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        var json = Write(enabled, variants!, defaultVariant, targetingJson, metadata);
+        try
+        {
+            using var stored = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException)
+        {
+            errors.Add(new FieldError(path, $"The definition, shared rules put in place, nests more than {MaxDepth} levels deep."));
+            return null;
+        }
+
+        return new FlagDefinition(key, enabled, variants!, defaultVariant, targeting, metadata, json);
     }
 
     static Dictionary<string, LogicValue>? ReadVariants(JsonElement definition, string path, List<FieldError> errors)
@@ -205,7 +275,9 @@ public static class FlagDefinitions
     static string Write(bool enabled, Dictionary<string, LogicValue> variants, string? defaultVariant, string? targeting, IReadOnlyDictionary<string, LogicValue> metadata)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+
+        // Escaping only what JSON requires keeps the stored text as the author wrote it, and within the size checked.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteString("state", enabled ? "ENABLED" : "DISABLED");
@@ -259,7 +331,7 @@ public static class FlagDefinitions
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             var before = errors.Count;
             WriteResolved(targeting, path, evaluators, writer, errors);

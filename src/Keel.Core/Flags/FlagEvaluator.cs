@@ -105,21 +105,24 @@ public static class FlagEvaluator
 
         var flagd = new FlagdProperties(flag.Key, now.ToUnixTimeSeconds());
         LogicValue result;
+        string variant;
         try
         {
             result = flag.Targeting.Evaluate(LogicValue.From(context.With(FlagdOperations.FlagdProperty, LogicValue.From(flagd))));
+            if (result.IsNull)
+            {
+                return Serve(flag, flag.DefaultVariant, FlagReasons.Default);
+            }
+
+            variant = VariantName(result);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException
+                                   or InsufficientExecutionStackException)
         {
+            // A rule can build values too deep to handle (reduce over a long list, say); that is the rule's failure.
             return Error(flag, FlagErrorCodes.ParseError, "The targeting rule failed: " + e.Message);
         }
 
-        if (result.IsNull)
-        {
-            return Serve(flag, flag.DefaultVariant, FlagReasons.Default);
-        }
-
-        var variant = VariantName(result);
         return flag.Variants.ContainsKey(variant)
             ? Serve(flag, variant, FlagReasons.TargetingMatch)
             : Error(flag, FlagErrorCodes.General, $"The targeting rule chose variant '{variant}', which flag '{flag.Key}' does not have.");

@@ -208,7 +208,7 @@ static class FlagEndpoints
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 256 });
-            file = FlagDefinitions.ParseFile(document.RootElement);
+            file = FlagDefinitions.ParseFile(document.RootElement, limits.MaxValueBytes, limits.MaxImportBytes);
         }
         catch (JsonException e)
         {
@@ -281,6 +281,12 @@ static class FlagEndpoints
             {
                 // Other writes landed between planning and committing; plan again over what they left.
             }
+            catch (KeelException e) when (e.Error == KeelError.ConcurrentChange)
+            {
+                throw new KeelException(
+                    KeelError.ConcurrentChange,
+                    $"The flags of {route.ServiceName}/{route.Environment} kept changing while the import was planned ({TransferEndpoints.ImportAttempts} attempts); nothing was written. Try again.");
+            }
         }
     }
 
@@ -292,8 +298,8 @@ static class FlagEndpoints
 
         try
         {
-            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 256 });
-            return FlagDefinitions.Parse(key, document.RootElement);
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = FlagDefinitions.MaxDepth });
+            return FlagDefinitions.Parse(key, document.RootElement, maxDefinitionBytes: limits.MaxValueBytes);
         }
         catch (JsonException)
         {

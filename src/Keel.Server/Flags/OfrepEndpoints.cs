@@ -149,6 +149,11 @@ static class OfrepEndpoints
             error = "The body is not valid JSON.";
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            error = "The context holds text that is not valid Unicode (such as an unpaired surrogate escape).";
+            return false;
+        }
     }
 
     static IResult Answer(int status, Action<Utf8JsonWriter> write) =>
@@ -217,23 +222,23 @@ static class OfrepEndpoints
 }
 
 /// <summary>
-/// Flag definitions compiled once per stored version, so that an evaluation never parses a definition: the version of a
-/// stored flag is never reused, so a compiled entry is never stale.
+/// Flag definitions compiled once per stored version, so that an evaluation never parses a definition: each flag keeps the
+/// last version compiled, and a stored flag's version is never reused, so a compiled entry is never taken for another.
 /// </summary>
 sealed class CompiledFlags
 {
     const int MaxEntries = 100_000;
 
-    readonly ConcurrentDictionary<(ConfigId Id, long Version), FlagDefinition> _flags = new();
+    readonly ConcurrentDictionary<ConfigId, (long Version, FlagDefinition Flag)> _flags = new();
 
     public FlagResult Evaluate(ConfigEntry entry, LogicObject context, DateTimeOffset now)
     {
-        var key = (entry.Id, entry.Version);
-        if (!_flags.TryGetValue(key, out var flag))
+        if (!_flags.TryGetValue(entry.Id, out var compiled) || compiled.Version != entry.Version)
         {
+            FlagDefinition flag;
             try
             {
-                using var document = JsonDocument.Parse(entry.Value, new JsonDocumentOptions { MaxDepth = 256 });
+                using var document = JsonDocument.Parse(entry.Value, new JsonDocumentOptions { MaxDepth = FlagDefinitions.MaxDepth });
                 flag = FlagDefinitions.Parse(entry.Id.Key, document.RootElement);
             }
             catch (Exception e) when (e is JsonException or KeelException)
@@ -253,9 +258,12 @@ sealed class CompiledFlags
                 _flags.Clear();
             }
 
-            _flags[key] = flag;
+            // A newer version replaces an older one; a reader still holding the older one may overwrite it back, which only
+            // costs a compilation when the newer one is next asked for.
+            compiled = (entry.Version, flag);
+            _flags[entry.Id] = compiled;
         }
 
-        return FlagEvaluator.Evaluate(flag, context, now);
+        return FlagEvaluator.Evaluate(compiled.Flag, context, now);
     }
 }

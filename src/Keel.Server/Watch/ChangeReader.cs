@@ -54,7 +54,8 @@ sealed class ChangeReader(ChangeFeed feed, IChangeFeedStore store)
                 {
                     AfterRevision = after,
                     ServiceName = filter.ServiceName,
-                    Environment = filter.Environment,
+                    // A flag watcher's environment is named as the flag API names it; the store knows it as "<environment>#flags".
+                    Environment = filter.Flags && filter.Environment is { } environment ? Core.Flags.FlagStorage.Environment(environment) : filter.Environment,
                     Limit = WatchOptions.MaxChangesPerAnswer,
                 },
                 cancellationToken);

@@ -113,6 +113,49 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task DefinitionsThatAreNotUnicodeOrNestTooDeeply_AreRefused_AndWriteNothing()
+    {
+        var service = Service();
+        var deep = string.Concat(Enumerable.Repeat("{\"a\": ", 70)) + "1" + new string('}', 70);
+
+        using var surrogate = await _client.PutAsync(FlagPath(service, "dev", "f"), Json("""{"state": "ENABLED", "variants": {"a": "\ud800"}}"""), Ct);
+        using var nested = await _client.PutAsync(FlagPath(service, "dev", "f"), Json("""{"state": "ENABLED", "variants": {"a": """ + deep + "}}"), Ct);
+
+        await surrogate.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.True(nested.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity, $"{(int)nested.StatusCode}");
+        Assert.Equal("application/problem+json", nested.Content.Headers.ContentType?.MediaType);
+        Assert.Empty((await (await _client.GetAsync($"/api/v1/flags/{service}/dev", Ct)).OkJsonAsync()).GetProperty("flags").EnumerateObject());
+    }
+
+    [Fact]
+    public async Task AFlagWatcher_CatchesUpFromTheStore_AfterARestart()
+    {
+        var dataDir = KeelTestServer.NewDataDir();
+        var service = Service();
+        try
+        {
+            long created;
+            await using (var first = await KeelTestServer.StartAsync(dataDir))
+            {
+                await first.Client.PutAsync(ConfigPath(service, "dev", "beta"), new { config_value = "x" });
+                created = (await (await first.Client.PutAsync(FlagPath(service, "dev", "beta"), Json(Rollout), Ct)).OkJsonAsync(HttpStatusCode.Created))
+                    .GetProperty("revision").GetInt64();
+            }
+
+            await using var second = await KeelTestServer.StartAsync(dataDir);
+            var flags = await (await second.Client.GetAsync(
+                $"/api/v1/changes?kind=flag&service_name={service}&environment=dev&since_revision={created - 2}&wait=0", Ct)).OkJsonAsync();
+
+            var change = Assert.Single(flags.GetProperty("changes").EnumerateArray());
+            Assert.Equal((created, "dev", "flag"), (change.GetProperty("revision").GetInt64(), change.GetProperty("environment").GetString(), change.GetProperty("kind").GetString()));
+        }
+        finally
+        {
+            KeelTestServer.DeleteDataDir(dataDir);
+        }
+    }
+
+    [Fact]
     public async Task Writes_HonourIfMatch()
     {
         var service = Service();

@@ -76,6 +76,7 @@ public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFi
         using var badContext = await client.PostAsync("/ofrep/v1/evaluate/flags/banner", Json("""{"context": "user-1"}"""), Ct);
         using var notJson = await client.PostAsync("/ofrep/v1/evaluate/flags/banner", Json("{"), Ct);
         using var empty = await client.PostAsync("/ofrep/v1/evaluate/flags/limits", new ByteArrayContent([]), Ct);
+        using var surrogate = await client.PostAsync("/ofrep/v1/evaluate/flags/banner", Json("""{"context": {"name": "\ud800"}}"""), Ct);
 
         Assert.Equal("DISABLED", retired.GetProperty("reason").GetString());
         Assert.False(retired.TryGetProperty("value", out _));
@@ -87,6 +88,7 @@ public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFi
         await AssertErrorAsync(badContext, HttpStatusCode.BadRequest, "banner", "INVALID_CONTEXT");
         await AssertErrorAsync(notJson, HttpStatusCode.BadRequest, "banner", "INVALID_CONTEXT");
         Assert.Equal(HttpStatusCode.OK, empty.StatusCode);
+        await AssertErrorAsync(surrogate, HttpStatusCode.BadRequest, "banner", "INVALID_CONTEXT");
     }
 
     [Fact]

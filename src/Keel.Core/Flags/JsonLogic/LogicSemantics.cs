@@ -259,6 +259,8 @@ public static class LogicSemantics
 
     static string JoinItems(ReadOnlySpan<LogicValue> items)
     {
+        // Rules can build arrays nested without bound (reduce); an exception is the caller's to handle, a stack overflow is not.
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var text = new StringBuilder();
         for (var i = 0; i < items.Length; i++)
         {

@@ -117,6 +117,7 @@ public readonly struct LogicValue : IEquatable<LogicValue>
     public void WriteTo(Utf8JsonWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (Kind)
         {
             case LogicKind.Boolean:

@@ -159,7 +159,7 @@ public static class FlagDefinitions
         List<FieldError> errors)
     {
         var before = errors.Count;
-        if (!ConfigNames.IsValidKey(key, out var keyError))
+        if (!FlagStorage.IsValidKey(key, out var keyError))
         {
             errors.Add(new FieldError(path, "The flag key is not valid: " + keyError.Replace(ConfigNames.KeyField, "the key", StringComparison.Ordinal)));
         }

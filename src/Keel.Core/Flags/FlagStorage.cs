@@ -38,4 +38,14 @@ public static class FlagStorage
         var marker = storedEnvironment.IndexOf(Marker, StringComparison.Ordinal);
         return marker < 0 ? storedEnvironment : storedEnvironment[..marker];
     }
+
+    /// <summary>
+    /// Whether <paramref name="key"/> can name a flag: anything that can name a configuration key, and also
+    /// <c>export</c>, which the configuration API reserves for its export route and the flag API has no use for.
+    /// </summary>
+    public static bool IsValidKey(string? key, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        error = null;
+        return key == ConfigNames.ReservedKey || ConfigNames.IsValidKey(key, out error);
+    }
 }

@@ -354,7 +354,7 @@ readonly record struct FlagRoute(
         ConfigRoute.EnsureUnambiguousPath(httpContext);
         List<FieldError> errors = [];
         ConfigNames.AddErrors(errors, ServiceName, Environment);
-        if (!ConfigNames.IsValidKey(FlagKey, out var error))
+        if (!FlagStorage.IsValidKey(FlagKey, out var error))
         {
             errors.Add(new FieldError(KeyField, error.Replace(ConfigNames.KeyField, KeyField, StringComparison.Ordinal)));
         }

@@ -41,7 +41,7 @@ static class OfrepEndpoints
             return Answer(StatusCodes.Status400BadRequest, w => WriteError(w, key, FlagErrorCodes.InvalidContext, contextError, null));
         }
 
-        var entry = ConfigNames.IsValidKey(key, out _)
+        var entry = FlagStorage.IsValidKey(key, out _)
             ? await store.GetAsync(FlagStorage.Id(token.ServiceName!, token.Environment!, key), cancellationToken)
             : null;
         if (entry is null)

@@ -156,6 +156,18 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task AFlagMayBeNamedExport_WhichOnlyConfigurationReserves()
+    {
+        var service = Service();
+
+        using var put = await _client.PutAsync(FlagPath(service, "dev", "export"), Json(Rollout), Ct);
+        var read = await (await _client.GetAsync(FlagPath(service, "dev", "export"), Ct)).OkJsonAsync();
+
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal("export", read.GetProperty("flag_key").GetString());
+    }
+
+    [Fact]
     public async Task Writes_HonourIfMatch()
     {
         var service = Service();

@@ -152,11 +152,8 @@ static class ConfigEndpoints
     {
         var id = route.ToId(httpContext);
         httpContext.EnsureCovers(id.ServiceName, id.Environment);
-        var query = httpContext.Request.Query;
-        var limit = QueryParameters.Integer(query, "limit", DefaultHistoryLimit, 1, MaxHistoryLimit);
-        long? before = query.ContainsKey("before_version") ? QueryParameters.Integer(query, "before_version", 0, 1, long.MaxValue) : null;
-
-        var versions = await store.GetHistoryAsync(id, (int)limit, before, cancellationToken);
+        var (limit, before) = HistoryPage(httpContext.Request.Query);
+        var versions = await store.GetHistoryAsync(id, limit, before, cancellationToken);
         var reveal = httpContext.CanReadSecrets();
         if (versions is null)
         {
@@ -173,20 +170,7 @@ static class ConfigEndpoints
         var id = route.ToId(httpContext);
         httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
-        var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.RollbackRequest, cancellationToken);
-        if (body.TargetVersion is not { } target)
-        {
-            throw new KeelException(
-                KeelError.MalformedRequest, "The request must carry target_version.", [new FieldError("target_version", "target_version is required.")]);
-        }
-
-        if (target < 1)
-        {
-            throw new KeelException(
-                KeelError.InvalidRequest, "target_version must be 1 or more.", [new FieldError("target_version", "target_version must be 1 or more.")]);
-        }
-
-        ConfigWriteInput.CheckDescription(body.ChangeDescription, services.Limits.Value);
+        var (body, target) = await ReadRollbackAsync(httpContext.Request, services.Limits.Value, cancellationToken);
 
         // The target is immutable, so checking it before the store runs the rollback sees what the rollback writes.
         var targetVersion = await services.Store.GetHistoryAsync(id, 1, target + 1, cancellationToken);
@@ -312,7 +296,36 @@ static class ConfigEndpoints
     static ProblemHttpResult NotFound(ConfigId id) =>
         Problems.Result(KeelError.ConfigNotFound, $"Key '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
 
-    static string ListTag(long lastChangeRevision) => string.Create(CultureInfo.InvariantCulture, $"\"r{lastChangeRevision}\"");
+    /// <summary>A history page from <c>?limit=</c> (1–<see cref="MaxHistoryLimit"/>) and <c>?before_version=</c>.</summary>
+    public static (int Limit, long? Before) HistoryPage(IQueryCollection query)
+    {
+        var limit = QueryParameters.Integer(query, "limit", DefaultHistoryLimit, 1, MaxHistoryLimit);
+        long? before = query.ContainsKey("before_version") ? QueryParameters.Integer(query, "before_version", 0, 1, long.MaxValue) : null;
+        return ((int)limit, before);
+    }
+
+    /// <summary>Reads a rollback's body: a <c>target_version</c> of 1 or more and an optional description within its limit.</summary>
+    public static async Task<(RollbackRequest Body, long Target)> ReadRollbackAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync(request, KeelJson.Context.RollbackRequest, cancellationToken);
+        if (body.TargetVersion is not { } target)
+        {
+            throw new KeelException(
+                KeelError.MalformedRequest, "The request must carry target_version.", [new FieldError("target_version", "target_version is required.")]);
+        }
+
+        if (target < 1)
+        {
+            throw new KeelException(
+                KeelError.InvalidRequest, "target_version must be 1 or more.", [new FieldError("target_version", "target_version must be 1 or more.")]);
+        }
+
+        ConfigWriteInput.CheckDescription(body.ChangeDescription, limits);
+        return (body, target);
+    }
+
+    /// <summary>The tag of a listing: the revision of its scope's last change, deletes included.</summary>
+    public static string ListTag(long lastChangeRevision) => string.Create(CultureInfo.InvariantCulture, $"\"r{lastChangeRevision}\"");
 
     static string KeyPath(ConfigId id) =>
         $"/api/v1/config/{id.ServiceName}/{id.Environment}/{Uri.EscapeDataString(id.Key)}";

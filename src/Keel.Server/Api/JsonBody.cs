@@ -231,4 +231,13 @@ static class JsonBody
         JsonValueKind.Null => "null",
         _ => "this",
     };
+
+    /// <summary>Lets this request's body grow to <paramref name="maxBytes"/>, past the server's default, as an import's may.</summary>
+    public static void AllowBodyOf(HttpContext httpContext, long maxBytes)
+    {
+        if (httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = maxBytes;
+        }
+    }
 }

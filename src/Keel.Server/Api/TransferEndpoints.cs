@@ -8,7 +8,6 @@ using Keel.Core.Storage;
 using Keel.Core.Transfer;
 using Keel.Server.Schemas;
 using Keel.Server.Security;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
@@ -191,10 +190,7 @@ static class TransferEndpoints
         var description = QueryParameters.Single(query, "change_description");
         ConfigWriteInput.CheckDescription(description, limits);
 
-        if (httpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
-        {
-            bodySize.MaxRequestBodySize = limits.MaxImportBytes;
-        }
+        JsonBody.AllowBodyOf(httpContext, limits.MaxImportBytes);
 
         var file = await ReadFileAsync(httpContext.Request, limits, cancellationToken);
         var canReadSecrets = httpContext.CanReadSecrets();

@@ -123,10 +123,8 @@ static class FlagEndpoints
         [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
-        var query = httpContext.Request.Query;
-        var limit = QueryParameters.Integer(query, "limit", ConfigEndpoints.DefaultHistoryLimit, 1, ConfigEndpoints.MaxHistoryLimit);
-        long? before = query.ContainsKey("before_version") ? QueryParameters.Integer(query, "before_version", 0, 1, long.MaxValue) : null;
-        var versions = await store.GetHistoryAsync(stored, (int)limit, before, cancellationToken) ?? throw NotFound(id);
+        var (limit, before) = ConfigEndpoints.HistoryPage(httpContext.Request.Query);
+        var versions = await store.GetHistoryAsync(stored, limit, before, cancellationToken) ?? throw NotFound(id);
         return TypedResults.Json(
             new FlagHistoryResponse(
                 id.Key,
@@ -146,14 +144,7 @@ static class FlagEndpoints
     {
         var (id, stored) = Ids(route, httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
-        var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.RollbackRequest, cancellationToken);
-        if (body.TargetVersion is not { } target || target < 1)
-        {
-            throw new KeelException(
-                KeelError.InvalidRequest, "target_version is required, 1 or more.", [new FieldError("target_version", "target_version is required, 1 or more.")]);
-        }
-
-        ConfigWriteInput.CheckDescription(body.ChangeDescription, limits.Value);
+        var (body, target) = await ConfigEndpoints.ReadRollbackAsync(httpContext.Request, limits.Value, cancellationToken);
         var change = await InFlagTermsAsync(id, () => store.RollbackAsync(
             new RollbackConfigRequest
             {
@@ -175,7 +166,7 @@ static class FlagEndpoints
         route.Validate(httpContext);
         httpContext.EnsureCovers(route.ServiceName, route.Environment);
         var snapshot = await store.ListAsync(route.ServiceName, FlagStorage.Environment(route.Environment), cancellationToken);
-        httpContext.Response.Headers.ETag = $"\"r{snapshot.LastChangeRevision}\"";
+        httpContext.Response.Headers.ETag = ConfigEndpoints.ListTag(snapshot.LastChangeRevision);
         if (EntityTags.IfNoneMatchHits(httpContext.Request, httpContext.Response.Headers.ETag!))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
@@ -197,10 +188,7 @@ static class FlagEndpoints
         var prune = QueryParameters.Boolean(query, "prune");
         var description = QueryParameters.Single(query, "change_description");
         ConfigWriteInput.CheckDescription(description, limits);
-        if (httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
-        {
-            bodySize.MaxRequestBodySize = limits.MaxImportBytes;
-        }
+        JsonBody.AllowBodyOf(httpContext, limits.MaxImportBytes);
 
         var text = await JsonBody.ReadTextAsync(
             httpContext.Request, limits.MaxImportBytes, $"The file is larger than {limits.MaxImportBytes} bytes (Keel:Limits:MaxImportBytes).", cancellationToken);

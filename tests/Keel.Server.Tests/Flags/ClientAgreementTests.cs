@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Net;
 using System.Text.Json;
 using Keel.Client.Flags;
 using Keel.Core.Flags;
@@ -36,7 +35,7 @@ public class ClientAgreementTests(ServerFixture fixture) : IClassFixture<ServerF
     {
         var service = Service();
         await (await fixture.Client.PostAsync($"/api/v1/flags/{service}/prod/import", Json(File), Ct)).OkJsonAsync();
-        using var ofrep = await EvaluationClientAsync(service);
+        using var ofrep = await fixture.Server.CreateEvaluationClientAsync(service, "prod");
         using var client = new KeelFlagClient(fixture.Client, service, "prod");
         Assert.True(await client.RefreshAsync(Ct));
 
@@ -87,12 +86,5 @@ public class ClientAgreementTests(ServerFixture fixture) : IClassFixture<ServerF
 
         Assert.Equal((true, false, true), (first, unchanged, changed));
         Assert.Equal((1.0, 2.0), (before, client.Evaluate("f").Value!.Value.Number));
-    }
-
-    async Task<HttpClient> EvaluationClientAsync(string service)
-    {
-        var token = await (await fixture.Client.PostAsync(
-            "/api/v1/tokens", Json(new { name = "app-" + service, kind = "evaluation", service_name = service, environment = "prod" }), Ct)).OkJsonAsync(HttpStatusCode.Created);
-        return fixture.Server.CreateClient(token.GetProperty("token").GetString());
     }
 }

@@ -143,9 +143,7 @@ public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFi
             await (await _admin.PostAsync($"/api/v1/flags/{service}/{environment}/import", Json(File), Ct)).OkJsonAsync();
         }
 
-        var token = await (await _admin.PostAsync(
-            "/api/v1/tokens", Json(new { name = "web-" + service, kind = "evaluation", service_name = service, environment }), Ct)).OkJsonAsync(HttpStatusCode.Created);
-        return fixture.Server.CreateClient(token.GetProperty("token").GetString());
+        return await fixture.Server.CreateEvaluationClientAsync(service, environment);
     }
 
     static async Task<JsonElement> EvaluateAsync(HttpClient client, string key, object body) =>

@@ -1,7 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json;
 using Keel.Core.Flags;
 using Keel.Core.Flags.JsonLogic;
@@ -117,10 +116,9 @@ public class OpenFeatureNodeClientTests(OpenFeatureNodeClientTests.NodeFixture n
         var admin = node.Client;
         var service = Service("openfeature");
         await (await admin.PostAsync($"/api/v1/flags/{service}/prod/import", Json(File), Ct)).OkJsonAsync();
-        var token = await (await admin.PostAsync(
-            "/api/v1/tokens", Json(new { name = "node-" + service, kind = "evaluation", service_name = service, environment = "prod" }), Ct)).OkJsonAsync(HttpStatusCode.Created);
+        var token = await node.Server.CreateEvaluationTokenAsync(service, "prod");
         using var file = JsonDocument.Parse(File);
-        return (token.GetProperty("token").GetString()!, FlagDefinitions.ParseFile(file.RootElement).ToDictionary(f => f.Key));
+        return (token, FlagDefinitions.ParseFile(file.RootElement).ToDictionary(f => f.Key));
     }
 
     static void AssertSameAsInProcess(Dictionary<string, FlagDefinition> flags, Case c, JsonElement actual)

@@ -81,6 +81,20 @@ public sealed class KeelTestServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Creates an evaluation token for one service and environment through the API, and returns its secret.</summary>
+    public async Task<string> CreateEvaluationTokenAsync(string service, string environment)
+    {
+        using var response = await Client.PostAsync(
+            "/api/v1/tokens",
+            Http.Json(new { name = $"eval-{service}-{environment}", kind = "evaluation", service_name = service, environment }),
+            TestContext.Current.CancellationToken);
+        return (await response.OkJsonAsync(System.Net.HttpStatusCode.Created)).GetProperty("token").GetString()!;
+    }
+
+    /// <summary>Creates an evaluation token for one service and environment, and returns a client that sends it.</summary>
+    public async Task<HttpClient> CreateEvaluationClientAsync(string service, string environment) =>
+        CreateClient(await CreateEvaluationTokenAsync(service, environment));
+
     /// <summary>Creates a token through the API with the admin client, and returns a client that sends it.</summary>
     public async Task<HttpClient> CreateTokenClientAsync(IReadOnlyList<string> permissions, IReadOnlyList<string> scopes, string name = "test")
     {

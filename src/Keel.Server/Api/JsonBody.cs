@@ -93,12 +93,7 @@ static class JsonBody
         }
 
         EnsureJsonContentType(request);
-        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        if (body.Length > maxBytes)
-        {
-            throw new KeelException(KeelError.PayloadTooLarge, tooLarge);
-        }
-
+        var body = await ReadBytesAsync(request, maxBytes, tooLarge, cancellationToken).ConfigureAwait(false);
         if (!Utf8.IsValid(body.Span))
         {
             throw new KeelException(KeelError.MalformedRequest, "The request body is not valid UTF-8.");
@@ -135,6 +130,18 @@ static class JsonBody
 
     static KeelException NotUnicode() =>
         new(KeelError.MalformedRequest, "The request body holds a string that is not valid Unicode (an escaped unpaired surrogate).");
+
+    /// <summary>Reads a body of any type, refusing one of more than <paramref name="maxBytes"/> bytes with 413 and <paramref name="tooLarge"/>.</summary>
+    public static async Task<ReadOnlyMemory<byte>> ReadBytesAsync(HttpRequest request, long maxBytes, string tooLarge, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            throw new KeelException(KeelError.PayloadTooLarge, tooLarge);
+        }
+
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        return body.Length > maxBytes ? throw new KeelException(KeelError.PayloadTooLarge, tooLarge) : body;
+    }
 
     static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {

@@ -96,19 +96,10 @@ static class OfrepEndpoints
             : Results.Bytes(body, "application/json");
     }
 
-    static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > limits.MaxValueBytes)
-        {
-            throw new KeelException(KeelError.PayloadTooLarge, $"An evaluation context may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).");
-        }
-
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        return buffer.Length > limits.MaxValueBytes
-            ? throw new KeelException(KeelError.PayloadTooLarge, $"An evaluation context may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).")
-            : buffer.ToArray();
-    }
+    /// <summary>The body, of any content type: OFREP clients send JSON, and some say so only loosely.</summary>
+    static Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken) =>
+        JsonBody.ReadBytesAsync(
+            request, limits.MaxValueBytes, $"An evaluation context may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).", cancellationToken);
 
     /// <summary>Reads <c>{"context": {...}}</c>; an empty body, or one without a context, is the empty context.</summary>
     static bool TryReadContext(ReadOnlyMemory<byte> body, out LogicObject context, out string error)

@@ -39,8 +39,8 @@ public sealed class ImportPlan
     /// <param name="prune">Whether live keys absent from the file are deleted.</param>
     /// <param name="canReadSecrets">
     /// Whether the importer may read encrypted values. Without it, an encrypted key in the file is always written (reporting it
-    /// unchanged would tell the importer its value), and pruning leaves encrypted keys alone, as an export without the
-    /// permission leaves them out.
+    /// unchanged would tell the importer its value) and never compared with the file's (the time a comparison takes depends
+    /// on the value), and pruning leaves encrypted keys alone, as an export without the permission leaves them out.
     /// </param>
     public static ImportPlan Create(IReadOnlyList<FileEntry> file, IReadOnlyList<ConfigEntry> live, bool prune, bool canReadSecrets)
     {
@@ -58,7 +58,7 @@ public sealed class ImportPlan
             {
                 added.Add(entry.Key);
             }
-            else if (IsSame(current, entry) && (canReadSecrets || !current.IsEncrypted))
+            else if ((canReadSecrets || !current.IsEncrypted) && IsSame(current, entry))
             {
                 unchanged++;
                 continue;

@@ -103,6 +103,7 @@ static class ConfigEndpoints
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.PutConfigRequest, cancellationToken);
         var (value, type) = ConfigWriteInput.ReadValue(body, services.Limits.Value);
+        await EnsurePreconditionAsync(services.Store, id, condition, cancellationToken);
         await services.Schemas.ValidateAsync(id.ServiceName, [new SchemaCandidate(id.Key, value, type, "$." + ConfigValues.ValueField)], cancellationToken);
 
         var change = await services.Store.SetAsync(
@@ -171,10 +172,14 @@ static class ConfigEndpoints
         httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
         var (body, target) = await ReadRollbackAsync(httpContext.Request, services.Limits.Value, cancellationToken);
+        await EnsurePreconditionAsync(services.Store, id, condition, cancellationToken);
 
-        // The target is immutable, so checking it before the store runs the rollback sees what the rollback writes.
+        // The target is immutable, so checking it before the store runs the rollback sees what the rollback writes. An
+        // encrypted target is checked only for a caller who may read it: the answer (and its timing) would otherwise tell the
+        // caller whether the secret matches a schema of their own making, one question per request.
         var targetVersion = await services.Store.GetHistoryAsync(id, 1, target + 1, cancellationToken);
-        if (targetVersion is [{ Value: { } targetValue, ValueType: { } targetType, DecryptionFailed: false } found] && found.Version == target)
+        if (targetVersion is [{ Value: { } targetValue, ValueType: { } targetType, DecryptionFailed: false } found] && found.Version == target
+            && (!found.IsEncrypted || httpContext.CanReadSecrets()))
         {
             await services.Schemas.ValidateAsync(id.ServiceName, [new SchemaCandidate(id.Key, targetValue, targetType, "$")], cancellationToken);
         }
@@ -291,6 +296,22 @@ static class ConfigEndpoints
         }
 
         return (body.ServiceName!, body.Environment!, keys);
+    }
+
+    /// <summary>
+    /// Answers 412 for a write whose <c>If-Match</c> or <c>If-None-Match</c> the key's live version fails, before the write's
+    /// content is validated: which of the two failures a caller meets must not depend on a value they may not read. The store
+    /// checks the condition again in the write's transaction.
+    /// </summary>
+    static async Task EnsurePreconditionAsync(IConfigStore store, ConfigId id, VersionCondition condition, CancellationToken cancellationToken)
+    {
+        if (condition.Kind == VersionConditionKind.None)
+        {
+            return;
+        }
+
+        var live = await store.GetAsync(id, cancellationToken);
+        condition.EnsureMetBy(live?.Version);
     }
 
     static ProblemHttpResult NotFound(ConfigId id) =>

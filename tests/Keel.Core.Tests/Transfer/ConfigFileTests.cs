@@ -274,6 +274,19 @@ public class ConfigFileTests
         Assert.Empty(withoutPrune.Removed);
     }
 
+    [Fact]
+    public void Plan_WithoutSecretsRead_NeverComparesAnEncryptedValue()
+    {
+        // A stored value that is not JSON makes any comparison as JSON throw: a plan that compares it is caught in the act.
+        ConfigEntry[] live = [Entry("secret", "not json", ConfigValueType.Json, encrypted: true)];
+        FileEntry[] file = [new("secret", """{"a": 1}""", ConfigValueType.Json, "$.secret")];
+
+        var plan = ImportPlan.Create(file, live, prune: false, canReadSecrets: false);
+
+        Assert.Equal(["secret"], plan.Changed);
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => ImportPlan.Create(file, live, prune: false, canReadSecrets: true));
+    }
+
     static ReadOnlyMemory<byte> Export(ConfigFileFormat format, IEnumerable<ConfigEntry> entries)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -47,6 +47,61 @@ public sealed class SecretValuesTests(ServerFixture fixture) : IClassFixture<Ser
     }
 
     [Fact]
+    public async Task Rollback_OfAnEncryptedVersion_AnswersATokenWithoutSecretsReadTheSameWhateverTheSchemaSays()
+    {
+        var service = Service();
+        var path = ConfigPath(service, "prod", "db.password");
+        await fixture.Client.PutAsync(path, new { config_value = "SuperSecret-0123456789", encrypt = true });
+        await fixture.Client.PutAsync(path, new { config_value = "current", encrypt = true });
+        using var writer = await fixture.Server.CreateTokenClientAsync(["write"], [$"{service}/*"]);
+        var schemaPath = $"/api/v1/schemas/{service}/db.password";
+
+        // A schema that matches the secret and one that does not: the answers must not tell them apart.
+        List<(int Status, string Body)> staleAnswers = [];
+        foreach (var pattern in new[] { "^Super", "^Nope" })
+        {
+            (await writer.SendAsync(HttpMethod.Put, schemaPath, new { type = "string", pattern })).EnsureSuccessStatusCode();
+            using var stale = await writer.SendAsync(
+                HttpMethod.Post, path + "/rollback", new { target_version = 1 }, ("If-Match", "\"999\""));
+            staleAnswers.Add(((int)stale.StatusCode, (await stale.ProblemAsync(HttpStatusCode.PreconditionFailed, "precondition_failed")).GetProperty("detail").GetString()!));
+        }
+
+        Assert.Equal(staleAnswers[0], staleAnswers[1]);
+
+        // With the right version, the rollback of a secret the caller cannot read is not checked against the caller's schema.
+        using var rolledBack = await writer.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 }, ("If-Match", "\"2\""));
+        await rolledBack.OkJsonAsync();
+    }
+
+    [Fact]
+    public async Task Rollback_OfAnEncryptedJsonVersion_NeverNamesItsPropertiesToATokenWithoutSecretsRead()
+    {
+        var service = Service();
+        var path = ConfigPath(service, "prod", "credentials");
+        await fixture.Client.PutAsync(path, new { config_value = """{"hidden_user": "u", "hidden_password": "p"}""", value_type = "json", encrypt = true });
+        await fixture.Client.PutAsync(path, new { config_value = "{}", value_type = "json", encrypt = true });
+        using var writer = await fixture.Server.CreateTokenClientAsync(["write"], [$"{service}/*"]);
+        using var secrets = await fixture.Server.CreateTokenClientAsync(["write", "secrets:read"], [$"{service}/*"]);
+        (await writer.SendAsync(HttpMethod.Put, $"/api/v1/schemas/{service}/credentials", new { type = "object", additionalProperties = false }))
+            .EnsureSuccessStatusCode();
+
+        using var stale = await writer.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 }, ("If-Match", "\"999\""));
+        var staleText = await stale.Content.ReadAsStringAsync(Ct);
+        using var revealing = await secrets.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 }, ("If-Match", "\"2\""));
+        var violation = await revealing.ProblemAsync(HttpStatusCode.UnprocessableEntity, "schema_violation");
+        using var blind = await writer.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 }, ("If-Match", "\"2\""));
+        var blindText = await blind.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
+        Assert.DoesNotContain("hidden_", staleText, StringComparison.Ordinal);
+
+        // A caller who may read the secret is told why it fails its schema; one who may not is not asked to know.
+        Assert.Contains(violation.ErrorPaths(), p => p.Contains("hidden_user", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, blind.StatusCode);
+        Assert.DoesNotContain("hidden_", blindText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Put_WithEncryptFalse_OnAnEncryptedKey_Answers409AndChangesNothing()
     {
         var path = ConfigPath(Service(), "prod", "api.key");

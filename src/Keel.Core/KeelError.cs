@@ -94,6 +94,9 @@ public enum KeelError
     /// <summary>No schema has the service and key pattern.</summary>
     SchemaNotFound,
 
+    /// <summary>A value cannot be validated against its schema within the work a validation may take.</summary>
+    SchemaTooComplex,
+
     /// <summary>An import file does not parse, or holds keys or values Keel cannot store.</summary>
     InvalidFile,
 

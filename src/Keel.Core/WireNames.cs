@@ -138,6 +138,9 @@ public static class WireNames
         /// <summary>No schema has the service and key pattern.</summary>
         public const string SchemaNotFound = "schema_not_found";
 
+        /// <summary>A value cannot be validated against its schema within the work a validation may take; nothing was written.</summary>
+        public const string SchemaTooComplex = "schema_too_complex";
+
         /// <summary>An import file does not parse, or holds keys or values Keel cannot store; nothing was written.</summary>
         public const string InvalidFile = "invalid_file";
 

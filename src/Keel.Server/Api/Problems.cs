@@ -45,6 +45,7 @@ static class Problems
         KeelError.ConcurrentChange => (StatusCodes.Status409Conflict, "Concurrent change", WireNames.ErrorCodes.ConcurrentChange),
         KeelError.SchemaViolation => (StatusCodes.Status422UnprocessableEntity, "Schema violation", WireNames.ErrorCodes.SchemaViolation),
         KeelError.SchemaNotFound => (StatusCodes.Status404NotFound, "Schema not found", WireNames.ErrorCodes.SchemaNotFound),
+        KeelError.SchemaTooComplex => (StatusCodes.Status422UnprocessableEntity, "Schema too complex", WireNames.ErrorCodes.SchemaTooComplex),
         KeelError.FlagNotFound => (StatusCodes.Status404NotFound, "Flag not found", WireNames.ErrorCodes.FlagNotFound),
         KeelError.InvalidFile => (StatusCodes.Status422UnprocessableEntity, "Invalid file", WireNames.ErrorCodes.InvalidFile),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),

@@ -47,6 +47,7 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton(static sp => (ITokenStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IAuditStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (ISchemaStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        services.AddOptions<Schemas.SchemaOptions>().BindConfiguration(Schemas.SchemaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Schemas.SchemaValidator>();
         services.TryAddSingleton<Flags.CompiledFlags>();
         services.TryAddSingleton(static sp => (IEncryptionKeyStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));

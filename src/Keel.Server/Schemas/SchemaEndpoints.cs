@@ -75,13 +75,14 @@ static class SchemaEndpoints
         [AsParameters] SchemaRoute route,
         HttpContext httpContext,
         ISchemaStore store,
+        SchemaValidator validator,
         IOptions<LimitsOptions> limits,
         ILogger<ConfigChangeLog> logger,
         CancellationToken cancellationToken)
     {
         route.Validate(httpContext);
         httpContext.EnsureCoversService(route.ServiceName);
-        var document = await ReadSchemaAsync(httpContext, limits.Value, cancellationToken);
+        var (document, _) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var schema = await store.PutSchemaAsync(route.ServiceName, route.KeyPattern, document, httpContext.Actor(), cancellationToken);
         Log.SchemaChanged(logger, route.ServiceName, route.KeyPattern, "put", schema.Version);
         SetHeaders(httpContext, schema);
@@ -106,13 +107,13 @@ static class SchemaEndpoints
         HttpContext httpContext,
         ISchemaStore schemas,
         IConfigStore configs,
+        SchemaValidator validator,
         IOptions<LimitsOptions> limits,
         CancellationToken cancellationToken)
     {
         route.Validate(httpContext);
         httpContext.EnsureReachesService(route.ServiceName);
-        var document = await ReadSchemaAsync(httpContext, limits.Value, cancellationToken);
-        var candidate = await SchemaValidator.ParseAsync(document, cancellationToken);
+        var (_, candidate) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var patterns = (await schemas.ListSchemasAsync(route.ServiceName, cancellationToken)).Select(s => s.KeyPattern).Append(route.KeyPattern).ToList();
         var prefix = route.KeyPattern.EndsWith('*') ? route.KeyPattern[..^1] : route.KeyPattern;
         var entries = await configs.ListServiceAsync(route.ServiceName, prefix, cancellationToken);
@@ -138,7 +139,7 @@ static class SchemaEndpoints
 
             checkedCount++;
             List<FieldError> errors = [];
-            SchemaValidator.AddErrors(candidate, entry.ValueType, entry.Value, "$", errors);
+            SchemaValidator.AddErrors(candidate, entry.Id.Key, entry.ValueType, entry.Value, "$", errors, cancellationToken);
             if (errors.Count > 0)
             {
                 violations.Add(new SchemaViolationItem(entry.Id.Environment, entry.Id.Key, errors));
@@ -149,7 +150,8 @@ static class SchemaEndpoints
             new SchemaCheckResponse(route.ServiceName, route.KeyPattern, checkedCount, skipped, violations), KeelJson.Context.SchemaCheckResponse);
     }
 
-    static async Task<string> ReadSchemaAsync(HttpContext httpContext, LimitsOptions limits, CancellationToken cancellationToken)
+    static async Task<(string Text, CompiledSchema Compiled)> ReadSchemaAsync(
+        HttpContext httpContext, SchemaValidator validator, LimitsOptions limits, CancellationToken cancellationToken)
     {
         var text = await JsonBody.ReadTextAsync(
             httpContext.Request, limits.MaxValueBytes, $"A schema may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).", cancellationToken);
@@ -175,8 +177,7 @@ static class SchemaEndpoints
             throw new KeelException(KeelError.MalformedRequest, "The body is not valid JSON; send the JSON Schema document itself.");
         }
 
-        await SchemaValidator.ParseAsync(text, cancellationToken);
-        return text;
+        return (text, await validator.CompileAsync(text, cancellationToken));
     }
 
     static void SetHeaders(HttpContext httpContext, ConfigSchema schema)

@@ -6,6 +6,7 @@ using Keel.Core.Configs;
 using Keel.Core.Schemas;
 using Keel.Core.Storage;
 using NJsonSchema;
+using Microsoft.Extensions.Options;
 using NJsonSchema.Validation;
 
 namespace Keel.Server.Schemas;
@@ -22,14 +23,17 @@ readonly record struct SchemaCandidate(string Key, string Value, ConfigValueType
 /// A write validated against a schema that is replaced while the write is in flight may commit under the old one; <c>/check</c>
 /// finds any value that no longer validates.
 /// </remarks>
-sealed class SchemaValidator(ISchemaStore store)
+sealed class SchemaValidator(ISchemaStore store, IOptions<SchemaOptions> options)
 {
     const int MaxCompiled = 10_000;
 
-    readonly ConcurrentDictionary<(string Service, string Pattern, long Version), JsonSchema> _compiled = new();
+    readonly ConcurrentDictionary<(string Service, string Pattern, long Version), CompiledSchema> _compiled = new();
 
     /// <summary>Checks every candidate against the schema that applies to its key.</summary>
-    /// <exception cref="KeelException">Values violate their schemas (<see cref="KeelError.SchemaViolation"/>, listing every error).</exception>
+    /// <exception cref="KeelException">
+    /// Values violate their schemas (<see cref="KeelError.SchemaViolation"/>, listing every error), or a schema cannot be
+    /// checked within its budget (<see cref="KeelError.SchemaTooComplex"/>).
+    /// </exception>
     public async Task ValidateAsync(string serviceName, IEnumerable<SchemaCandidate> candidates, CancellationToken cancellationToken)
     {
         var schemas = await store.ListSchemasAsync(serviceName, cancellationToken);
@@ -48,7 +52,8 @@ sealed class SchemaValidator(ISchemaStore store)
             }
 
             var before = errors.Count;
-            await AddErrorsAsync(schema, candidate.ValueType, candidate.Value, candidate.Location, errors, cancellationToken);
+            var compiled = await CompileAsync(schema, cancellationToken);
+            AddErrors(compiled, candidate.Key, candidate.ValueType, candidate.Value, candidate.Location, errors, cancellationToken);
             if (errors.Count > before)
             {
                 keys.Add(candidate.Key);
@@ -61,16 +66,10 @@ sealed class SchemaValidator(ISchemaStore store)
         }
     }
 
-    /// <summary>Adds the errors of one value against one schema to <paramref name="errors"/>, with paths under <paramref name="location"/>.</summary>
-    public async Task AddErrorsAsync(
-        ConfigSchema schema, ConfigValueType type, string value, string location, List<FieldError> errors, CancellationToken cancellationToken)
-    {
-        var compiled = await CompileAsync(schema, cancellationToken);
-        AddErrors(compiled, type, value, location, errors);
-    }
-
-    /// <summary>Adds the errors of one value against a compiled schema.</summary>
-    public static void AddErrors(JsonSchema compiled, ConfigValueType type, string value, string location, List<FieldError> errors)
+    /// <summary>Adds the errors of one value against a compiled schema to <paramref name="errors"/>, with paths under <paramref name="location"/>.</summary>
+    /// <exception cref="KeelException">The schema cannot be checked within its budget (<see cref="KeelError.SchemaTooComplex"/>).</exception>
+    public static void AddErrors(
+        CompiledSchema compiled, string key, ConfigValueType type, string value, string location, List<FieldError> errors, CancellationToken cancellationToken)
     {
         var json = ConfigValues.ToJson(type, value, out var error);
         if (json is null)
@@ -79,7 +78,20 @@ sealed class SchemaValidator(ISchemaStore store)
             return;
         }
 
-        foreach (var e in Flatten(compiled.Validate(json)))
+        ICollection<ValidationError> found;
+        try
+        {
+            found = compiled.Validate(json, cancellationToken);
+        }
+        catch (SchemaBudgetExceededException e)
+        {
+            throw new KeelException(
+                KeelError.SchemaTooComplex,
+                $"The value of key '{key}' cannot be checked against its schema: {e.Reason}. Simplify the schema; nothing was written.",
+                [new FieldError(location, $"The schema cannot be checked within its budget: {e.Reason}.")]);
+        }
+
+        foreach (var e in Flatten(found))
         {
             errors.Add(new FieldError(Path(location, e.Path), Describe(e)));
         }
@@ -94,11 +106,12 @@ sealed class SchemaValidator(ISchemaStore store)
 
     /// <summary>Parses and compiles a schema document, refusing references outside it.</summary>
     /// <exception cref="KeelException">The document is not a JSON Schema Keel can use (422).</exception>
-    public static async Task<JsonSchema> ParseAsync(string document, CancellationToken cancellationToken)
+    public async Task<CompiledSchema> CompileAsync(string document, CancellationToken cancellationToken)
     {
         try
         {
-            return await JsonSchema.FromJsonAsync(document, documentPath: null, static schema => new LocalReferencesOnly(schema), cancellationToken);
+            var schema = await JsonSchema.FromJsonAsync(document, documentPath: null, static schema => new LocalReferencesOnly(schema), cancellationToken);
+            return CompiledSchema.Create(schema, options.Value);
         }
         catch (Exception e) when (e is Newtonsoft.Json.JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
         {
@@ -116,7 +129,7 @@ sealed class SchemaValidator(ISchemaStore store)
             : $"The values of {keys.Count} keys do not validate against their schemas ({errors.Count} errors); nothing was written.",
         errors);
 
-    async Task<JsonSchema> CompileAsync(ConfigSchema schema, CancellationToken cancellationToken)
+    async Task<CompiledSchema> CompileAsync(ConfigSchema schema, CancellationToken cancellationToken)
     {
         var key = (schema.ServiceName, schema.KeyPattern, schema.Version);
         if (_compiled.TryGetValue(key, out var compiled))
@@ -124,7 +137,7 @@ sealed class SchemaValidator(ISchemaStore store)
             return compiled;
         }
 
-        compiled = await ParseAsync(schema.Schema, cancellationToken);
+        compiled = await CompileAsync(schema.Schema, cancellationToken);
         if (_compiled.Count >= MaxCompiled)
         {
             _compiled.Clear();

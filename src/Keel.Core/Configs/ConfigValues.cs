@@ -153,20 +153,17 @@ public static class ConfigValues
 
     static bool IsJson(string value, [NotNullWhen(false)] out string? error)
     {
-        // The document parse checks syntax, depth and repeated names within an object (which parsers resolve differently);
-        // the walk decodes the escaped strings, the only ones that can hold an unpaired surrogate.
+        // The document parse checks syntax, depth and repeated names within an object (which parsers resolve differently).
         if (ReadJson(value, static (bytes, ref reader) =>
         {
             using (JsonDocument.Parse(bytes, DocumentOptions))
             {
             }
 
-            while (reader.Read())
+            // ReadJson reports an undecodable string as the reader itself would: with InvalidOperationException.
+            if (JsonText.HasUnpairedSurrogate(bytes.Span, MaxNestingDepth))
             {
-                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
-                {
-                    _ = reader.GetString();
-                }
+                throw new InvalidOperationException();
             }
 
             return true;

@@ -133,6 +133,11 @@ public static class ConfigFileReader
                     AllowDuplicateProperties = false,
                 });
             }
+            catch (InvalidOperationException)
+            {
+                // Comparing property names for duplicates decodes them, and an escaped unpaired surrogate does not decode.
+                throw Invalid([new FieldError("$", "The file holds a string that is not valid Unicode (an escaped unpaired surrogate).")]);
+            }
             catch (JsonException e)
             {
                 throw Invalid([new FieldError(

@@ -158,7 +158,16 @@ static class SchemaEndpoints
 
         try
         {
-            using var document = JsonDocument.Parse(text);
+            // A schema is stored and served as sent, so it must be as readable as a json value.
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = ConfigValues.MaxNestingDepth });
+            if (JsonText.HasUnpairedSurrogate(System.Text.Encoding.UTF8.GetBytes(text), ConfigValues.MaxNestingDepth))
+            {
+                throw new KeelException(
+                    KeelError.InvalidValue,
+                    "The schema holds a string that is not valid Unicode (an escaped unpaired surrogate).",
+                    [new FieldError("$", "The schema holds an escaped unpaired surrogate.")]);
+            }
+
             if (document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
             {
                 throw new KeelException(KeelError.InvalidValue, "A JSON Schema is an object (or true or false).", [new FieldError("$", "A JSON Schema is an object.")]);

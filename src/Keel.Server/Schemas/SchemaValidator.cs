@@ -5,8 +5,8 @@ using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Schemas;
 using Keel.Core.Storage;
-using NJsonSchema;
 using Microsoft.Extensions.Options;
+using NJsonSchema;
 using NJsonSchema.Validation;
 
 namespace Keel.Server.Schemas;

@@ -59,6 +59,27 @@ public class SchemaAndSearchEndpointsTests(ServerFixture fixture) : IClassFixtur
         Assert.Empty((await (await _client.GetAsync($"/api/v1/schemas/{service}", Ct)).OkJsonAsync()).GetProperty("schemas").EnumerateArray());
     }
 
+    [Theory]
+    [InlineData("""{"title": "\ud800"}""")]
+    [InlineData("""{"type": "string", "pattern": "\ud800"}""")]
+    [InlineData("""{"properties": {"\udc00": {"type": "string"}}}""")]
+    [InlineData("""{"enum": ["a", "\ud800"]}""")]
+    [InlineData("""{"x-custom": {"deep": ["\ud800"]}}""")]
+    public async Task Schemas_HoldingAnUnpairedSurrogate_AreRefusedEverywhere_AndTheListingStaysReadable(string schema)
+    {
+        var service = Service();
+        await _client.PutValueAsync(service, "dev", "k", "v");
+        await (await _client.PutAsync(SchemaPath(service, "other"), Json(PortSchema), Ct)).OkJsonAsync(HttpStatusCode.Created);
+
+        using var put = await _client.PutAsync(SchemaPath(service, "k"), Json(schema), Ct);
+        using var check = await _client.PostAsync(SchemaPath(service, "k") + "/check", Json(schema), Ct);
+        using var list = await _client.GetAsync($"/api/v1/schemas/{service}", Ct);
+
+        await put.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        await check.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.Equal(["other"], (await list.OkJsonAsync()).GetProperty("schemas").EnumerateArray().Select(s => s.GetProperty("key_pattern").GetString()));
+    }
+
     [Fact]
     public async Task EveryWritePath_ValidatesAgainstTheMostSpecificSchema_AndWritesNothingOnAViolation()
     {

@@ -199,6 +199,27 @@ public class TransferEndpointsTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(1, (await (await _client.GetAsync(ConfigPath(service, "dev", "kept"), Ct)).OkJsonAsync()).GetProperty("version").GetInt64());
     }
 
+    [Theory]
+    [InlineData("json", """{"a": "\ud800"}""")]
+    [InlineData("json", """{"\ud800": 1}""")]
+    [InlineData("json", """{"a": {"b": ["x", "\udc00"]}}""")]
+    [InlineData("json", """{"a": {"\ud800": 1}}""")]
+    [InlineData("appsettings", """{"a": "\ud800"}""")]
+    [InlineData("appsettings", """{"a": {"b": "\ud800x"}}""")]
+    [InlineData("appsettings", """{"a": ["\ud800"]}""")]
+    [InlineData("yaml", "a: \"\\ud800\"")]
+    public async Task Import_OfAFileHoldingAnUnpairedSurrogate_Is422_AndWritesNothing(string format, string file)
+    {
+        var service = Service();
+
+        using var dryRun = await _client.PostAsync($"/api/v1/config/{service}/dev/import?format={format}&dry_run=true", new StringContent(file, Encoding.UTF8, "application/json"), Ct);
+        using var import = await _client.PostAsync($"/api/v1/config/{service}/dev/import?format={format}", new StringContent(file, Encoding.UTF8, "application/json"), Ct);
+
+        await dryRun.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_file");
+        await import.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_file");
+        Assert.Empty((await (await _client.GetAsync($"/api/v1/config/{service}/dev", Ct)).OkJsonAsync()).GetProperty("configs").EnumerateArray());
+    }
+
     [Fact]
     public async Task Import_WithoutAFormat_Is415_AndAnUnknownFormatIs400()
     {

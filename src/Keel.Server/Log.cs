@@ -15,6 +15,21 @@ static partial class Log
     public static partial void StoreReady(ILogger logger, string provider, long revision);
 
     [LoggerMessage(
+        EventId = 1003,
+        Level = LogLevel.Warning,
+        Message = "Data folder {Path} has mode {Mode}, open to its group or others: Keel keeps its own files in it owner-only, but whoever can enter the folder sees their names, and whoever can write to it can replace them. Make it owner-only (chmod 700)")]
+    public static partial void DataDirectoryOpenToOthers(ILogger logger, string path, string mode);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "{Path} had mode {Mode}, open to its group or others; it is now owner-only")]
+    public static partial void FileMadeOwnerOnly(ILogger logger, string path, string mode);
+
+    [LoggerMessage(
+        EventId = 1005,
+        Level = LogLevel.Warning,
+        Message = "{Path} has mode {Mode}, open to its group or others, and Keel cannot change it (another user owns it, or the file system is read-only); make it owner-only (chmod 600)")]
+    public static partial void FileOpenToOthers(ILogger logger, string path, string mode, Exception exception);
+
+    [LoggerMessage(
         EventId = 1101,
         Level = LogLevel.Information,
         Message = "Config {ServiceName}/{Environment}/{Key}: {ChangeType} to version {Version} at revision {Revision}")]

@@ -26,4 +26,13 @@ static partial class Log
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "The signing secret of webhook subscription {SubscriptionId} failed to decrypt: {Status}")]
     public static partial void WebhookSecretDecryptionFailed(ILogger logger, string subscriptionId, Keel.Core.Encryption.DecryptionStatus status);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "SQLite file {Path} had mode {Mode}, open to its group or others; it is now owner-only")]
+    public static partial void FileMadeOwnerOnly(ILogger logger, string path, string mode);
+
+    [LoggerMessage(
+        EventId = 2009,
+        Level = LogLevel.Warning,
+        Message = "SQLite file {Path} has mode {Mode}, open to its group or others, and the store cannot change it (another user owns it, or the file system is read-only); make it owner-only (chmod 600)")]
+    public static partial void FileOpenToOthers(ILogger logger, string path, string mode, Exception exception);
 }

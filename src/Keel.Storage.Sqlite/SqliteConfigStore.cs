@@ -33,6 +33,10 @@ namespace Keel.Storage.Sqlite;
 /// Encrypted values are stored only as <see cref="KeyRing"/> envelopes; reads return them decrypted. <c>secure_delete</c> is
 /// on, so a plaintext version overwritten when its key becomes encrypted is zeroed in the database file, not merely unlinked.
 /// </para>
+/// <para>
+/// On Unix the database, its write-ahead log and its shared-memory file are owner-only (0600), whatever the umask and the
+/// modes an existing database had.
+/// </para>
 /// </remarks>
 public sealed partial class SqliteConfigStore
     : IConfigStore, IChangeFeedStore, IWebhookStore, ITokenStore, IAuditStore, IEncryptionKeyStore, ISchemaStore, IAsyncDisposable
@@ -91,6 +95,11 @@ public sealed partial class SqliteConfigStore
             if (_writer is not null)
             {
                 return;
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                ProtectFiles();
             }
 
             SqliteConnection? connection = new(new SqliteConnectionStringBuilder

@@ -5,7 +5,7 @@ namespace Keel.Storage.Sqlite;
 /// <summary>Settings of the SQLite store.</summary>
 public sealed class SqliteConfigStoreOptions
 {
-    /// <summary>The database file. Its folder must exist; the file is created when missing.</summary>
+    /// <summary>The database file. Its folder must exist; the file is created when missing, owner-only on Unix.</summary>
     public required string DatabasePath { get; init; }
 
     /// <summary>How long a statement waits for a lock held by another connection before failing.</summary>

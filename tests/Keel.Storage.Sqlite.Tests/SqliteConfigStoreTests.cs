@@ -101,6 +101,46 @@ public sealed class SqliteConfigStoreTests : IAsyncLifetime
         Assert.True(new FileInfo(_fixture.DatabasePath).Length > 0);
     }
 
+    [Fact(Skip = "Unix file modes", SkipWhen = nameof(OnWindows))]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Initialize_CreatesTheDatabaseAndItsWalAndShmOwnerOnly()
+    {
+        await Store.SetAsync(Set(new ConfigId("svc", "prod", "k"), "v"), Ct);
+
+        Assert.Equal(OwnerOnly(_fixture.DatabasePath), Modes(_fixture.DatabasePath));
+    }
+
+    [Fact(Skip = "Unix file modes", SkipWhen = nameof(OnWindows))]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Initialize_MakesExistingDatabaseFilesOwnerOnly()
+    {
+        // SQLite keeps the mode of a database, -wal or -shm file it finds, as an older Keel or a restored backup leaves them.
+        var path = Path.Combine(_fixture.Directory, "existing.db");
+        foreach (var file in DatabaseFiles(path))
+        {
+            await File.WriteAllBytesAsync(file, [], Ct);
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        await using var store = new SqliteConfigStore(
+            new SqliteConfigStoreOptions { DatabasePath = path }, TestIdentities.MasterKey, TimeProvider.System, NullLogger<SqliteConfigStore>.Instance);
+        await store.InitializeAsync(Ct);
+        await store.SetAsync(Set(new ConfigId("svc", "prod", "k"), "v"), Ct);
+
+        Assert.Equal(OwnerOnly(path), Modes(path));
+    }
+
+    public static bool OnWindows => OperatingSystem.IsWindows();
+
+    static string[] DatabaseFiles(string path) => [path, path + "-wal", path + "-shm"];
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    static Dictionary<string, UnixFileMode?> Modes(string path) =>
+        DatabaseFiles(path).ToDictionary(file => Path.GetFileName(file), file => File.Exists(file) ? File.GetUnixFileMode(file) : (UnixFileMode?)null);
+
+    static Dictionary<string, UnixFileMode?> OwnerOnly(string path) =>
+        DatabaseFiles(path).ToDictionary(file => Path.GetFileName(file), _ => (UnixFileMode?)(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+
     [Fact]
     public async Task Writes_ReportTheStoreUnavailable_WhileAnotherProcessHoldsTheWriteLock_AndChangeNothing()
     {

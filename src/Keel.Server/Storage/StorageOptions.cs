@@ -9,7 +9,7 @@ sealed class DataOptions
 {
     public const string Section = "Keel";
 
-    /// <summary>The data folder, relative to the working directory unless absolute. Created (mode 0700) when missing.</summary>
+    /// <summary>The data folder, relative to the working directory unless absolute. Created (mode 0700) when missing; on Unix the files Keel keeps in it are owner-only.</summary>
     [Required(AllowEmptyStrings = false)]
     public string DataDir { get; set; } = "keel-data";
 }

@@ -59,7 +59,7 @@ sealed class WebhookTargets(IOptions<WebhookOptions> options)
             throw Invalid($"webhook_url's host '{uri.Host}' does not resolve.");
         }
 
-        if (addresses.Length == 0 || addresses.Any(IsPrivate))
+        if (addresses.Length == 0 || !addresses.All(IsPublic))
         {
             throw Invalid(
                 $"webhook_url's host '{uri.Host}' is a loopback, private or otherwise non-public address; such targets need Keel:Webhooks:AllowPrivateNetworks.");
@@ -75,7 +75,7 @@ sealed class WebhookTargets(IOptions<WebhookOptions> options)
         var addresses = await ResolveAsync(endpoint.Host, cancellationToken);
         if (!options.Value.AllowPrivateNetworks)
         {
-            addresses = [.. addresses.Where(a => !IsPrivate(a))];
+            addresses = [.. addresses.Where(IsPublic)];
         }
 
         if (addresses.Length == 0)
@@ -98,58 +98,97 @@ sealed class WebhookTargets(IOptions<WebhookOptions> options)
     }
 
     /// <summary>
-    /// Whether an address is anything but a public unicast address: unspecified, loopback, private (RFC 1918, unique local),
-    /// shared (RFC 6598), link-local (where cloud metadata services answer), benchmarking, multicast or reserved.
+    /// Whether webhooks may reach an address without <c>Keel:Webhooks:AllowPrivateNetworks</c>: only a global unicast address
+    /// that no special-purpose registry sets aside. An IPv4-mapped address (<c>::ffff:a.b.c.d</c>) and one in the NAT64
+    /// well-known prefix (<c>64:ff9b::a.b.c.d</c>) are judged by the IPv4 address they lead to.
     /// </summary>
-    public static bool IsPrivate(IPAddress address)
+    public static bool IsPublic(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        if (address.IsIPv4MappedToIPv6)
+        var verdict = Judge(address);
+        if (verdict == Verdict.ByEmbeddedIPv4)
         {
-            address = address.MapToIPv4();
+            Span<byte> bytes = stackalloc byte[16];
+            address.TryWriteBytes(bytes, out _);
+            verdict = Judge(new IPAddress(bytes[12..]));
         }
 
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            Span<byte> b = stackalloc byte[4];
-            address.TryWriteBytes(b, out _);
-            return b[0] switch
-            {
-                0 or 10 or 127 or >= 224 => true,
-                100 => b[1] is >= 64 and < 128,
-                169 => b[1] == 254,
-                172 => b[1] is >= 16 and < 32,
-                192 => (b[1] == 168) || (b[1] == 0 && b[2] is 0 or 2),
-                198 => b[1] is 18 or 19 || (b[1] == 51 && b[2] == 100),
-                203 => b[1] == 0 && b[2] == 113,
-                _ => false,
-            };
-        }
-
-        if (address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6Loopback)
-            || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast)
-        {
-            return true;
-        }
-
-        Span<byte> v6 = stackalloc byte[16];
-        address.TryWriteBytes(v6, out _);
-
-        // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) embed an IPv4 address, which decides; 2001:db8::/32 is documentation.
-        if (v6[..12].SequenceEqual(Nat64Prefix))
-        {
-            return IsPrivate(new IPAddress(v6[12..]));
-        }
-
-        if (v6[0] == 0x20 && v6[1] == 0x02)
-        {
-            return IsPrivate(new IPAddress(v6.Slice(2, 4)));
-        }
-
-        return v6[0] == 0x20 && v6[1] == 0x01 && v6[2] == 0x0d && v6[3] == 0xb8;
+        return verdict == Verdict.Allowed;
     }
 
-    static ReadOnlySpan<byte> Nat64Prefix => [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+    /// <summary>The verdict of the most specific range holding the address; an address in no range is refused.</summary>
+    static Verdict Judge(IPAddress address)
+    {
+        var verdict = Verdict.Refused;
+        var length = -1;
+        foreach (var (range, rangeVerdict) in Ranges)
+        {
+            if (range.PrefixLength > length && range.Contains(address))
+            {
+                verdict = rangeVerdict;
+                length = range.PrefixLength;
+            }
+        }
+
+        return verdict;
+    }
+
+    /// <summary>
+    /// Where webhooks may go, as ranges checked against the IANA IPv4 Special-Purpose Address Registry, the IANA IPv6
+    /// Special-Purpose Address Registry, and the IPv4 Multicast and IPv6 Address Space registries for what those leave out. The
+    /// most specific range holding an address decides, and an address in none is refused: so outside 2000::/3 every IPv6
+    /// address is refused, which covers ::/128 unspecified, ::1/128 loopback, ::/96 IPv4-compatible, ::ffff:0:0:0/96
+    /// IPv4-translated, 64:ff9b:1::/48 local-use NAT64 (RFC 8215: its translator and how it embeds IPv4 are the operator's, so
+    /// the IPv4 address it leads to cannot be known), 100::/64 discard-only, 100:0:0:1::/64 dummy prefix, 5f00::/16 SRv6 SIDs,
+    /// fc00::/7 unique local, fe80::/10 link-local, fec0::/10 site-local and ff00::/8 multicast.
+    /// </summary>
+    static readonly (IPNetwork Range, Verdict Verdict)[] Ranges =
+    [
+        Allow("0.0.0.0/0"),              // IPv4, less the ranges below
+        Refuse("0.0.0.0/8"),             // "this network"
+        Refuse("10.0.0.0/8"),            // private, RFC 1918
+        Refuse("100.64.0.0/10"),         // shared address space (carrier-grade NAT), RFC 6598
+        Refuse("127.0.0.0/8"),           // loopback
+        Refuse("169.254.0.0/16"),        // link-local, where cloud metadata services answer
+        Refuse("172.16.0.0/12"),         // private, RFC 1918
+        Refuse("192.0.0.0/24"),          // IETF protocol assignments
+        Refuse("192.0.2.0/24"),          // documentation (TEST-NET-1)
+        Refuse("192.31.196.0/24"),       // AS112-v4
+        Refuse("192.52.193.0/24"),       // AMT
+        Refuse("192.88.99.0/24"),        // 6to4 relay anycast (deprecated)
+        Refuse("192.168.0.0/16"),        // private, RFC 1918
+        Refuse("192.175.48.0/24"),       // direct delegation AS112 service
+        Refuse("198.18.0.0/15"),         // benchmarking
+        Refuse("198.51.100.0/24"),       // documentation (TEST-NET-2)
+        Refuse("203.0.113.0/24"),        // documentation (TEST-NET-3)
+        Refuse("224.0.0.0/4"),           // multicast
+        Refuse("240.0.0.0/4"),           // reserved
+        Refuse("255.255.255.255/32"),    // limited broadcast
+
+        Allow("2000::/3"),               // global unicast
+        Refuse("2001::/23"),             // IETF protocol assignments: Teredo, benchmarking, AMT, AS112-v6, ORCHID, DRIP
+        Refuse("2001:db8::/32"),         // documentation
+        Refuse("2002::/16"),             // 6to4 (deprecated), whatever IPv4 address it embeds: a relay may forward it anywhere
+        Refuse("2620:4f:8000::/48"),     // direct delegation AS112 service
+        Refuse("3fff::/20"),             // documentation
+        ByEmbeddedIPv4("::ffff:0:0/96"), // IPv4-mapped: the socket connects to the IPv4 address
+        ByEmbeddedIPv4("64:ff9b::/96"),  // NAT64 well-known prefix, how IPv6-only hosts reach IPv4 receivers
+    ];
+
+    static (IPNetwork, Verdict) Allow(string range) => (IPNetwork.Parse(range), Verdict.Allowed);
+
+    static (IPNetwork, Verdict) Refuse(string range) => (IPNetwork.Parse(range), Verdict.Refused);
+
+    static (IPNetwork, Verdict) ByEmbeddedIPv4(string range) => (IPNetwork.Parse(range), Verdict.ByEmbeddedIPv4);
+
+    enum Verdict
+    {
+        Refused,
+        Allowed,
+
+        /// <summary>Judged by the IPv4 address in the last 32 bits.</summary>
+        ByEmbeddedIPv4,
+    }
 
     static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
         IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);

@@ -387,6 +387,13 @@ public sealed class WebhookTargetGuardTests(ServerFixture fixture) : IClassFixtu
     [InlineData("http://127.1/hooks/keel")]
     [InlineData("http://2130706433/hooks/keel")]
     [InlineData("http://0x7f000001/hooks/keel")]
+    [InlineData("http://[::127.0.0.1]/")]
+    [InlineData("http://[::7f00:1]/")]
+    [InlineData("http://[::ffff:0:7f00:1]/")]
+    [InlineData("http://[64:ff9b:1::7f00:1]/")]
+    [InlineData("http://[2001::7f00:1]/")]
+    [InlineData("http://[100::1]/")]
+    [InlineData("http://192.88.99.1/")]
     public async Task Subscribe_ToANonPublicAddress_Answers400NamingWebhookUrl_AndCreatesNothing(string url)
     {
         var before = await CountAsync();

@@ -1,7 +1,9 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Net;
+using Keel.Core;
 using Keel.Server.Webhooks;
+using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Tests.Webhooks;
 
@@ -43,8 +45,52 @@ public sealed class WebhookTargetsTests
     [InlineData("64:ff9b::7f00:1")]
     [InlineData("2002:a00:1::1")]
     [InlineData("2001:db8::1")]
-    public void IsPrivate_NonPublicAddress_IsTrue(string address) =>
-        Assert.True(WebhookTargets.IsPrivate(IPAddress.Parse(address)), address);
+    [InlineData("0.255.255.255")]
+    [InlineData("100.64.0.0")]
+    [InlineData("169.254.0.1")]
+    [InlineData("172.16.0.0")]
+    [InlineData("192.0.0.9")]
+    [InlineData("192.0.2.255")]
+    [InlineData("192.31.196.1")]
+    [InlineData("192.52.193.1")]
+    [InlineData("192.88.99.1")]
+    [InlineData("192.88.99.255")]
+    [InlineData("192.175.48.1")]
+    [InlineData("198.19.255.255")]
+    [InlineData("254.255.255.255")]
+    [InlineData("::127.0.0.1")]
+    [InlineData("::7f00:1")]
+    [InlineData("::8.8.8.8")]
+    [InlineData("::ffff:0:7f00:1")]
+    [InlineData("::ffff:0:808:808")]
+    [InlineData("::ffff:192.88.99.1")]
+    [InlineData("64:ff9b::c0a8:101")]
+    [InlineData("64:ff9b::c058:6301")]
+    [InlineData("64:ff9b:1::7f00:1")]
+    [InlineData("64:ff9b:1::808:808")]
+    [InlineData("100::1")]
+    [InlineData("100:0:0:1::1")]
+    [InlineData("1000::1")]
+    [InlineData("2001::7f00:1")]
+    [InlineData("2001::1")]
+    [InlineData("2001:1::1")]
+    [InlineData("2001:2::1")]
+    [InlineData("2001:3::1")]
+    [InlineData("2001:4:112::1")]
+    [InlineData("2001:10::1")]
+    [InlineData("2001:20::1")]
+    [InlineData("2001:30::1")]
+    [InlineData("2001:1ff:ffff::1")]
+    [InlineData("2002:808:808::1")]
+    [InlineData("2002::1")]
+    [InlineData("2620:4f:8000::1")]
+    [InlineData("3fff::1")]
+    [InlineData("3fff:fff:ffff::1")]
+    [InlineData("4000::1")]
+    [InlineData("5f00::1")]
+    [InlineData("ff0e::1")]
+    public void IsPublic_IsFalse_ForANonPublicAddress(string address) =>
+        Assert.False(WebhookTargets.IsPublic(IPAddress.Parse(address)), address);
 
     [Theory]
     [InlineData("8.8.8.8")]
@@ -63,7 +109,49 @@ public sealed class WebhookTargetsTests
     [InlineData("2001:4860:4860::8888")]
     [InlineData("::ffff:8.8.8.8")]
     [InlineData("64:ff9b::808:808")]
-    [InlineData("2002:808:808::1")]
-    public void IsPrivate_PublicAddress_IsFalse(string address) =>
-        Assert.False(WebhookTargets.IsPrivate(IPAddress.Parse(address)), address);
+    [InlineData("1.0.0.1")]
+    [InlineData("192.88.98.255")]
+    [InlineData("192.88.100.1")]
+    [InlineData("198.17.255.255")]
+    [InlineData("198.20.0.1")]
+    [InlineData("2001:200::1")]
+    [InlineData("2003::1")]
+    [InlineData("2620:4f:7fff::1")]
+    [InlineData("2a00:1450:4001::1")]
+    [InlineData("3ffe::1")]
+    [InlineData("3fff:1000::1")]
+    public void IsPublic_IsTrue_ForAPublicAddress(string address) =>
+        Assert.True(WebhookTargets.IsPublic(IPAddress.Parse(address)), address);
+
+    [Theory]
+    [InlineData("http://[::127.0.0.1]/")]
+    [InlineData("http://[::7f00:1]/")]
+    [InlineData("http://[::ffff:0:7f00:1]/")]
+    [InlineData("http://[64:ff9b:1::7f00:1]/")]
+    [InlineData("http://[2001::7f00:1]/")]
+    [InlineData("http://[100::1]/")]
+    [InlineData("http://192.88.99.1/")]
+    [InlineData("http://[::ffff:127.0.0.1]/")]
+    [InlineData("http://[2002:808:808::1]/")]
+    [InlineData("https://[fe80::1%25eth0]:8443/hook")]
+    [InlineData("http://127.1/")]
+    [InlineData("http://0x7f000001/")]
+    public async Task ValidateAsync_RefusesTheUrl_WhenItsHostIsANonPublicLiteral(string url)
+    {
+        var e = await Assert.ThrowsAsync<KeelException>(() => Targets.ValidateAsync(url, TestContext.Current.CancellationToken));
+
+        Assert.Equal(KeelError.InvalidRequest, e.Error);
+        Assert.Equal(WebhookTargets.UrlField, Assert.Single(e.FieldErrors).Path);
+    }
+
+    [Theory]
+    [InlineData("http://8.8.8.8/")]
+    [InlineData("https://93.184.216.34:8443/hooks/keel")]
+    [InlineData("http://[2606:4700::1111]/")]
+    [InlineData("http://[::ffff:8.8.8.8]/")]
+    [InlineData("http://[64:ff9b::808:808]/")]
+    public async Task ValidateAsync_AcceptsTheUrl_WhenItsHostIsAPublicLiteral(string url) =>
+        Assert.Equal(new Uri(url), await Targets.ValidateAsync(url, TestContext.Current.CancellationToken));
+
+    static WebhookTargets Targets => new(Options.Create(new WebhookOptions()));
 }

@@ -348,6 +348,33 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         await AssertUnchangedAsync(path);
     }
 
+    [Theory]
+    [InlineData("PUT {key}", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("PUT {key}", "FFFFFFFF")]
+    [InlineData("PUT {key}", "80000000")]
+    [InlineData("PUT {key}", "ZZ")]
+    [InlineData("POST {key}/rollback", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST /api/v1/config/batch-set", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST /api/v1/config/{service}/prod/import", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("PUT /api/v1/flags/{service}/prod/f", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST /api/v1/flags/{service}/prod/import", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("PUT /api/v1/schemas/{service}/k", "FFFFFFFFFFFFFFFFFF")]
+    public async Task RawHttp_WithAChunkSizeThatDoesNotParse_Answers400(string target, string chunkSize)
+    {
+        var path = await ExistingKeyAsync();
+        var service = path.Split('/')[4];
+        var requestLine = target.Replace("{key}", path, StringComparison.Ordinal).Replace("{service}", service, StringComparison.Ordinal);
+
+        var answer = await RawHttp.SendAsync(
+            fixture.Server.BaseAddress,
+            $"{requestLine} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TestTokens.Admin}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close",
+            chunkSize + "\r\n{\"config_value\": \"x\"}\r\n0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer.StatusLine, StringComparison.Ordinal);
+        answer.AssertProblem(400, "malformed_request");
+        await AssertUnchangedAsync(path);
+    }
+
     async Task<string> ExistingKeyAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         var path = ConfigPath(Service(test), "prod", "existing");

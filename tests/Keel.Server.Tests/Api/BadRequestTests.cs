@@ -375,6 +375,34 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         await AssertUnchangedAsync(path);
     }
 
+    /// <summary>Requests Kestrel refuses while reading the request line and headers, before any middleware runs.</summary>
+    public static TheoryData<string, string, int> RefusedByKestrel => new()
+    {
+        { "a NUL in the path", "GET /api/v1/config/svc/dev/a\0b HTTP/1.1\r\nHost: localhost", 400 },
+        { "an escaped NUL in the path", "GET /api/v1/config/svc/dev/a%00b HTTP/1.1\r\nHost: localhost", 400 },
+        { "a byte outside ASCII in the path", "GET /api/v1/config/svc/dev/caf\u00E9 HTTP/1.1\r\nHost: localhost", 400 },
+        { "a request target that is not a path", "GET api/v1/audit HTTP/1.1\r\nHost: localhost", 400 },
+        { "a Host with a space", "GET /healthz HTTP/1.1\r\nHost: bad host", 400 },
+        { "a Host with a path", "GET /healthz HTTP/1.1\r\nHost: a/b", 400 },
+        { "no Host", "GET /healthz HTTP/1.1", 400 },
+        { "two Hosts", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b", 400 },
+        { "a NUL in a header", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Test: a\0b", 400 },
+        { "a request line over 8 KiB", $"GET /api/v1/config/svc/dev/{new string('k', 9000)} HTTP/1.1\r\nHost: localhost", 414 },
+        { "headers over 32 KiB", $"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Test: {new string('h', 33_000)}", 431 },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedByKestrel))]
+    public async Task RawHttp_RequestsKestrelRefuses_AnswerWithoutABody(string what, string head, int status)
+    {
+        var answer = await RawHttp.SendAsync(fixture.Server.BaseAddress, $"{head}\r\nAuthorization: Bearer {TestTokens.Admin}\r\nConnection: close");
+
+        Assert.True(answer.Status == status, $"{what}: {answer}");
+        Assert.Equal("0", answer.Header("Content-Length"));
+        Assert.Null(answer.Header("Content-Type"));
+        Assert.Equal("", answer.Body);
+    }
+
     async Task<string> ExistingKeyAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         var path = ConfigPath(Service(test), "prod", "existing");

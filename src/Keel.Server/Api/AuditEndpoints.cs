@@ -12,7 +12,7 @@ static class AuditEndpoints
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
-    const string CursorPrefix = "a1:";
+    const string CursorMarker = "a1:";
 
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -40,7 +40,7 @@ static class AuditEndpoints
             Action = QueryParameters.Single(q, "action"),
             Since = QueryParameters.Timestamp(q, "since"),
             Until = QueryParameters.Timestamp(q, "until"),
-            BeforeId = QueryParameters.Cursor(q, CursorPrefix),
+            BeforeId = Cursors.ReadInteger(q, CursorMarker),
 
             // One more than asked tells whether another page follows.
             Limit = limit + 1,
@@ -48,7 +48,7 @@ static class AuditEndpoints
 
         var records = await audit.QueryAuditAsync(query, cancellationToken);
         var page = records.Take(limit).Select(AuditRecordResponse.From).ToList();
-        var next = records.Count > limit ? QueryParameters.NextCursor(CursorPrefix, page[^1].Id) : null;
+        var next = records.Count > limit ? Cursors.Encode(CursorMarker, page[^1].Id) : null;
         return TypedResults.Json(new AuditResponse(page, next), KeelJson.Context.AuditResponse);
     }
 }

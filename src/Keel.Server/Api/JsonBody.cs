@@ -149,7 +149,17 @@ static class JsonBody
         // reaches KeelExceptionHandler, which answers every over-limit body the same way.
         var capacity = (int)Math.Min(request.ContentLength ?? 4096, 1024 * 1024);
         using var buffer = new MemoryStream(capacity);
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e is not BadHttpRequestException)
+        {
+            // Kestrel reports most broken framing as BadHttpRequestException, but a chunk size that overflows as a plain
+            // IOException (and a client that resets mid-body as one too); either way the body cannot be read.
+            throw new BadHttpRequestException("The request body could not be read.", StatusCodes.Status400BadRequest, e);
+        }
+
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 

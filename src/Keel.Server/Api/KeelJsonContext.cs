@@ -49,7 +49,6 @@ namespace Keel.Server.Api;
 [JsonSerializable(typeof(SchemaListResponse))]
 [JsonSerializable(typeof(SchemaCheckResponse))]
 [JsonSerializable(typeof(SearchResponse))]
-[JsonSerializable(typeof(string[]))]
 sealed partial class KeelJsonContext : JsonSerializerContext;
 
 /// <summary>The context every endpoint serializes with.</summary>

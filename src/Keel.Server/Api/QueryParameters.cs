@@ -1,8 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Buffers.Text;
 using System.Globalization;
-using System.Text;
 using Keel.Core;
 using Keel.Core.Configs;
 
@@ -78,32 +76,6 @@ static partial class QueryParameters
         }
 
         throw Invalid(name, $"{name} must be an RFC 3339 timestamp with an offset, such as 2026-01-02T03:04:05Z.");
-    }
-
-    /// <summary>An opaque cursor for the position after <paramref name="id"/>, marked with <paramref name="prefix"/>.</summary>
-    public static string NextCursor(string prefix, long id) =>
-        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{prefix}{id}")));
-
-    /// <summary>The position in a <c>cursor</c> made by <see cref="NextCursor"/> with the same prefix; <see langword="null"/> when absent.</summary>
-    public static long? Cursor(IQueryCollection query, string prefix)
-    {
-        var cursor = Single(query, "cursor");
-        if (cursor is null)
-        {
-            return null;
-        }
-
-        Span<byte> buffer = stackalloc byte[64];
-        if (cursor.Length <= 80
-            && Base64Url.TryDecodeFromChars(cursor, buffer, out var written)
-            && Encoding.ASCII.GetString(buffer[..written]) is var text
-            && text.StartsWith(prefix, StringComparison.Ordinal)
-            && long.TryParse(text.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-        {
-            return id;
-        }
-
-        throw Invalid("cursor", "cursor must be a next_cursor value from an earlier answer.");
     }
 
     public static KeelException Invalid(string name, string message) =>

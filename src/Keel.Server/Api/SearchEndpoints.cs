@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Text.Json;
 using Keel.Core.Configs;
 using Keel.Core.Storage;
 using Keel.Server.Security;
@@ -13,6 +12,7 @@ static class SearchEndpoints
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 1000;
+    const string CursorMarker = "s1:";
 
     public static IEndpointRouteBuilder MapSearchEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -75,34 +75,28 @@ static class SearchEndpoints
         return string.IsNullOrEmpty(text) ? null : text;
     }
 
-    // The cursor is the last result's position, opaque to clients: base64url of a JSON array of its four parts.
-    static string EncodeCursor(SearchPosition position)
-    {
-        var json = JsonSerializer.SerializeToUtf8Bytes(
-            [position.SearchKey, position.ServiceName, position.Environment, position.Key], KeelJson.Context.StringArray);
-        return System.Buffers.Text.Base64Url.EncodeToString(json);
-    }
+    // The last result's position: its four parts joined by '/', which no name or key holds.
+    static string EncodeCursor(SearchPosition position) =>
+        Cursors.Encode(CursorMarker, string.Join('/', position.SearchKey, position.ServiceName, position.Environment, position.Key));
 
     static SearchPosition? Cursor(IQueryCollection query)
     {
-        var cursor = QueryParameters.Single(query, "cursor");
-        if (cursor is null)
+        if (Cursors.Read(query, CursorMarker) is not { } position)
         {
             return null;
         }
 
-        try
-        {
-            var parts = JsonSerializer.Deserialize(System.Buffers.Text.Base64Url.DecodeFromChars(cursor), KeelJson.Context.StringArray);
-            if (parts is [{ } searchKey, { } service, { } environment, { } key])
-            {
-                return new SearchPosition(searchKey, service, environment, key);
-            }
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
-        {
-        }
-
-        throw QueryParameters.Invalid("cursor", "cursor must be a next_cursor value from an earlier answer.");
+        // Every part must be a name or key the API takes, so that no forged part (a NUL, which PostgreSQL refuses in text)
+        // reaches the store.
+        return position.Split('/') is [var searchKey, var service, var environment, var key]
+            && IsFoldedKey(searchKey)
+            && ConfigNames.IsValidServiceName(service, out _)
+            && ConfigNames.IsValidEnvironment(environment, out _)
+            && ConfigNames.IsValidKey(key, out _)
+                ? new SearchPosition(searchKey, service, environment, key)
+                : throw Cursors.Invalid();
     }
+
+    // A folded key is a valid key but for one: a key such as EXPORT folds to the reserved key.
+    static bool IsFoldedKey(string text) => text == ConfigNames.ReservedKey || ConfigNames.IsValidKey(text, out _);
 }

@@ -294,18 +294,12 @@ static class TransferEndpoints
             $"Say the file's format with ?format= ({string.Join(", ", ConfigFileFormats.ImportNames)}) or a Content-Type of application/json, application/yaml or text/plain (.env).");
     }
 
-    static async Task<ReadOnlyMemory<byte>> ReadFileAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > limits.MaxImportBytes)
-        {
-            throw new KeelException(KeelError.PayloadTooLarge, $"The file is larger than {limits.MaxImportBytes} bytes (Keel:Limits:MaxImportBytes); split it.");
-        }
-
-        var capacity = (int)Math.Min(request.ContentLength ?? 64 * 1024, 64L * 1024 * 1024);
-        using var buffer = new MemoryStream(capacity);
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-    }
+    static Task<ReadOnlyMemory<byte>> ReadFileAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken) =>
+        JsonBody.ReadBytesAsync(
+            request,
+            limits.MaxImportBytes,
+            $"The file is larger than {limits.MaxImportBytes} bytes (Keel:Limits:MaxImportBytes); split it.",
+            cancellationToken);
 
     static string Prefix(int index) => string.Create(CultureInfo.InvariantCulture, $"configs[{index}].");
 }

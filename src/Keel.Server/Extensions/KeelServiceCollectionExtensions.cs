@@ -10,6 +10,7 @@ using Keel.Server.Watch;
 using Keel.Server.Webhooks;
 using Keel.Storage.Postgres;
 using Keel.Storage.Sqlite;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -174,6 +175,10 @@ static class KeelServiceCollectionExtensions
             }
         });
         services.AddExceptionHandler<KeelExceptionHandler>();
+
+        // Placed first, so that it wraps the host filtering the framework's own startup filter puts ahead of the pipeline.
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, HostFilteringProblems>());
+        services.Configure<HostFilteringOptions>(static o => o.IncludeFailureMessage = false);
         services.AddOpenApi();
         return services;
     }

@@ -19,7 +19,7 @@ namespace Keel.Server.Webhooks;
 /// </summary>
 static class WebhookEndpoints
 {
-    const string CursorPrefix = "d1:";
+    const string CursorMarker = "d1:";
     const int DefaultLimit = 100;
     const int MaxLimit = 1000;
 
@@ -159,14 +159,14 @@ static class WebhookEndpoints
         }
 
         var limit = (int)QueryParameters.Integer(q, "limit", DefaultLimit, 1, MaxLimit);
-        var before = QueryParameters.Cursor(q, CursorPrefix);
+        var before = Cursors.ReadInteger(q, CursorMarker);
         await FindAsync(subscription_id, httpContext, store, cancellationToken);
         var page = await store.ListDeliveriesAsync(
             new DeliveryQuery { SubscriptionId = subscription_id, Status = status, Before = before, Limit = limit }, cancellationToken);
         return TypedResults.Json(
             new DeliveryListResponse(
                 [.. page.Deliveries.Select(DeliveryResponse.From)],
-                page.Next is { } next ? QueryParameters.NextCursor(CursorPrefix, next) : null),
+                page.Next is { } next ? Cursors.Encode(CursorMarker, next) : null),
             KeelJson.Context.DeliveryListResponse);
     }
 

@@ -7,7 +7,7 @@ using static Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Server.Tests.Api;
 
-public sealed class AuditEndpointsTests
+public sealed class AuditEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Fact]
     public async Task EveryMutation_HasExactlyOneAuditRecord_WithItsRequestIdActorAndVersions()
@@ -102,4 +102,24 @@ public sealed class AuditEndpointsTests
 
         Assert.Equal([field], problem.ErrorPaths());
     }
+
+    [Theory]
+    [MemberData(nameof(BadCursors.Opaque), MemberType = typeof(BadCursors))]
+    [MemberData(nameof(ForgedCursors))]
+    public async Task Query_WithABadCursor_Answers400NamingIt(string cursor)
+    {
+        var problem = await (await fixture.Client.GetAsync("/api/v1/audit?cursor=" + cursor, Ct)).ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Equal(["cursor"], problem.ErrorPaths());
+    }
+
+    [Fact]
+    public async Task Query_WithAnotherEndpointsCursor_Answers400NamingIt()
+    {
+        var problem = await (await fixture.Client.GetAsync("/api/v1/audit?cursor=" + BadCursors.Encode("d1:1"), Ct)).ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Equal(["cursor"], problem.ErrorPaths());
+    }
+
+    public static TheoryData<string> ForgedCursors => BadCursors.Forged("a1:");
 }

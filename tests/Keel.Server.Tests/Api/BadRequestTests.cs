@@ -348,6 +348,61 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         await AssertUnchangedAsync(path);
     }
 
+    [Theory]
+    [InlineData("PUT {key}", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("PUT {key}", "FFFFFFFF")]
+    [InlineData("PUT {key}", "80000000")]
+    [InlineData("PUT {key}", "ZZ")]
+    [InlineData("POST {key}/rollback", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST /api/v1/config/batch-set", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST /api/v1/config/{service}/prod/import", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("PUT /api/v1/flags/{service}/prod/f", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST /api/v1/flags/{service}/prod/import", "FFFFFFFFFFFFFFFFFF")]
+    [InlineData("PUT /api/v1/schemas/{service}/k", "FFFFFFFFFFFFFFFFFF")]
+    public async Task RawHttp_WithAChunkSizeThatDoesNotParse_Answers400(string target, string chunkSize)
+    {
+        var path = await ExistingKeyAsync();
+        var service = path.Split('/')[4];
+        var requestLine = target.Replace("{key}", path, StringComparison.Ordinal).Replace("{service}", service, StringComparison.Ordinal);
+
+        var answer = await RawHttp.SendAsync(
+            fixture.Server.BaseAddress,
+            $"{requestLine} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TestTokens.Admin}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close",
+            chunkSize + "\r\n{\"config_value\": \"x\"}\r\n0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer.StatusLine, StringComparison.Ordinal);
+        answer.AssertProblem(400, "malformed_request");
+        await AssertUnchangedAsync(path);
+    }
+
+    /// <summary>Requests Kestrel refuses while reading the request line and headers, before any middleware runs.</summary>
+    public static TheoryData<string, string, int> RefusedByKestrel => new()
+    {
+        { "a NUL in the path", "GET /api/v1/config/svc/dev/a\0b HTTP/1.1\r\nHost: localhost", 400 },
+        { "an escaped NUL in the path", "GET /api/v1/config/svc/dev/a%00b HTTP/1.1\r\nHost: localhost", 400 },
+        { "a byte outside ASCII in the path", "GET /api/v1/config/svc/dev/caf\u00E9 HTTP/1.1\r\nHost: localhost", 400 },
+        { "a request target that is not a path", "GET api/v1/audit HTTP/1.1\r\nHost: localhost", 400 },
+        { "a Host with a space", "GET /healthz HTTP/1.1\r\nHost: bad host", 400 },
+        { "a Host with a path", "GET /healthz HTTP/1.1\r\nHost: a/b", 400 },
+        { "no Host", "GET /healthz HTTP/1.1", 400 },
+        { "two Hosts", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b", 400 },
+        { "a NUL in a header", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Test: a\0b", 400 },
+        { "a request line over 8 KiB", $"GET /api/v1/config/svc/dev/{new string('k', 9000)} HTTP/1.1\r\nHost: localhost", 414 },
+        { "headers over 32 KiB", $"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Test: {new string('h', 33_000)}", 431 },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedByKestrel))]
+    public async Task RawHttp_RequestsKestrelRefuses_AnswerWithoutABody(string what, string head, int status)
+    {
+        var answer = await RawHttp.SendAsync(fixture.Server.BaseAddress, $"{head}\r\nAuthorization: Bearer {TestTokens.Admin}\r\nConnection: close");
+
+        Assert.True(answer.Status == status, $"{what}: {answer}");
+        Assert.Equal("0", answer.Header("Content-Length"));
+        Assert.Null(answer.Header("Content-Type"));
+        Assert.Equal("", answer.Body);
+    }
+
     async Task<string> ExistingKeyAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         var path = ConfigPath(Service(test), "prod", "existing");

@@ -365,6 +365,20 @@ public class ConfigEndpointsTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal([field], problem.ErrorPaths());
     }
 
+    [Theory]
+    [MemberData(nameof(BadCursors.Integers), MemberType = typeof(BadCursors))]
+    [InlineData("0")]
+    [InlineData("1&before_version=2")]
+    public async Task History_WithABadBeforeVersion_Answers400NamingIt(string beforeVersion)
+    {
+        var path = ConfigPath(Service(), "prod", "k");
+        await _client.PutAsync(path, new { config_value = "a" });
+
+        var problem = await (await _client.GetAsync(path + "/history?before_version=" + beforeVersion, Ct)).ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Equal(["before_version"], problem.ErrorPaths());
+    }
+
     [Fact]
     public async Task History_Answers404_ForAKeyThatNeverExisted()
     {

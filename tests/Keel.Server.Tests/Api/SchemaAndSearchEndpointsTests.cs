@@ -230,6 +230,61 @@ public class SchemaAndSearchEndpointsTests(ServerFixture fixture) : IClassFixtur
         await bad.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
     }
 
+    [Fact]
+    public async Task Search_Pages_PastKeysThatFoldToTheReservedKeyOrAreNotAscii()
+    {
+        var service = Service();
+        string[] keys = ["EXPORT", "Export.x", "café", "日本", "𝄞"];
+        using var written = await _client.PostAsync("/api/v1/config/batch-set", Json(new
+        {
+            service_name = service,
+            environment = "dev",
+            configs = keys.Select(k => new { config_key = k, config_value = "v" }).ToArray(),
+        }), Ct);
+        Assert.Equal(HttpStatusCode.OK, written.StatusCode);
+
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var body = await Search($"service_name={service}&limit=1" + (cursor is null ? "" : "&cursor=" + cursor));
+            seen.AddRange(Keys(body));
+            cursor = body.GetProperty("next_cursor").ValueKind == JsonValueKind.Null ? null : body.GetProperty("next_cursor").GetString();
+        }
+        while (cursor is not null && seen.Count <= keys.Length);
+
+        Assert.Equal(keys.Order(StringComparer.Ordinal), seen.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(BadCursors.Opaque), MemberType = typeof(BadCursors))]
+    [MemberData(nameof(ForgedSearchCursors))]
+    public async Task Search_WithABadCursor_Answers400NamingIt(string cursor)
+    {
+        var problem = await (await _client.GetAsync("/api/v1/search?cursor=" + cursor, Ct)).ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Equal(["cursor"], problem.ErrorPaths());
+    }
+
+    /// <summary>Cursors that decode, but to no position a search can give: each part must be a name or key as the API takes it.</summary>
+    public static TheoryData<string> ForgedSearchCursors =>
+    [
+        BadCursors.Encode("s1:"),
+        BadCursors.Encode("s1:k/svc/dev"),
+        BadCursors.Encode("s1:k/svc/dev/k/k"),
+        BadCursors.Encode("s1:k/Bad!/dev/k"),
+        BadCursors.Encode("s1:k/svc/Dev/k"),
+        BadCursors.Encode("s1:k/svc/dev/"),
+        BadCursors.Encode("s1:/svc/dev/k"),
+        BadCursors.Encode("s1:k/svc/dev/a\0b"),
+        BadCursors.Encode("s1:k/svc/dev/a\u200Bb"),
+        BadCursors.Encode("s1:a b/svc/dev/k"),
+        BadCursors.Encode("s1:k/svc/dev#flags/k"),
+        BadCursors.Encode("a1:1"),
+        BadCursors.Encode("""["k","svc","dev","a\u0000b"]"""),
+        BadCursors.Encode("""["k","svc","dev","\ud800"]"""),
+    ];
+
     async Task<JsonElement> Search(string query) => await (await _client.GetAsync("/api/v1/search?" + query, Ct)).OkJsonAsync();
 
     static List<string> Keys(JsonElement body) => [.. body.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("config_key").GetString()!)];

@@ -243,5 +243,19 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.Empty(flags.GetProperty("flags").EnumerateObject());
     }
 
+    [Theory]
+    [MemberData(nameof(BadCursors.Integers), MemberType = typeof(BadCursors))]
+    [InlineData("0")]
+    [InlineData("1&before_version=2")]
+    public async Task History_WithABadBeforeVersion_Answers400NamingIt(string beforeVersion)
+    {
+        var path = FlagPath(Service(), "dev", "f");
+        await _client.PutAsync(path, Json(Rollout), Ct);
+
+        var problem = await (await _client.GetAsync(path + "/history?before_version=" + beforeVersion, Ct)).ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Equal(["before_version"], problem.ErrorPaths());
+    }
+
     static string FlagPath(string service, string environment, string key) => $"/api/v1/flags/{service}/{environment}/{key}";
 }

@@ -104,6 +104,17 @@ public sealed class LongPollTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Contains(field, problem.ErrorPaths());
     }
 
+    [Theory]
+    [MemberData(nameof(BadCursors.Integers), MemberType = typeof(BadCursors))]
+    [InlineData("0&since_revision=1")]
+    public async Task Changes_WithABadSinceRevision_Answers400NamingIt(string sinceRevision)
+    {
+        using var response = await fixture.Client.GetAsync("/api/v1/changes?wait=0&since_revision=" + sinceRevision, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(["since_revision"], problem.ErrorPaths());
+    }
+
     [Fact]
     public async Task Changes_OutsideTheTokensScopes_AreFilteredOrForbidden()
     {

@@ -212,6 +212,36 @@ public sealed class WatchStreamTests(WatchFixture fixture) : IClassFixture<Watch
         Assert.Contains(field, problem.ErrorPaths());
     }
 
+    [Theory]
+    [MemberData(nameof(BadCursors.Integers), MemberType = typeof(BadCursors))]
+    [InlineData("0&since_revision=1")]
+    public async Task Stream_WithABadSinceRevision_Answers400NamingIt(string sinceRevision)
+    {
+        using var response = await fixture.Client.GetAsync("/api/v1/watch?since_revision=" + sinceRevision, HttpCompletionOption.ResponseHeadersRead, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(["since_revision"], problem.ErrorPaths());
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("abc")]
+    [InlineData("1.5")]
+    [InlineData("+1")]
+    [InlineData("0x1")]
+    [InlineData("1,2")]
+    [InlineData("99999999999999999999")]
+    public async Task Stream_WithABadLastEventId_Answers400NamingIt(string lastEventId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/watch");
+        request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+
+        using var response = await fixture.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(["Last-Event-ID"], problem.ErrorPaths());
+    }
+
     [Fact]
     public async Task Stream_WithoutAToken_IsUnauthorized()
     {

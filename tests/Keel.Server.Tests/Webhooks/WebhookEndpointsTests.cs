@@ -353,6 +353,22 @@ public sealed class WebhookEndpointsTests(WebhookEndpointsFixture fixture) : ICl
         Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync(WebhookApi.SubscriptionPath(created), Ct)).StatusCode);
     }
 
+    [Theory]
+    [MemberData(nameof(BadCursors.Opaque), MemberType = typeof(BadCursors))]
+    [MemberData(nameof(ForgedCursors))]
+    public async Task Deliveries_WithABadCursor_Answers400NamingIt(string cursor)
+    {
+        var created = await Admin.SubscribeAsync(Service(), Nowhere, "*");
+
+        var problem = await (await Admin.GetAsync($"{WebhookApi.SubscriptionPath(created)}/deliveries?cursor={cursor}", Ct))
+            .ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Equal(["cursor"], problem.ErrorPaths());
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync(WebhookApi.SubscriptionPath(created), Ct)).StatusCode);
+    }
+
+    public static TheoryData<string> ForgedCursors => [.. BadCursors.Forged("d1:"), BadCursors.Encode("a1:1")];
+
     [Fact]
     public async Task ServiceNameSubscriptions_IsReservedForConfig()
     {

@@ -20,6 +20,7 @@ public sealed class KeelFlagClient : IDisposable
     readonly HttpClient _http;
     readonly string _path;
     readonly TimeProvider _time;
+    readonly LogicLimits _limits;
     readonly SemaphoreSlim _refreshing = new(1, 1);
     Snapshot _snapshot = new(new Dictionary<string, FlagDefinition>(StringComparer.Ordinal), null);
 
@@ -28,7 +29,11 @@ public sealed class KeelFlagClient : IDisposable
     /// <param name="serviceName">The service.</param>
     /// <param name="environment">The environment.</param>
     /// <param name="time">The clock <c>$flagd.timestamp</c> reads; the system's when <see langword="null"/>.</param>
-    public KeelFlagClient(HttpClient http, string serviceName, string environment, TimeProvider? time = null)
+    /// <param name="limits">
+    /// The work one evaluation of a targeting rule may do, as the server's <c>Keel:Flags</c> settings bound it there;
+    /// <see cref="LogicLimits.Default"/> when <see langword="null"/>. An evaluation that needs more is an error, not a hang.
+    /// </param>
+    public KeelFlagClient(HttpClient http, string serviceName, string environment, TimeProvider? time = null, LogicLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentException.ThrowIfNullOrEmpty(serviceName);
@@ -36,6 +41,7 @@ public sealed class KeelFlagClient : IDisposable
         _http = http;
         _path = $"api/v1/flags/{Uri.EscapeDataString(serviceName)}/{Uri.EscapeDataString(environment)}";
         _time = time ?? TimeProvider.System;
+        _limits = limits ?? LogicLimits.Default;
     }
 
     /// <summary>The keys of the flags last fetched.</summary>
@@ -79,7 +85,7 @@ public sealed class KeelFlagClient : IDisposable
         await using (body.ConfigureAwait(false))
         {
             using var document = await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = 256 }, cancellationToken).ConfigureAwait(false);
-            var flags = FlagDefinitions.ParseFile(document.RootElement).ToDictionary(f => f.Key, StringComparer.Ordinal);
+            var flags = FlagDefinitions.ParseFile(document.RootElement, limits: _limits).ToDictionary(f => f.Key, StringComparer.Ordinal);
             _snapshot = new Snapshot(flags, response.Headers.ETag);
         }
 
@@ -112,7 +118,7 @@ public sealed class KeelFlagClient : IDisposable
             };
         }
 
-        return FlagEvaluator.Evaluate(flag, logic, _time.GetUtcNow());
+        return FlagEvaluator.Evaluate(flag, logic, _time.GetUtcNow(), _limits);
     }
 
     /// <summary>Evaluates a flag for a context given as JSON (an object).</summary>
@@ -125,7 +131,7 @@ public sealed class KeelFlagClient : IDisposable
         }
 
         return _snapshot.Flags.TryGetValue(key, out var flag)
-            ? FlagEvaluator.Evaluate(flag, LogicObject.FromJson(context), _time.GetUtcNow())
+            ? FlagEvaluator.Evaluate(flag, LogicObject.FromJson(context), _time.GetUtcNow(), _limits)
             : FlagResult.NotFound(key);
     }
 

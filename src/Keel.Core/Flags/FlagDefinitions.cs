@@ -25,12 +25,14 @@ public static class FlagDefinitions
     /// <param name="file">The file.</param>
     /// <param name="maxDefinitionBytes">The most UTF-8 bytes one flag's stored definition may take.</param>
     /// <param name="maxTotalBytes">The most UTF-8 bytes all the flags' stored definitions may take together.</param>
+    /// <param name="limits">The work one evaluation of a targeting rule may do; <see cref="LogicLimits.Default"/> when <see langword="null"/>.</param>
     /// <exception cref="KeelException">The file has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
-    public static IReadOnlyList<FlagDefinition> ParseFile(JsonElement file, int maxDefinitionBytes = int.MaxValue, long maxTotalBytes = long.MaxValue)
+    public static IReadOnlyList<FlagDefinition> ParseFile(
+        JsonElement file, int maxDefinitionBytes = int.MaxValue, long maxTotalBytes = long.MaxValue, LogicLimits? limits = null)
     {
         try
         {
-            return ReadFile(file, maxDefinitionBytes, maxTotalBytes);
+            return ReadFile(file, new Expansion(maxDefinitionBytes, maxTotalBytes), limits ?? LogicLimits.Default);
         }
         catch (InvalidOperationException)
         {
@@ -38,8 +40,9 @@ public static class FlagDefinitions
         }
     }
 
-    static List<FlagDefinition> ReadFile(JsonElement file, int maxDefinitionBytes, long maxTotalBytes)
+    static List<FlagDefinition> ReadFile(JsonElement file, Expansion expansion, LogicLimits limits)
     {
+        var (maxDefinitionBytes, maxTotalBytes) = (expansion.MaxDefinitionBytes, expansion.MaxTotalBytes);
         List<FieldError> errors = [];
         if (file.ValueKind != JsonValueKind.Object)
         {
@@ -93,12 +96,12 @@ public static class FlagDefinitions
                 return;
             }
 
-            if (totalBytes > maxTotalBytes)
+            if (totalBytes > maxTotalBytes || expansion.IsSpent)
             {
                 return;
             }
 
-            if (Read(key, definition, path, evaluators, setMetadata, errors) is { } flag && CheckSize(flag, path, maxDefinitionBytes, errors))
+            if (Read(key, definition, path, evaluators, setMetadata, expansion, limits, errors) is { } flag && CheckSize(flag, path, maxDefinitionBytes, errors))
             {
                 flags.Add(flag);
                 totalBytes += System.Text.Encoding.UTF8.GetByteCount(flag.Json);
@@ -111,18 +114,33 @@ public static class FlagDefinitions
     }
 
     /// <summary>Reads one flag's definition, with the shared rules and flag-set metadata it may use.</summary>
+    /// <param name="key">The flag's key.</param>
+    /// <param name="definition">The definition.</param>
+    /// <param name="evaluators">The shared rules it may name with <c>$ref</c>.</param>
+    /// <param name="setMetadata">The flag set's metadata, under the flag's own.</param>
+    /// <param name="maxDefinitionBytes">The most UTF-8 bytes the stored definition may take.</param>
+    /// <param name="limits">The work one evaluation of the targeting rule may do; <see cref="LogicLimits.Default"/> when <see langword="null"/>.</param>
     /// <exception cref="KeelException">The definition has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
     public static FlagDefinition Parse(
         string key,
         JsonElement definition,
         IReadOnlyDictionary<string, JsonElement>? evaluators = null,
         IReadOnlyDictionary<string, LogicValue>? setMetadata = null,
-        int maxDefinitionBytes = int.MaxValue)
+        int maxDefinitionBytes = int.MaxValue,
+        LogicLimits? limits = null)
     {
         List<FieldError> errors = [];
         try
         {
-            var flag = Read(key, definition, "$", evaluators ?? new Dictionary<string, JsonElement>(), setMetadata ?? FlagResult.EmptyMetadata, errors);
+            var flag = Read(
+                key,
+                definition,
+                "$",
+                evaluators ?? new Dictionary<string, JsonElement>(),
+                setMetadata ?? FlagResult.EmptyMetadata,
+                new Expansion(maxDefinitionBytes, maxDefinitionBytes),
+                limits ?? LogicLimits.Default,
+                errors);
             if (flag is not null)
             {
                 CheckSize(flag, "$", maxDefinitionBytes, errors);
@@ -156,6 +174,8 @@ public static class FlagDefinitions
         string path,
         IReadOnlyDictionary<string, JsonElement> evaluators,
         IReadOnlyDictionary<string, LogicValue> setMetadata,
+        Expansion expansion,
+        LogicLimits limits,
         List<FieldError> errors)
     {
         var before = errors.Count;
@@ -203,7 +223,7 @@ public static class FlagDefinitions
         if (definition.TryGetProperty("targeting", out var t) && t.ValueKind != JsonValueKind.Null
             && !(t.ValueKind == JsonValueKind.Object && !t.EnumerateObject().Any()))
         {
-            (targeting, targetingJson) = Compile(t, path + ".targeting", evaluators, errors);
+            (targeting, targetingJson) = Compile(t, path + ".targeting", evaluators, expansion, limits, errors);
         }
 
         var metadata = setMetadata;
@@ -322,7 +342,8 @@ public static class FlagDefinitions
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    static (LogicRule? Rule, string? Json) Compile(JsonElement targeting, string path, IReadOnlyDictionary<string, JsonElement> evaluators, List<FieldError> errors)
+    static (LogicRule? Rule, string? Json) Compile(
+        JsonElement targeting, string path, IReadOnlyDictionary<string, JsonElement> evaluators, Expansion expansion, LogicLimits limits, List<FieldError> errors)
     {
         if (targeting.ValueKind != JsonValueKind.Object)
         {
@@ -334,7 +355,16 @@ public static class FlagDefinitions
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             var before = errors.Count;
-            WriteResolved(targeting, path, evaluators, writer, errors);
+            var within = WriteResolved(targeting, path, evaluators, expansion.BytesLeftForOne, writer, errors);
+            writer.Flush();
+            expansion.Spend(buffer.WrittenCount);
+            if (!within)
+            {
+                errors.Add(new FieldError(path, expansion.IsSpent
+                    ? $"The flags' definitions, shared rules put in place, take more than {expansion.MaxTotalBytes} bytes."
+                    : $"The targeting rule, shared rules put in place, takes more than {expansion.MaxDefinitionBytes} bytes."));
+            }
+
             if (errors.Count > before)
             {
                 return (null, null);
@@ -344,7 +374,7 @@ public static class FlagDefinitions
         try
         {
             using var resolved = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = LogicRule.MaxDepth * 2 });
-            return (LogicRule.Compile(resolved.RootElement, FlagdOperations.All), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+            return (LogicRule.Compile(resolved.RootElement, FlagdOperations.All, limits), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
         }
         catch (LogicRuleException e)
         {
@@ -358,47 +388,82 @@ public static class FlagDefinitions
         }
     }
 
-    /// <summary>Copies a rule, putting each shared rule where <c>{"$ref": "name"}</c> names it (one level: shared rules hold no references).</summary>
-    static void WriteResolved(JsonElement rule, string path, IReadOnlyDictionary<string, JsonElement> evaluators, Utf8JsonWriter writer, List<FieldError> errors)
+    /// <summary>
+    /// Copies a rule, putting each shared rule where <c>{"$ref": "name"}</c> names it (one level: shared rules hold no
+    /// references). Stops, returning false, before the copy takes more than <paramref name="maxBytes"/>: a small rule that
+    /// names a large shared rule many times would otherwise grow without bound before any size is checked.
+    /// </summary>
+    static bool WriteResolved(
+        JsonElement rule, string path, IReadOnlyDictionary<string, JsonElement> evaluators, long maxBytes, Utf8JsonWriter writer, List<FieldError> errors)
     {
+        if (writer.BytesCommitted + writer.BytesPending > maxBytes)
+        {
+            return false;
+        }
+
         switch (rule.ValueKind)
         {
             case JsonValueKind.Object when rule.TryGetProperty("$ref", out var name) && !rule.EnumerateObject().Skip(1).Any():
                 if (name.ValueKind == JsonValueKind.String && evaluators.TryGetValue(name.GetString()!, out var shared))
                 {
+                    // Written whole: the copy outgrows the bound by one shared rule at most, which the file itself held.
                     shared.WriteTo(writer);
-                }
-                else
-                {
-                    errors.Add(new FieldError(path + ".$ref", $"'{(name.ValueKind == JsonValueKind.String ? name.GetString() : name.GetRawText())}' is not a shared rule of '$evaluators'."));
-                    writer.WriteNullValue();
+                    return writer.BytesCommitted + writer.BytesPending <= maxBytes;
                 }
 
-                break;
+                errors.Add(new FieldError(path + ".$ref", $"'{(name.ValueKind == JsonValueKind.String ? name.GetString() : name.GetRawText())}' is not a shared rule of '$evaluators'."));
+                writer.WriteNullValue();
+                return true;
             case JsonValueKind.Object:
                 writer.WriteStartObject();
                 foreach (var property in rule.EnumerateObject())
                 {
                     writer.WritePropertyName(property.Name);
-                    WriteResolved(property.Value, JsonPaths.Child(path, property.Name), evaluators, writer, errors);
+                    if (!WriteResolved(property.Value, JsonPaths.Child(path, property.Name), evaluators, maxBytes, writer, errors))
+                    {
+                        return false;
+                    }
                 }
 
                 writer.WriteEndObject();
-                break;
+                return true;
             case JsonValueKind.Array:
                 writer.WriteStartArray();
                 var index = 0;
                 foreach (var item in rule.EnumerateArray())
                 {
-                    WriteResolved(item, $"{path}[{index++}]", evaluators, writer, errors);
+                    if (!WriteResolved(item, $"{path}[{index++}]", evaluators, maxBytes, writer, errors))
+                    {
+                        return false;
+                    }
                 }
 
                 writer.WriteEndArray();
-                break;
+                return true;
             default:
                 rule.WriteTo(writer);
-                break;
+                return true;
         }
+    }
+
+    /// <summary>
+    /// How many bytes putting shared rules in place may write: for one flag, and for every flag of a file together, counting
+    /// the flags refused for their size too, so that a file of many small flags naming one large shared rule costs no more
+    /// than the definitions it may store.
+    /// </summary>
+    sealed class Expansion(int maxDefinitionBytes, long maxTotalBytes)
+    {
+        long _left = maxTotalBytes;
+
+        public int MaxDefinitionBytes { get; } = maxDefinitionBytes;
+
+        public long MaxTotalBytes { get; } = maxTotalBytes;
+
+        public bool IsSpent => _left <= 0;
+
+        public long BytesLeftForOne => Math.Min(MaxDefinitionBytes, _left);
+
+        public void Spend(long bytes) => _left -= bytes;
     }
 
     static Dictionary<string, JsonElement> ReadEvaluators(JsonElement file, List<FieldError> errors)

@@ -88,9 +88,17 @@ public sealed class FlagResult
 /// </summary>
 public static class FlagEvaluator
 {
-    /// <summary>Evaluates <paramref name="flag"/> for <paramref name="context"/> at <paramref name="now"/>.</summary>
-    public static FlagResult Evaluate(FlagDefinition flag, LogicObject context, DateTimeOffset now)
+    /// <summary>Evaluates <paramref name="flag"/> for <paramref name="context"/> at <paramref name="now"/>, within <see cref="LogicLimits.Default"/>.</summary>
+    public static FlagResult Evaluate(FlagDefinition flag, LogicObject context, DateTimeOffset now) =>
+        Evaluate(flag, context, now, LogicLimits.Default);
+
+    /// <summary>
+    /// Evaluates <paramref name="flag"/> for <paramref name="context"/> at <paramref name="now"/>. A targeting rule that would
+    /// do more work than <paramref name="limits"/> allow stops there, and the result is an error (<see cref="FlagErrorCodes.General"/>).
+    /// </summary>
+    public static FlagResult Evaluate(FlagDefinition flag, LogicObject context, DateTimeOffset now, LogicLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(flag);
         ArgumentNullException.ThrowIfNull(context);
         if (!flag.Enabled)
@@ -108,7 +116,7 @@ public static class FlagEvaluator
         string variant;
         try
         {
-            result = flag.Targeting.Evaluate(LogicValue.From(context.With(FlagdOperations.FlagdProperty, LogicValue.From(flagd))));
+            result = flag.Targeting.Evaluate(LogicValue.From(context.With(FlagdOperations.FlagdProperty, LogicValue.From(flagd))), limits);
             if (result.IsNull)
             {
                 return Serve(flag, flag.DefaultVariant, FlagReasons.Default);
@@ -116,11 +124,19 @@ public static class FlagEvaluator
 
             variant = VariantName(result);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException
-                                   or InsufficientExecutionStackException)
+        catch (LogicBudgetExceededException e)
         {
-            // A rule can build values too deep to handle (reduce over a long list, say); that is the rule's failure.
-            return Error(flag, FlagErrorCodes.ParseError, "The targeting rule failed: " + e.Message);
+            return Error(flag, FlagErrorCodes.General, $"The targeting rule of flag '{flag.Key}' needs more work than one evaluation may do: {e.What}.");
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            // A rule can build values too deep to handle (reduce wrapping its accumulator, say); that is the rule's failure.
+            return Error(flag, FlagErrorCodes.ParseError, $"The targeting rule of flag '{flag.Key}' builds values nested too deeply to evaluate.");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // The runtime's own message names its internals, which tell the caller nothing about the rule.
+            return Error(flag, FlagErrorCodes.ParseError, $"The targeting rule of flag '{flag.Key}' cannot be evaluated for this context.");
         }
 
         return flag.Variants.ContainsKey(variant)

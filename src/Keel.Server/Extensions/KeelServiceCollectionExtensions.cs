@@ -50,6 +50,7 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton(static sp => (ISchemaStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.AddOptions<Schemas.SchemaOptions>().BindConfiguration(Schemas.SchemaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Schemas.SchemaValidator>();
+        services.AddOptions<Flags.FlagOptions>().BindConfiguration(Flags.FlagOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Flags.CompiledFlags>();
         services.TryAddSingleton(static sp => (IEncryptionKeyStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
         services.TryAddSingleton(static sp => (IChangeFeedStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));

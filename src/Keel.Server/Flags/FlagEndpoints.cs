@@ -4,6 +4,7 @@ using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Flags;
+using Keel.Core.Flags.JsonLogic;
 using Keel.Core.Storage;
 using Keel.Server.Api;
 using Keel.Server.Security;
@@ -78,11 +79,16 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagResponse>> PutAsync(
-        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route,
+        HttpContext httpContext,
+        IConfigStore store,
+        IOptions<LimitsOptions> limits,
+        IOptions<FlagOptions> flags,
+        CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
-        var definition = await ReadDefinitionAsync(httpContext.Request, id.Key, limits.Value, cancellationToken);
+        var definition = await ReadDefinitionAsync(httpContext.Request, id.Key, limits.Value, flags.Value.Limits, cancellationToken);
         var change = await store.SetAsync(
             new SetConfigRequest
             {
@@ -178,7 +184,13 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<ImportResponse>> ImportAsync(
-        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> options, ILogger<ConfigChangeLog> logger, CancellationToken cancellationToken)
+        [AsParameters] ScopeRoute route,
+        HttpContext httpContext,
+        IConfigStore store,
+        IOptions<LimitsOptions> options,
+        IOptions<FlagOptions> flags,
+        ILogger<ConfigChangeLog> logger,
+        CancellationToken cancellationToken)
     {
         route.Validate(httpContext);
         httpContext.EnsureCovers(route.ServiceName, route.Environment);
@@ -196,7 +208,7 @@ static class FlagEndpoints
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 256 });
-            file = FlagDefinitions.ParseFile(document.RootElement, limits.MaxValueBytes, limits.MaxImportBytes);
+            file = FlagDefinitions.ParseFile(document.RootElement, limits.MaxValueBytes, limits.MaxImportBytes, flags.Value.Limits);
         }
         catch (JsonException e)
         {
@@ -279,7 +291,8 @@ static class FlagEndpoints
     }
 
     /// <summary>Reads and checks a flag definition; the stored form is <see cref="FlagDefinition.Json"/>.</summary>
-    static async Task<FlagDefinition> ReadDefinitionAsync(HttpRequest request, string key, LimitsOptions limits, CancellationToken cancellationToken)
+    static async Task<FlagDefinition> ReadDefinitionAsync(
+        HttpRequest request, string key, LimitsOptions limits, LogicLimits evaluation, CancellationToken cancellationToken)
     {
         var text = await JsonBody.ReadTextAsync(
             request, limits.MaxValueBytes, $"A flag definition may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).", cancellationToken);
@@ -287,7 +300,7 @@ static class FlagEndpoints
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = FlagDefinitions.MaxDepth });
-            return FlagDefinitions.Parse(key, document.RootElement, maxDefinitionBytes: limits.MaxValueBytes);
+            return FlagDefinitions.Parse(key, document.RootElement, maxDefinitionBytes: limits.MaxValueBytes, limits: evaluation);
         }
         catch (JsonException)
         {

@@ -216,7 +216,7 @@ static class OfrepEndpoints
 /// Flag definitions compiled once per stored version, so that an evaluation never parses a definition: each flag keeps the
 /// last version compiled, and a stored flag's version is never reused, so a compiled entry is never taken for another.
 /// </summary>
-sealed class CompiledFlags
+sealed class CompiledFlags(IOptions<FlagOptions> options)
 {
     const int MaxEntries = 100_000;
 
@@ -230,7 +230,7 @@ sealed class CompiledFlags
             try
             {
                 using var document = JsonDocument.Parse(entry.Value, new JsonDocumentOptions { MaxDepth = FlagDefinitions.MaxDepth });
-                flag = FlagDefinitions.Parse(entry.Id.Key, document.RootElement);
+                flag = FlagDefinitions.Parse(entry.Id.Key, document.RootElement, limits: options.Value.Limits);
             }
             catch (Exception e) when (e is JsonException or KeelException)
             {
@@ -255,6 +255,6 @@ sealed class CompiledFlags
             _flags[entry.Id] = compiled;
         }
 
-        return FlagEvaluator.Evaluate(compiled.Flag, context, now);
+        return FlagEvaluator.Evaluate(compiled.Flag, context, now, options.Value.Limits);
     }
 }

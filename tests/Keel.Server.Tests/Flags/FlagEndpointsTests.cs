@@ -243,6 +243,40 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.Empty(flags.GetProperty("flags").EnumerateObject());
     }
 
+    [Fact]
+    public async Task Import_OfAFlagNamingALargeSharedRuleManyTimes_IsRefusedAtOnce_WithoutPuttingItInPlaceEveryTime()
+    {
+        var service = Service();
+
+        // 1.5 MB that, with every $ref put in place, would become a definition of 650 MB.
+        var references = string.Join(", ", Enumerable.Repeat("""{"$ref": "big"}""", 500));
+        var file = """{"$evaluators": {"big": {"in": [1, [""" + string.Join(",", Enumerable.Range(0, 200_000)) + """]]}},"""
+            + """ "flags": {"f": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a", "targeting": {"or": [""" + references + "]}}}}";
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+
+        using var response = await _client.PostAsync($"/api/v1/flags/{service}/dev/import?dry_run=true", Json(file), timeout.Token);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateArray());
+        Assert.Equal("$.flags.f.targeting", error.GetProperty("path").GetString());
+        Assert.Contains("shared rules put in place", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Put_OfARuleHoldingALiteralLargerThanAnEvaluationMayRead_Is422NamingIt()
+    {
+        await using var server = await KeelTestServer.StartAsync(null, "Keel:Flags:MaxIterations=1000");
+        var path = FlagPath(Service(), "dev", "f");
+        var definition = """{"state": "ENABLED", "variants": {"a": 1, "b": 2}, "defaultVariant": "a", "targeting": {"if": [{"in": [{"var": "id"}, ["""
+            + string.Join(",", Enumerable.Range(0, 1_001)) + """]]}, "b"]}}""";
+
+        using var response = await server.Client.PutAsync(path, Json(definition), Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.Equal(["$.targeting.if[0].in[1]"], problem.ErrorPaths());
+    }
+
     [Theory]
     [MemberData(nameof(BadCursors.Integers), MemberType = typeof(BadCursors))]
     [InlineData("0")]

@@ -30,6 +30,33 @@ public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFi
     readonly HttpClient _admin = fixture.Client;
 
     [Fact]
+    public async Task ARuleThatWouldExhaustTheServer_FailsAsGeneral_AndTheOtherFlagsAreStillEvaluated()
+    {
+        var service = Service();
+        var numbers = "[" + string.Join(",", Enumerable.Range(0, 30)) + "]";
+        var flags = $$$"""
+            {"flags": {
+              "doubling": {"state": "ENABLED", "variants": {"a": "a"}, "defaultVariant": "a",
+                           "targeting": {"reduce": [{{{numbers}}}, {"cat": [{"var": "accumulator"}, {"var": "accumulator"}]}, "ab"]}},
+              "fine": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"}
+            }}
+            """;
+        (await _admin.PostAsync($"/api/v1/flags/{service}/prod/import", Json(flags), Ct)).EnsureSuccessStatusCode();
+        using var evaluator = await fixture.Server.CreateEvaluationClientAsync(service, "prod");
+
+        using var one = await evaluator.PostAsync("/ofrep/v1/evaluate/flags/doubling", Json("{}"), Ct);
+        using var bulk = await evaluator.PostAsync("/ofrep/v1/evaluate/flags", Json("{}"), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, one.StatusCode);
+        var error = await one.ReadJsonAsync();
+        Assert.Equal("GENERAL", error.GetProperty("errorCode").GetString());
+        Assert.StartsWith("The targeting rule of flag 'doubling' needs more work than one evaluation may do", error.GetProperty("errorDetails").GetString(), StringComparison.Ordinal);
+        var items = (await bulk.OkJsonAsync()).GetProperty("flags").EnumerateArray().ToDictionary(f => f.GetProperty("key").GetString()!);
+        Assert.Equal("GENERAL", items["doubling"].GetProperty("errorCode").GetString());
+        Assert.True(items["fine"].GetProperty("value").GetBoolean());
+    }
+
+    [Fact]
     public async Task OneFlag_IsEvaluatedForTheContext_WithValueVariantReasonAndMetadata()
     {
         using var client = await EvaluationClientAsync();

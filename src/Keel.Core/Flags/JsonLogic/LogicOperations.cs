@@ -14,7 +14,8 @@ public delegate LogicValue EagerOperation(ReadOnlySpan<LogicValue> arguments, Lo
 /// <summary>An operation that decides which of its arguments to evaluate, and against what data.</summary>
 /// <param name="arguments">The arguments, compiled.</param>
 /// <param name="data">The data the rule is evaluated against.</param>
-public delegate LogicValue LazyOperation(LogicNode[] arguments, LogicValue data);
+/// <param name="budget">The evaluation's budget, which the arguments charge as they are evaluated, and the operation for every item it visits.</param>
+public delegate LogicValue LazyOperation(LogicNode[] arguments, LogicValue data, LogicBudget budget);
 
 /// <summary>The operations a rule may use, by name.</summary>
 public sealed class LogicOperations
@@ -49,36 +50,53 @@ public sealed class LogicOperations
 
     internal static LogicOperations Create(IEnumerable<KeyValuePair<string, Func<LogicNode[], string, LogicNode>>> binders) => new(binders);
 
-    /// <summary>Evaluates arguments into a buffer on the stack, for the common case of a few arguments.</summary>
+    /// <summary>
+    /// Evaluates arguments into a buffer on the stack, for the common case of a few arguments. The operation is charged for
+    /// reading its arguments in full, whatever it does with them, and for the value it builds.
+    /// </summary>
     internal sealed class EagerNode(LogicNode[] arguments, EagerOperation operation) : LogicNode
     {
-        public override LogicValue Evaluate(LogicValue data)
+        public override LogicValue Evaluate(LogicValue data, LogicBudget budget)
         {
+            budget.Operation();
+            LogicValue result;
             if (arguments.Length <= 4)
             {
                 var buffer = default(Four);
                 Span<LogicValue> values = buffer;
                 for (var i = 0; i < arguments.Length; i++)
                 {
-                    values[i] = arguments[i].Evaluate(data);
+                    values[i] = arguments[i].Evaluate(data, budget);
+                    budget.Scan(values[i]);
                 }
 
-                return operation(values[..arguments.Length], data);
+                result = operation(values[..arguments.Length], data);
             }
-
-            var many = new LogicValue[arguments.Length];
-            for (var i = 0; i < arguments.Length; i++)
+            else
             {
-                many[i] = arguments[i].Evaluate(data);
+                var many = new LogicValue[arguments.Length];
+                for (var i = 0; i < arguments.Length; i++)
+                {
+                    many[i] = arguments[i].Evaluate(data, budget);
+                    budget.Scan(many[i]);
+                }
+
+                result = operation(many, data);
             }
 
-            return operation(many, data);
+            budget.Built(result);
+            return result;
         }
     }
 
+    /// <summary>An operation that evaluates its own arguments; it charges what it visits and builds itself.</summary>
     internal sealed class LazyNode(LogicNode[] arguments, LazyOperation operation) : LogicNode
     {
-        public override LogicValue Evaluate(LogicValue data) => operation(arguments, data);
+        public override LogicValue Evaluate(LogicValue data, LogicBudget budget)
+        {
+            budget.Operation();
+            return operation(arguments, data, budget);
+        }
     }
 
     [InlineArray(4)]

@@ -18,21 +18,34 @@ public sealed class LogicRule
     LogicRule(LogicNode root) => _root = root;
 
     /// <summary>Compiles a rule with the standard operations.</summary>
-    /// <exception cref="LogicRuleException">The rule uses an unknown operation or nests too deeply.</exception>
+    /// <exception cref="LogicRuleException">The rule uses an unknown operation, nests too deeply or holds a literal too large to read.</exception>
     public static LogicRule Compile(JsonElement rule) => Compile(rule, LogicOperations.Standard);
 
-    /// <summary>Compiles a rule with the given operations.</summary>
-    /// <exception cref="LogicRuleException">The rule uses an operation <paramref name="operations"/> lacks, or nests too deeply.</exception>
-    public static LogicRule Compile(JsonElement rule, LogicOperations operations)
+    /// <summary>Compiles a rule with the given operations, for evaluations within <see cref="LogicLimits.Default"/>.</summary>
+    /// <exception cref="LogicRuleException">The rule uses an operation <paramref name="operations"/> lacks, nests too deeply or holds a literal too large to read.</exception>
+    public static LogicRule Compile(JsonElement rule, LogicOperations operations) => Compile(rule, operations, LogicLimits.Default);
+
+    /// <summary>Compiles a rule with the given operations, for evaluations within <paramref name="limits"/>.</summary>
+    /// <exception cref="LogicRuleException">
+    /// The rule uses an operation <paramref name="operations"/> lacks, nests too deeply, or holds a literal (an array or a
+    /// string) larger than an evaluation may read (<see cref="LogicLimits.MaxIterations"/>): any operation given it would fail.
+    /// </exception>
+    public static LogicRule Compile(JsonElement rule, LogicOperations operations, LogicLimits limits)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        return new LogicRule(Compile(rule, operations, "$", 0));
+        ArgumentNullException.ThrowIfNull(limits);
+        return new LogicRule(Compile(rule, operations, limits, "$", 0));
     }
 
-    /// <summary>Evaluates the rule against <paramref name="data"/>.</summary>
-    public LogicValue Evaluate(LogicValue data) => _root.Evaluate(data);
+    /// <summary>Evaluates the rule against <paramref name="data"/> within <see cref="LogicLimits.Default"/>.</summary>
+    /// <exception cref="LogicBudgetExceededException">The evaluation would do more work than the limits allow.</exception>
+    public LogicValue Evaluate(LogicValue data) => Evaluate(data, LogicLimits.Default);
 
-    static LogicNode Compile(JsonElement rule, LogicOperations operations, string path, int depth)
+    /// <summary>Evaluates the rule against <paramref name="data"/> within <paramref name="limits"/>.</summary>
+    /// <exception cref="LogicBudgetExceededException">The evaluation would do more work than <paramref name="limits"/> allow.</exception>
+    public LogicValue Evaluate(LogicValue data, LogicLimits limits) => _root.Evaluate(data, new LogicBudget(limits));
+
+    static LogicNode Compile(JsonElement rule, LogicOperations operations, LogicLimits limits, string path, int depth)
     {
         if (depth > MaxDepth)
         {
@@ -42,9 +55,9 @@ public sealed class LogicRule
         switch (rule.ValueKind)
         {
             case JsonValueKind.Array:
-                var items = rule.EnumerateArray().Select((item, i) => Compile(item, operations, $"{path}[{i}]", depth + 1)).ToArray();
+                var items = rule.EnumerateArray().Select((item, i) => Compile(item, operations, limits, $"{path}[{i}]", depth + 1)).ToArray();
                 return items.All(i => i is LiteralNode)
-                    ? new LiteralNode(LogicValue.FromArray([.. items.Select(i => ((LiteralNode)i).Value)]))
+                    ? Literal(LogicValue.FromArray([.. items.Select(i => ((LiteralNode)i).Value)]), limits, path)
                     : new ArrayNode(items);
             case JsonValueKind.Object:
                 using (var properties = rule.EnumerateObject())
@@ -65,27 +78,47 @@ public sealed class LogicRule
                     // A single argument may be written without its array: {"var": "a"} is {"var": ["a"]}.
                     var value = properties.Current.Value;
                     var arguments = value.ValueKind == JsonValueKind.Array
-                        ? value.EnumerateArray().Select((item, i) => Compile(item, operations, $"{operationPath}[{i}]", depth + 1)).ToArray()
-                        : [Compile(value, operations, operationPath, depth + 1)];
+                        ? value.EnumerateArray().Select((item, i) => Compile(item, operations, limits, $"{operationPath}[{i}]", depth + 1)).ToArray()
+                        : [Compile(value, operations, limits, operationPath, depth + 1)];
                     return bind(arguments, operationPath);
                 }
 
             default:
-                return new LiteralNode(LogicValue.FromJson(rule));
+                return Literal(LogicValue.FromJson(rule), limits, path);
         }
+    }
+
+    /// <summary>A constant, unless reading it would cost more than an evaluation may spend, which makes every use of it fail.</summary>
+    static LiteralNode Literal(LogicValue value, LogicLimits limits, string path)
+    {
+        try
+        {
+            new LogicBudget(limits).Scan(value);
+        }
+        catch (LogicBudgetExceededException)
+        {
+            throw new LogicRuleException(
+                path,
+                $"The rule holds a literal of more than {limits.MaxIterations:N0} items and characters, more than one evaluation may read.");
+        }
+
+        return new LiteralNode(value);
     }
 
     sealed class ArrayNode(LogicNode[] items) : LogicNode
     {
-        public override LogicValue Evaluate(LogicValue data)
+        public override LogicValue Evaluate(LogicValue data, LogicBudget budget)
         {
+            budget.Operation();
             var values = new LogicValue[items.Length];
             for (var i = 0; i < items.Length; i++)
             {
-                values[i] = items[i].Evaluate(data);
+                values[i] = items[i].Evaluate(data, budget);
             }
 
-            return LogicValue.FromArray(values);
+            var array = LogicValue.FromArray(values);
+            budget.Built(array);
+            return array;
         }
     }
 }
@@ -93,8 +126,9 @@ public sealed class LogicRule
 /// <summary>A compiled part of a rule.</summary>
 public abstract class LogicNode
 {
-    /// <summary>The part's value for <paramref name="data"/>.</summary>
-    public abstract LogicValue Evaluate(LogicValue data);
+    /// <summary>The part's value for <paramref name="data"/>, charging its work to <paramref name="budget"/>.</summary>
+    /// <exception cref="LogicBudgetExceededException">The work would exceed the budget.</exception>
+    public abstract LogicValue Evaluate(LogicValue data, LogicBudget budget);
 }
 
 /// <summary>A constant part of a rule.</summary>
@@ -104,7 +138,7 @@ public sealed class LiteralNode(LogicValue value) : LogicNode
     public LogicValue Value { get; } = value;
 
     /// <inheritdoc/>
-    public override LogicValue Evaluate(LogicValue data) => Value;
+    public override LogicValue Evaluate(LogicValue data, LogicBudget budget) => Value;
 }
 
 /// <summary>Why a JsonLogic rule cannot be compiled, and where in it.</summary>

@@ -46,18 +46,24 @@ static class StandardOperations
         yield return Eager("merge", Merge);
         yield return Eager("log", (a, _) => Arg(a, 0));
         yield return Lazy("map", Map);
-        yield return Lazy("filter", (a, data) => LogicValue.FromArray(Filter(a, data)));
+        yield return Lazy("filter", (a, data, budget) => Built(LogicValue.FromArray(Filter(a, data, budget)), budget));
         yield return Lazy("reduce", Reduce);
         yield return Lazy("all", All);
-        yield return Lazy("none", (a, data) => LogicValue.From(Filter(a, data).Length == 0));
-        yield return Lazy("some", (a, data) => LogicValue.From(Filter(a, data).Length > 0));
+        yield return Lazy("none", (a, data, budget) => LogicValue.From(Filter(a, data, budget).Length == 0));
+        yield return Lazy("some", (a, data, budget) => LogicValue.From(Filter(a, data, budget).Length > 0));
     }
 
     /// <summary>An argument, or null (JavaScript's undefined) past the end.</summary>
     static LogicValue Arg(ReadOnlySpan<LogicValue> arguments, int index) => index < arguments.Length ? arguments[index] : LogicValue.Null;
 
-    static LogicValue Arg(LogicNode[] arguments, int index, LogicValue data) =>
-        index < arguments.Length ? arguments[index].Evaluate(data) : LogicValue.Null;
+    static LogicValue Arg(LogicNode[] arguments, int index, LogicValue data, LogicBudget budget) =>
+        index < arguments.Length ? arguments[index].Evaluate(data, budget) : LogicValue.Null;
+
+    static LogicValue Built(LogicValue value, LogicBudget budget)
+    {
+        budget.Built(value);
+        return value;
+    }
 
     static LogicValue Missing(ReadOnlySpan<LogicValue> keys, LogicValue data)
     {
@@ -82,26 +88,26 @@ static class StandardOperations
         return options.Length - missing.Items.Length >= need ? LogicValue.EmptyArray : missing;
     }
 
-    static LogicValue If(LogicNode[] arguments, LogicValue data)
+    static LogicValue If(LogicNode[] arguments, LogicValue data, LogicBudget budget)
     {
         var i = 0;
         for (; i < arguments.Length - 1; i += 2)
         {
-            if (IsTruthy(arguments[i].Evaluate(data)))
+            if (IsTruthy(arguments[i].Evaluate(data, budget)))
             {
-                return arguments[i + 1].Evaluate(data);
+                return arguments[i + 1].Evaluate(data, budget);
             }
         }
 
-        return i == arguments.Length - 1 ? arguments[i].Evaluate(data) : LogicValue.Null;
+        return i == arguments.Length - 1 ? arguments[i].Evaluate(data, budget) : LogicValue.Null;
     }
 
-    static LogicValue And(LogicNode[] arguments, LogicValue data)
+    static LogicValue And(LogicNode[] arguments, LogicValue data, LogicBudget budget)
     {
         var current = LogicValue.Null;
         foreach (var argument in arguments)
         {
-            current = argument.Evaluate(data);
+            current = argument.Evaluate(data, budget);
             if (!IsTruthy(current))
             {
                 return current;
@@ -111,12 +117,12 @@ static class StandardOperations
         return current;
     }
 
-    static LogicValue Or(LogicNode[] arguments, LogicValue data)
+    static LogicValue Or(LogicNode[] arguments, LogicValue data, LogicBudget budget)
     {
         var current = LogicValue.Null;
         foreach (var argument in arguments)
         {
-            current = argument.Evaluate(data);
+            current = argument.Evaluate(data, budget);
             if (IsTruthy(current))
             {
                 return current;
@@ -253,36 +259,38 @@ static class StandardOperations
         return LogicValue.FromArray([.. items]);
     }
 
-    static LogicValue Map(LogicNode[] arguments, LogicValue data)
+    static LogicValue Map(LogicNode[] arguments, LogicValue data, LogicBudget budget)
     {
-        var source = Arg(arguments, 0, data);
+        var source = Arg(arguments, 0, data, budget);
         if (source.Kind != LogicKind.Array || arguments.Length < 2)
         {
             return LogicValue.EmptyArray;
         }
 
         var items = source.Items;
+        budget.Iterate(items.Length);
         var result = new LogicValue[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
-            result[i] = arguments[1].Evaluate(items[i]);
+            result[i] = arguments[1].Evaluate(items[i], budget);
         }
 
-        return LogicValue.FromArray(result);
+        return Built(LogicValue.FromArray(result), budget);
     }
 
-    static LogicValue[] Filter(LogicNode[] arguments, LogicValue data)
+    static LogicValue[] Filter(LogicNode[] arguments, LogicValue data, LogicBudget budget)
     {
-        var source = Arg(arguments, 0, data);
+        var source = Arg(arguments, 0, data, budget);
         if (source.Kind != LogicKind.Array)
         {
             return [];
         }
 
+        budget.Iterate(source.Items.Length);
         var kept = new List<LogicValue>();
         foreach (var item in source.Items)
         {
-            if (arguments.Length > 1 && IsTruthy(arguments[1].Evaluate(item)))
+            if (arguments.Length > 1 && IsTruthy(arguments[1].Evaluate(item, budget)))
             {
                 kept.Add(item);
             }
@@ -291,35 +299,37 @@ static class StandardOperations
         return [.. kept];
     }
 
-    static LogicValue Reduce(LogicNode[] arguments, LogicValue data)
+    static LogicValue Reduce(LogicNode[] arguments, LogicValue data, LogicBudget budget)
     {
-        var source = Arg(arguments, 0, data);
-        var accumulator = Arg(arguments, 2, data);
+        var source = Arg(arguments, 0, data, budget);
+        var accumulator = Arg(arguments, 2, data, budget);
         if (source.Kind != LogicKind.Array || arguments.Length < 2)
         {
             return accumulator;
         }
 
+        budget.Iterate(source.Items.Length);
         foreach (var item in source.Items)
         {
             var scope = LogicObject.From([KeyValuePair.Create("current", item), KeyValuePair.Create("accumulator", accumulator)]);
-            accumulator = arguments[1].Evaluate(LogicValue.From(scope));
+            accumulator = arguments[1].Evaluate(LogicValue.From(scope), budget);
         }
 
         return accumulator;
     }
 
-    static LogicValue All(LogicNode[] arguments, LogicValue data)
+    static LogicValue All(LogicNode[] arguments, LogicValue data, LogicBudget budget)
     {
-        var source = Arg(arguments, 0, data);
+        var source = Arg(arguments, 0, data, budget);
         if (source.Kind != LogicKind.Array || source.Items.Length == 0 || arguments.Length < 2)
         {
             return LogicValue.False;
         }
 
+        budget.Iterate(source.Items.Length);
         foreach (var item in source.Items)
         {
-            if (!IsTruthy(arguments[1].Evaluate(item)))
+            if (!IsTruthy(arguments[1].Evaluate(item, budget)))
             {
                 return LogicValue.False;
             }
@@ -348,11 +358,15 @@ static class StandardOperations
                 ? path.Value.String!.Split('.')
                 : null);
 
-        public override LogicValue Evaluate(LogicValue data)
+        public override LogicValue Evaluate(LogicValue data, LogicBudget budget)
         {
+            budget.Operation();
             if (_segments is null)
             {
-                return Read(data, Arg(_arguments, 0, data), Arg(_arguments, 1, data));
+                // A path computed by the rule is read as text, and may be long.
+                var path = Arg(_arguments, 0, data, budget);
+                budget.Scan(path);
+                return Read(data, path, Arg(_arguments, 1, data, budget));
             }
 
             var value = data;
@@ -360,7 +374,7 @@ static class StandardOperations
             {
                 if (!TryStep(value, segment, out value))
                 {
-                    return Arg(_arguments, 1, data);
+                    return Arg(_arguments, 1, data, budget);
                 }
             }
 

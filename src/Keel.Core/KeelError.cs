@@ -102,4 +102,7 @@ public enum KeelError
 
     /// <summary>No flag has the service, environment and key.</summary>
     FlagNotFound,
+
+    /// <summary>The server is answering as many large reads as it may at once; the same request may succeed in a moment.</summary>
+    ServerBusy,
 }

@@ -146,6 +146,9 @@ public static class WireNames
 
         /// <summary>No flag has the service, environment and key.</summary>
         public const string FlagNotFound = "flag_not_found";
+
+        /// <summary>The server is answering as many large listings and exports as it may at once; retry shortly.</summary>
+        public const string ServerBusy = "server_busy";
     }
 
     /// <summary>Token permissions.</summary>

@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -20,61 +19,76 @@ namespace Keel.Core.Transfer;
 /// </remarks>
 public static class ConfigFileWriter
 {
+    /// <summary>How much a writer holds before it hands its text to the stream: a file of any size streams in pieces of this size.</summary>
+    const int ChunkBytes = 64 * 1024;
+
     static readonly JsonWriterOptions JsonOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = 1000 };
 
-    /// <summary>Writes <paramref name="entries"/> in <paramref name="format"/>.</summary>
+    /// <summary>Writes <paramref name="entries"/> in <paramref name="format"/> to <paramref name="output"/>, in pieces as it goes.</summary>
     /// <param name="format">The format; <see cref="ConfigFileFormat.AppSettings"/> writes JSON.</param>
     /// <param name="entries">The keys, with their values in plaintext.</param>
-    /// <param name="output">Where the file goes.</param>
-    public static void Write(ConfigFileFormat format, IEnumerable<ConfigEntry> entries, IBufferWriter<byte> output)
+    /// <param name="output">Where the file goes; it is written to in pieces of about 64 KiB, never held whole.</param>
+    /// <param name="cancellationToken">Stops the writing.</param>
+    /// <exception cref="KeelException">A key cannot be written in the format (a .env key holding '=').</exception>
+    public static async Task WriteAsync(ConfigFileFormat format, IEnumerable<ConfigEntry> entries, Stream output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(output);
-        var sorted = entries.OrderBy(e => e.Id.Key, StringComparer.Ordinal);
+        var sorted = entries.OrderBy(e => e.Id.Key, StringComparer.Ordinal).ToList();
         switch (format)
         {
             case ConfigFileFormat.Yaml:
-                WriteYaml(sorted, output);
+                await WriteYamlAsync(sorted, output, cancellationToken).ConfigureAwait(false);
                 break;
             case ConfigFileFormat.Env:
-                WriteEnv(sorted, output);
+                await WriteEnvAsync(sorted, output, cancellationToken).ConfigureAwait(false);
                 break;
             default:
-                WriteJson(sorted, output);
+                await WriteJsonAsync(sorted, output, cancellationToken).ConfigureAwait(false);
                 break;
         }
     }
 
-    static void WriteJson(IEnumerable<ConfigEntry> entries, IBufferWriter<byte> output)
+    static async Task WriteJsonAsync(IEnumerable<ConfigEntry> entries, Stream output, CancellationToken cancellationToken)
     {
-        using var json = new Utf8JsonWriter(output, JsonOptions);
-        json.WriteStartObject();
-        foreach (var entry in entries)
+        var json = new Utf8JsonWriter(output, JsonOptions);
+        await using (json.ConfigureAwait(false))
         {
-            json.WritePropertyName(entry.Id.Key);
-            switch (entry.ValueType)
+            json.WriteStartObject();
+            foreach (var entry in entries)
             {
-                case ConfigValueType.Number or ConfigValueType.Boolean:
-                    json.WriteRawValue(entry.Value, skipInputValidation: true);
-                    break;
-                case ConfigValueType.Json:
-                    using (var document = JsonDocument.Parse(entry.Value))
-                    {
-                        document.RootElement.WriteTo(json);
-                    }
+                json.WritePropertyName(entry.Id.Key);
+                switch (entry.ValueType)
+                {
+                    case ConfigValueType.Number or ConfigValueType.Boolean:
+                        json.WriteRawValue(entry.Value, skipInputValidation: true);
+                        break;
+                    case ConfigValueType.Json:
+                        using (var document = JsonDocument.Parse(entry.Value))
+                        {
+                            document.RootElement.WriteTo(json);
+                        }
 
-                    break;
-                default:
-                    json.WriteStringValue(entry.Value);
-                    break;
+                        break;
+                    default:
+                        json.WriteStringValue(entry.Value);
+                        break;
+                }
+
+                if (json.BytesPending >= ChunkBytes)
+                {
+                    await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
-        }
 
-        json.WriteEndObject();
+            json.WriteEndObject();
+            await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    static void WriteYaml(IEnumerable<ConfigEntry> entries, IBufferWriter<byte> output)
+    static async Task WriteYamlAsync(IEnumerable<ConfigEntry> entries, Stream output, CancellationToken cancellationToken)
     {
+        // The emitter writes each event's text as it goes, so what it has written can be handed on while it still holds state.
         var text = new StringWriter();
         var emitter = new Emitter(text, new EmitterSettings().WithMaxSimpleKeyLength(1024));
         emitter.Emit(new StreamStart());
@@ -99,12 +113,27 @@ public static class ConfigFileWriter
                     emitter.Emit(Quoted(entry.Value));
                     break;
             }
+
+            await DrainAsync(text.GetStringBuilder(), output, ChunkBytes, cancellationToken).ConfigureAwait(false);
         }
 
         emitter.Emit(new MappingEnd());
         emitter.Emit(new DocumentEnd(isImplicit: true));
         emitter.Emit(new StreamEnd());
-        Encoding.UTF8.GetBytes(text.ToString(), output);
+        await DrainAsync(text.GetStringBuilder(), output, 0, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Hands the text gathered so far to the stream once it holds <paramref name="atLeast"/> characters.</summary>
+    static async Task DrainAsync(StringBuilder text, Stream output, int atLeast, CancellationToken cancellationToken)
+    {
+        if (text.Length == 0 || text.Length < atLeast)
+        {
+            return;
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        text.Clear();
+        await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }
 
     static void EmitJson(IEmitter emitter, JsonElement element)
@@ -145,18 +174,19 @@ public static class ConfigFileWriter
 
     static Scalar Quoted(string text) => new(AnchorName.Empty, TagName.Empty, text, ScalarStyle.DoubleQuoted, isPlainImplicit: false, isQuotedImplicit: true);
 
-    static void WriteEnv(IEnumerable<ConfigEntry> entries, IBufferWriter<byte> output)
+    static async Task WriteEnvAsync(List<ConfigEntry> entries, Stream output, CancellationToken cancellationToken)
     {
+        // Checked before the first byte goes out: once part of the file is on its way, there is no refusing it.
+        if (entries.Find(e => e.Id.Key.Contains('=', StringComparison.Ordinal) || e.Id.Key[0] == '#') is { } unwritable)
+        {
+            throw new KeelException(
+                KeelError.InvalidRequest,
+                $"Key '{unwritable.Id.Key}' cannot be written to a .env file, which has no way to quote a key holding '=' or starting with '#'; export as json or yaml.");
+        }
+
         var text = new StringBuilder();
         foreach (var entry in entries)
         {
-            if (entry.Id.Key.Contains('=', StringComparison.Ordinal) || entry.Id.Key[0] == '#')
-            {
-                throw new KeelException(
-                    KeelError.InvalidRequest,
-                    $"Key '{entry.Id.Key}' cannot be written to a .env file, which has no way to quote a key holding '=' or starting with '#'; export as json or yaml.");
-            }
-
             text.Append(entry.Id.Key).Append('=');
             var value = entry.Value;
 
@@ -184,8 +214,9 @@ public static class ConfigFileWriter
             }
 
             text.Append('\n');
+            await DrainAsync(text, output, ChunkBytes, cancellationToken).ConfigureAwait(false);
         }
 
-        Encoding.UTF8.GetBytes(text.ToString(), output);
+        await DrainAsync(text, output, 0, cancellationToken).ConfigureAwait(false);
     }
 }

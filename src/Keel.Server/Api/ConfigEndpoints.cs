@@ -201,7 +201,7 @@ static class ConfigEndpoints
     }
 
     static async Task<Results<JsonHttpResult<ListResponse>, StatusCodeHttpResult>> ListAsync(
-        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, SnapshotReads reads, CancellationToken cancellationToken)
     {
         route.Validate(httpContext);
         httpContext.EnsureCovers(route.ServiceName, route.Environment);
@@ -219,7 +219,7 @@ static class ConfigEndpoints
             }
         }
 
-        var snapshot = await store.ListAsync(route.ServiceName, route.Environment, cancellationToken);
+        var snapshot = await reads.ListAsync(httpContext, route.ServiceName, route.Environment, cancellationToken);
         var reveal = httpContext.CanReadSecrets();
         httpContext.Response.Headers.ETag = ListTag(snapshot.LastChangeRevision);
         return TypedResults.Json(

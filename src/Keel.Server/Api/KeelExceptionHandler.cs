@@ -18,6 +18,10 @@ sealed class KeelExceptionHandler(IProblemDetailsService problemDetails) : IExce
     {
         switch (exception)
         {
+            case KeelException { Error: KeelError.ServerBusy } busy:
+                httpContext.Response.Headers.RetryAfter = "1";
+                return await WriteAsync(httpContext, exception, Problems.Create(busy.Error, busy.Message, busy.FieldErrors)).ConfigureAwait(false);
+
             case KeelException keel:
                 return await WriteAsync(httpContext, exception, Problems.Create(keel.Error, keel.Message, keel.FieldErrors)).ConfigureAwait(false);
 

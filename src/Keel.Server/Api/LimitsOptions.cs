@@ -28,4 +28,19 @@ sealed class LimitsOptions
     /// <summary>The most keys one import file may hold.</summary>
     [Range(1, 10_000_000)]
     public int MaxImportKeys { get; set; } = 100_000;
+
+    /// <summary>
+    /// How many bytes of keys and values in memory make a read of a whole environment or service large: such reads (listings,
+    /// exports, flag files, OFREP's bulk evaluation, schema checks) take a slot of <see cref="MaxConcurrentLargeSnapshots"/>.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long LargeSnapshotBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>How many large reads of a whole environment or service the server answers at once.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentLargeSnapshots { get; set; } = 2;
+
+    /// <summary>How long a read of an environment known to be large waits for a slot before it is answered 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan LargeSnapshotWait { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -47,6 +47,7 @@ static class Problems
         KeelError.SchemaNotFound => (StatusCodes.Status404NotFound, "Schema not found", WireNames.ErrorCodes.SchemaNotFound),
         KeelError.SchemaTooComplex => (StatusCodes.Status422UnprocessableEntity, "Schema too complex", WireNames.ErrorCodes.SchemaTooComplex),
         KeelError.FlagNotFound => (StatusCodes.Status404NotFound, "Flag not found", WireNames.ErrorCodes.FlagNotFound),
+        KeelError.ServerBusy => (StatusCodes.Status503ServiceUnavailable, "Server busy", WireNames.ErrorCodes.ServerBusy),
         KeelError.InvalidFile => (StatusCodes.Status422UnprocessableEntity, "Invalid file", WireNames.ErrorCodes.InvalidFile),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),
     };

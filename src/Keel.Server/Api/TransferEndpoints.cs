@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Buffers;
 using System.Globalization;
 using Keel.Core;
 using Keel.Core.Configs;
@@ -231,8 +230,8 @@ static class TransferEndpoints
         }
     }
 
-    static async Task<IResult> ExportAsync(
-        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    static async Task<EmptyHttpResult> ExportAsync(
+        [AsParameters] ScopeRoute route, HttpContext httpContext, SnapshotReads reads, CancellationToken cancellationToken)
     {
         route.Validate(httpContext);
         httpContext.EnsureCovers(route.ServiceName, route.Environment);
@@ -242,7 +241,7 @@ static class TransferEndpoints
             throw QueryParameters.Invalid("format", $"format must be one of {string.Join(", ", ConfigFileFormats.ExportNames)}.");
         }
 
-        var snapshot = await store.ListAsync(route.ServiceName, route.Environment, cancellationToken);
+        var snapshot = await reads.ListAsync(httpContext, route.ServiceName, route.Environment, cancellationToken);
         var reveal = httpContext.CanReadSecrets();
         var entries = snapshot.Entries.Where(e => reveal || !e.IsEncrypted).ToList();
         if (entries.FirstOrDefault(e => e.DecryptionFailed) is { } broken)
@@ -252,8 +251,6 @@ static class TransferEndpoints
                 $"The stored value of key '{broken.Id.Key}' version {broken.Version} fails authenticated decryption; roll it back to a good version or write it again, then export.");
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
-        ConfigFileWriter.Write(format, entries, buffer);
         var headers = httpContext.Response.Headers;
         headers["X-Keel-Omitted-Secrets"] = (snapshot.Entries.Count - entries.Count).ToString(CultureInfo.InvariantCulture);
         headers["X-Keel-Revision"] = snapshot.Revision.ToString(CultureInfo.InvariantCulture);
@@ -262,7 +259,11 @@ static class TransferEndpoints
         {
             FileName = $"{route.ServiceName}.{route.Environment}.{format.Extension()}",
         }.ToString();
-        return TypedResults.Bytes(buffer.WrittenMemory.ToArray(), format.MediaType() + "; charset=utf-8");
+        httpContext.Response.ContentType = format.MediaType() + "; charset=utf-8";
+
+        // Written as it is made, in pieces: an export is never held whole, beside the values it is made of.
+        await ConfigFileWriter.WriteAsync(format, entries, httpContext.Response.Body, cancellationToken);
+        return TypedResults.Empty;
     }
 
     /// <summary>The format from <c>?format=</c>, else from the Content-Type.</summary>

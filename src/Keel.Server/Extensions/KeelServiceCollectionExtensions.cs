@@ -176,6 +176,7 @@ static class KeelServiceCollectionExtensions
             }
         });
         services.AddExceptionHandler<KeelExceptionHandler>();
+        services.TryAddSingleton<SnapshotReads>();
 
         // Placed first, so that it wraps the host filtering the framework's own startup filter puts ahead of the pipeline.
         services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, HostFilteringProblems>());

@@ -167,11 +167,11 @@ static class FlagEndpoints
     }
 
     static async Task<Results<JsonHttpResult<FlagSetResponse>, StatusCodeHttpResult>> ListAsync(
-        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] ScopeRoute route, HttpContext httpContext, SnapshotReads reads, CancellationToken cancellationToken)
     {
         route.Validate(httpContext);
         httpContext.EnsureCovers(route.ServiceName, route.Environment);
-        var snapshot = await store.ListAsync(route.ServiceName, FlagStorage.Environment(route.Environment), cancellationToken);
+        var snapshot = await reads.ListAsync(httpContext, route.ServiceName, FlagStorage.Environment(route.Environment), cancellationToken);
         httpContext.Response.Headers.ETag = ConfigEndpoints.ListTag(snapshot.LastChangeRevision);
         if (EntityTags.IfNoneMatchHits(httpContext.Request, httpContext.Response.Headers.ETag!))
         {

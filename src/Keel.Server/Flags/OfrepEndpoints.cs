@@ -56,7 +56,7 @@ static class OfrepEndpoints
     }
 
     static async Task<IResult> EvaluateAllAsync(
-        HttpContext httpContext, IConfigStore store, CompiledFlags compiled, IOptions<LimitsOptions> limits, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext httpContext, SnapshotReads reads, CompiledFlags compiled, IOptions<LimitsOptions> limits, TimeProvider time, CancellationToken cancellationToken)
     {
         var token = httpContext.Token();
         if (!TryReadContext(await ReadBodyAsync(httpContext.Request, limits.Value, cancellationToken), out var context, out var contextError))
@@ -64,7 +64,7 @@ static class OfrepEndpoints
             return Answer(StatusCodes.Status400BadRequest, w => WriteError(w, null, FlagErrorCodes.InvalidContext, contextError, null));
         }
 
-        var snapshot = await store.ListAsync(token.ServiceName!, FlagStorage.Environment(token.Environment!), cancellationToken);
+        var snapshot = await reads.ListAsync(httpContext, token.ServiceName!, FlagStorage.Environment(token.Environment!), cancellationToken);
         var now = time.GetUtcNow();
         var body = Write(w =>
         {

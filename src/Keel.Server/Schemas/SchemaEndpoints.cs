@@ -106,7 +106,7 @@ static class SchemaEndpoints
         [AsParameters] SchemaRoute route,
         HttpContext httpContext,
         ISchemaStore schemas,
-        IConfigStore configs,
+        SnapshotReads reads,
         SchemaValidator validator,
         IOptions<LimitsOptions> limits,
         CancellationToken cancellationToken)
@@ -116,7 +116,7 @@ static class SchemaEndpoints
         var (_, candidate) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var patterns = (await schemas.ListSchemasAsync(route.ServiceName, cancellationToken)).Select(s => s.KeyPattern).Append(route.KeyPattern).ToList();
         var prefix = route.KeyPattern.EndsWith('*') ? route.KeyPattern[..^1] : route.KeyPattern;
-        var entries = await configs.ListServiceAsync(route.ServiceName, prefix, cancellationToken);
+        var entries = await reads.ListServiceAsync(httpContext, route.ServiceName, prefix, cancellationToken);
         var token = httpContext.Token();
         var reveal = httpContext.CanReadSecrets();
         List<SchemaViolationItem> violations = [];

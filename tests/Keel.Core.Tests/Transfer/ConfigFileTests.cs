@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Buffers;
 using System.Text;
 using Keel.Core.Configs;
 using Keel.Core.Transfer;
@@ -37,9 +36,9 @@ public class ConfigFileTests
     [InlineData(ConfigFileFormat.Json)]
     [InlineData(ConfigFileFormat.Yaml)]
     [InlineData(ConfigFileFormat.Env)]
-    public void Export_ThenImport_OverTheSameKeys_IsANoOp(ConfigFileFormat format)
+    public async Task Export_ThenImport_OverTheSameKeys_IsANoOp(ConfigFileFormat format)
     {
-        var file = Export(format, EveryType);
+        var file = await ExportAsync(format, EveryType);
 
         var read = ConfigFileReader.Read(format, file, Limits, LiveTypes(EveryType));
         var plan = ImportPlan.Create(read, EveryType, prune: true, canReadSecrets: true);
@@ -54,9 +53,9 @@ public class ConfigFileTests
     [Theory]
     [InlineData(ConfigFileFormat.Json)]
     [InlineData(ConfigFileFormat.Yaml)]
-    public void Export_ThenImport_IntoAnEmptyEnvironment_KeepsEveryTypeThatTheFormatShows(ConfigFileFormat format)
+    public async Task Export_ThenImport_IntoAnEmptyEnvironment_KeepsEveryTypeThatTheFormatShows(ConfigFileFormat format)
     {
-        var file = Export(format, EveryType);
+        var file = await ExportAsync(format, EveryType);
 
         var read = ConfigFileReader.Read(format, file, Limits, _ => null).ToDictionary(e => e.Key);
 
@@ -274,6 +273,33 @@ public class ConfigFileTests
         Assert.Empty(withoutPrune.Removed);
     }
 
+    [Theory]
+    [InlineData(ConfigFileFormat.Json)]
+    [InlineData(ConfigFileFormat.Yaml)]
+    [InlineData(ConfigFileFormat.Env)]
+    public async Task Write_HandsTheFileToTheStreamInPieces_NeverWhole(ConfigFileFormat format)
+    {
+        var entries = Enumerable.Range(0, 2_000).Select(i => Entry($"key{i:D4}", new string('v', 1_000), ConfigValueType.String)).ToList();
+        var output = new RecordingStream();
+
+        await ConfigFileWriter.WriteAsync(format, entries, output, TestContext.Current.CancellationToken);
+
+        Assert.True(output.Writes.Count > 10, $"{output.Writes.Count} writes");
+        Assert.True(output.Writes.Max() < 80 * 1024, $"a write of {output.Writes.Max()} bytes");
+        Assert.Equal(entries.Count, ConfigFileReader.Read(format, output.ToArray(), new ConfigFileLimits(MaxKeys: 10_000, MaxValueBytes: 10_000), _ => null).Count);
+    }
+
+    [Fact]
+    public async Task Write_OfAKeyEnvCannotHold_FailsBeforeWritingAnything()
+    {
+        var output = new RecordingStream();
+
+        await Assert.ThrowsAsync<KeelException>(() => ConfigFileWriter.WriteAsync(
+            ConfigFileFormat.Env, [Entry("a", "1", ConfigValueType.String), Entry("b=c", "2", ConfigValueType.String)], output, TestContext.Current.CancellationToken));
+
+        Assert.Empty(output.Writes);
+    }
+
     [Fact]
     public void Plan_WithoutSecretsRead_NeverComparesAnEncryptedValue()
     {
@@ -287,11 +313,41 @@ public class ConfigFileTests
         Assert.ThrowsAny<System.Text.Json.JsonException>(() => ImportPlan.Create(file, live, prune: false, canReadSecrets: true));
     }
 
-    static ReadOnlyMemory<byte> Export(ConfigFileFormat format, IEnumerable<ConfigEntry> entries)
+    /// <summary>A memory stream that records the size of every write it is given.</summary>
+    sealed class RecordingStream : MemoryStream
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        ConfigFileWriter.Write(format, entries, buffer);
-        return buffer.WrittenMemory.ToArray();
+        public List<int> Writes { get; } = [];
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Writes.Add(count);
+            base.Write(buffer, offset, count);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Writes.Add(buffer.Length);
+            base.Write(buffer);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes.Add(buffer.Length);
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Writes.Add(count);
+            return base.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+    }
+
+    static async Task<ReadOnlyMemory<byte>> ExportAsync(ConfigFileFormat format, IEnumerable<ConfigEntry> entries)
+    {
+        using var output = new MemoryStream();
+        await ConfigFileWriter.WriteAsync(format, entries, output, TestContext.Current.CancellationToken);
+        return output.ToArray();
     }
 
     static IReadOnlyList<FileEntry> Read(ConfigFileFormat format, string file, IEnumerable<ConfigEntry>? live = null) =>

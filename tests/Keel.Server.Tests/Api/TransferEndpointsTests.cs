@@ -158,6 +158,44 @@ public class TransferEndpointsTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task Exports_OfALargeEnvironment_TakeASlotEach_AndOneTooManyIs503WhileSmallListingsGoOn()
+    {
+        await using var server = await KeelTestServer.StartAsync(
+            null, "Keel:Limits:LargeSnapshotBytes=1048576", "Keel:Limits:MaxConcurrentLargeSnapshots=1", "Keel:Limits:LargeSnapshotWait=00:00:00");
+        var service = Service();
+        var megabyte = new string('x', 1024 * 1024 - 64);
+        for (var i = 0; i < 12; i++)
+        {
+            (await server.Client.PutAsync(ConfigPath(service, "big", "k" + i), new { config_value = megabyte })).EnsureSuccessStatusCode();
+        }
+
+        await server.Client.PutValueAsync(service, "small", "k", "v");
+        var export = $"/api/v1/config/{service}/big/export";
+
+        // A client that stops reading keeps its export, and its slot, until it goes away.
+        var stalled = await server.Client.GetAsync(export, HttpCompletionOption.ResponseHeadersRead, Ct);
+        using var refused = await server.Client.GetAsync(export, Ct);
+        using var listing = await server.Client.GetAsync($"/api/v1/config/{service}/small", Ct);
+        Assert.Equal(HttpStatusCode.OK, stalled.StatusCode);
+        await refused.ProblemAsync(HttpStatusCode.ServiceUnavailable, "server_busy");
+        Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
+
+        stalled.Dispose();
+        HttpStatusCode status;
+        var attempts = 0;
+        do
+        {
+            await Task.Delay(100, Ct);
+            using var again = await server.Client.GetAsync(export, Ct);
+            status = again.StatusCode;
+        }
+        while (status != HttpStatusCode.OK && ++attempts < 100);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
     public async Task Export_WithoutSecretsRead_LeavesEncryptedKeysOut_AndSaysHowMany()
     {
         var service = Service();

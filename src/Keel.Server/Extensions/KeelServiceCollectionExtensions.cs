@@ -166,6 +166,7 @@ static class KeelServiceCollectionExtensions
         {
             var problem = context.ProblemDetails;
             problem.Instance ??= context.HttpContext.Request.Path;
+            context.HttpContext.Response.Headers[Hosting.KeelHost.RequestIdHeader] = context.HttpContext.TraceIdentifier;
             var status = problem.Status ?? context.HttpContext.Response.StatusCode;
             if (!problem.Extensions.ContainsKey("code"))
             {

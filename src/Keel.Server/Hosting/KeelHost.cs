@@ -27,6 +27,9 @@ static class KeelHost
 
     public const string PostgresConnectionStringVariable = "KEEL_POSTGRES_CONNECTION_STRING";
 
+    /// <summary>The header every answer carries the request's id in.</summary>
+    public const string RequestIdHeader = "X-Request-Id";
+
     /// <param name="args">The command line.</param>
     /// <param name="configure">Changes to the services before the app is built; tests use it to capture logs.</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -47,8 +50,9 @@ static class KeelHost
         var app = builder.Build();
         app.Use(static (context, next) =>
         {
-            // The id audit records and error logs carry, so that a client can quote it.
-            context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+            // The id audit records and error logs carry, so that a client can quote it; problem answers set it again
+            // (KeelServiceCollectionExtensions.AddKeelApi), since the exception handler clears the headers it finds.
+            context.Response.Headers[RequestIdHeader] = context.TraceIdentifier;
             return next(context);
         });
         app.UseExceptionHandler();

@@ -74,6 +74,9 @@ public static class Http
         var text = await response.Content.ReadAsStringAsync(Ct);
         Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(
+            response.Headers.TryGetValues("X-Request-Id", out var requestIds) && !string.IsNullOrEmpty(requestIds.Single()),
+            "A problem answer carries X-Request-Id, as every answer does.");
         using var document = JsonDocument.Parse(text);
         var problem = document.RootElement.Clone();
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());

@@ -32,7 +32,10 @@ public sealed record LogicLimits
 /// <summary>The work one evaluation has left; every operation of a rule charges it before it does the work.</summary>
 public sealed class LogicBudget
 {
-    readonly LogicLimits _limits;
+    /// <summary>How deep <see cref="Scan"/> follows nested arrays on the call stack before it keeps its own.</summary>
+    const int MaxScanRecursion = 16;
+
+    LogicLimits _limits;
     int _operations;
     long _iterations;
     long _built;
@@ -42,6 +45,15 @@ public sealed class LogicBudget
     {
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
+    }
+
+    /// <summary>Makes this budget a fresh one of <paramref name="limits"/>, so that one object serves evaluation after evaluation.</summary>
+    internal void Reset(LogicLimits limits)
+    {
+        _limits = limits;
+        _operations = 0;
+        _iterations = 0;
+        _built = 0;
     }
 
     /// <summary>Charges one operation.</summary>
@@ -78,12 +90,38 @@ public sealed class LogicBudget
             return;
         }
 
-        if (value.ArrayOrNull is not { } array)
+        if (value.ArrayOrNull is { } array)
         {
-            return;
+            ScanItems(array, 0);
         }
+    }
 
-        // Built arrays may nest without limit (a reduce that wraps its accumulator), so the walk keeps its own stack.
+    void ScanItems(LogicValue[] items, int depth)
+    {
+        Iterate(items.Length);
+        foreach (var item in items)
+        {
+            if (item.Kind == LogicKind.String)
+            {
+                Iterate(item.String!.Length);
+            }
+            else if (item.ArrayOrNull is { Length: > 0 } nested)
+            {
+                if (depth < MaxScanRecursion)
+                {
+                    ScanItems(nested, depth + 1);
+                }
+                else
+                {
+                    ScanDeep(nested);
+                }
+            }
+        }
+    }
+
+    /// <summary>The walk past <see cref="MaxScanRecursion"/> levels, on a stack of its own: built arrays may nest without limit.</summary>
+    void ScanDeep(LogicValue[] array)
+    {
         var pending = new Stack<LogicValue[]>();
         pending.Push(array);
         while (pending.TryPop(out var items))

@@ -13,6 +13,11 @@ public sealed class LogicRule
     /// <summary>How deeply rules may nest; deeper rules are refused rather than risk the stack.</summary>
     public const int MaxDepth = 64;
 
+    // One budget per thread, reused, so that an evaluation allocates none; an evaluation inside another (an operation that
+    // evaluates a rule of its own) finds it taken and makes its own.
+    [ThreadStatic]
+    static LogicBudget? t_spareBudget;
+
     readonly LogicNode _root;
 
     LogicRule(LogicNode root) => _root = root;
@@ -43,7 +48,21 @@ public sealed class LogicRule
 
     /// <summary>Evaluates the rule against <paramref name="data"/> within <paramref name="limits"/>.</summary>
     /// <exception cref="LogicBudgetExceededException">The evaluation would do more work than <paramref name="limits"/> allow.</exception>
-    public LogicValue Evaluate(LogicValue data, LogicLimits limits) => _root.Evaluate(data, new LogicBudget(limits));
+    public LogicValue Evaluate(LogicValue data, LogicLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var budget = t_spareBudget ?? new LogicBudget(limits);
+        t_spareBudget = null;
+        budget.Reset(limits);
+        try
+        {
+            return _root.Evaluate(data, budget);
+        }
+        finally
+        {
+            t_spareBudget = budget;
+        }
+    }
 
     static LogicNode Compile(JsonElement rule, LogicOperations operations, LogicLimits limits, string path, int depth)
     {

@@ -352,7 +352,7 @@ readonly record struct FlagRoute(
     /// <exception cref="KeelException">A part is invalid (400).</exception>
     public ConfigId ToId(HttpContext httpContext)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        ConfigRoute.EnsureUnambiguousPath(httpContext, KeyField);
         List<FieldError> errors = [];
         ConfigNames.AddErrors(errors, ServiceName, Environment);
         if (!FlagStorage.IsValidKey(FlagKey, out var error))

@@ -41,7 +41,9 @@ static class OfrepEndpoints
             return Answer(StatusCodes.Status400BadRequest, w => WriteError(w, key, FlagErrorCodes.InvalidContext, contextError, null));
         }
 
-        var entry = FlagStorage.IsValidKey(key, out _)
+        // A path that would give a key a second URL (a bare '%', %2F, an escape that is not UTF-8) addresses no flag, as the flag
+        // API refuses it; OFREP has no error for a malformed key, so the flag is not found.
+        var entry = ConfigRoute.FindAmbiguousEscape(httpContext) is null && FlagStorage.IsValidKey(key, out _)
             ? await store.GetAsync(FlagStorage.Id(token.ServiceName!, token.Environment!, key), cancellationToken)
             : null;
         if (entry is null)

@@ -219,7 +219,7 @@ static class SchemaEndpoints
     {
         public void Validate(HttpContext httpContext)
         {
-            ConfigRoute.EnsureUnambiguousPath(httpContext);
+            ConfigRoute.EnsureUnambiguousPath(httpContext, SchemaPatterns.Field);
             List<FieldError> errors = [];
             if (!ConfigNames.IsValidServiceName(ServiceName, out var serviceError))
             {

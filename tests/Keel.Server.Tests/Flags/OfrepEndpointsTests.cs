@@ -162,6 +162,33 @@ public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(HttpStatusCode.Forbidden, configApi.StatusCode);
     }
 
+    [Theory]
+    [InlineData("%zz", "%25zz")]
+    [InlineData("50%", "50%25")]
+    [InlineData("a%2Fb", "a%252Fb")]
+    [InlineData("%FF", "%25FF")]
+    public async Task OneFlag_IsNotFound_AtAPathThatGivesItsKeyASecondUrl(string ambiguous, string escaped)
+    {
+        var service = Service();
+        var flag = """{"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}""";
+        (await _admin.PutAsync($"/api/v1/flags/{service}/prod/{escaped}", Json(flag), Ct)).EnsureSuccessStatusCode();
+        var token = await fixture.Server.CreateEvaluationTokenAsync(service, "prod");
+
+        var exact = await RawEvaluateAsync(fixture.Server, $"/ofrep/v1/evaluate/flags/{escaped}", token);
+        var second = await RawEvaluateAsync(fixture.Server, $"/ofrep/v1/evaluate/flags/{ambiguous}", token);
+
+        Assert.True(exact.Status == 200, exact.ToString());
+        Assert.True(second.Status == 404, second.ToString());
+        using var error = JsonDocument.Parse(second.Body);
+        Assert.Equal("FLAG_NOT_FOUND", error.RootElement.GetProperty("errorCode").GetString());
+    }
+
+    static Task<RawResponse> RawEvaluateAsync(KeelTestServer server, string target, string token) =>
+        RawHttp.SendAsync(
+            server.BaseAddress,
+            $"POST {target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close",
+            "{}");
+
     async Task<HttpClient> EvaluationClientAsync(string? service = null, string environment = "dev")
     {
         if (service is null)

@@ -27,6 +27,14 @@ static class OfrepEndpoints
     public static IEndpointRouteBuilder MapOfrepEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var ofrep = endpoints.MapGroup("/ofrep/v1/evaluate").WithTags("OFREP").RequireAuthorization(KeelPolicies.Evaluate);
+
+        // Without allowed origins the routes carry no CORS policy at all, so they answer an OPTIONS request as before rather
+        // than with an empty preflight answer.
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<OfrepCorsOptions>>().Value.Enabled)
+        {
+            ofrep.RequireCors(OfrepCorsOptions.PolicyName);
+        }
+
         ofrep.MapPost("/flags/{key}", EvaluateAsync).WithName("OfrepEvaluateFlag").WithSummary("Evaluates one flag for a context.");
         ofrep.MapPost("/flags", EvaluateAllAsync).WithName("OfrepEvaluateFlags").WithSummary("Evaluates every flag for a context; answers If-None-Match with 304.");
         return endpoints;

@@ -36,6 +36,16 @@ readonly record struct ConfigRoute(
         return id;
     }
 
+    /// <summary>The key the route names for a write, which also needs the key in NFC (<see cref="ConfigNames.IsWritableKey"/>).</summary>
+    /// <exception cref="KeelException">A part is invalid (400).</exception>
+    public ConfigId ToWriteId(HttpContext httpContext)
+    {
+        EnsureUnambiguousPath(httpContext);
+        var id = new ConfigId(ServiceName, Environment, ConfigKey);
+        ConfigNames.ValidateForWrite(id);
+        return id;
+    }
+
     /// <summary>
     /// Refuses the percent-escapes Kestrel leaves undecoded, which would give one key two URLs: <c>%2F</c> (a key <c>a%2Fb</c>
     /// would arrive as the literal text <c>a%2Fb</c>, also reachable as <c>a%252Fb</c>), a <c>%</c> that two hex digits do not

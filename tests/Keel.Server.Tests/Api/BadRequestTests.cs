@@ -282,6 +282,48 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
     }
 
     [Fact]
+    public async Task EveryKeyWrite_RefusesAKeyNotInNfc_AndChangesNothing()
+    {
+        var service = Service();
+        const string Decomposed = "cafe\u0301";
+        const string Flag = """{"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}""";
+        var path = ConfigPath(service, "prod", Decomposed);
+        var flagPath = $"/api/v1/flags/{service}/prod/{Uri.EscapeDataString(Decomposed)}";
+        var before = await RevisionAsync();
+
+        var put = await _client.PutAsync(path, new { config_value = "x" });
+        var rollback = await _client.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 });
+        var batchSet = await _client.PostAsync(
+            "/api/v1/config/batch-set",
+            Json(new { service_name = service, environment = "prod", configs = new[] { new { config_key = Decomposed, config_value = "x" } } }),
+            Ct);
+        var import = await _client.PostAsync($"/api/v1/config/{service}/prod/import", Json(new Dictionary<string, string> { [Decomposed] = "x" }), Ct);
+        var flagPut = await _client.PutAsync(flagPath, Json(Flag), Ct);
+        var flagRollback = await _client.SendAsync(HttpMethod.Post, flagPath + "/rollback", new { target_version = 1 });
+        var flagImport = await _client.PostAsync($"/api/v1/flags/{service}/prod/import", Json("{\"flags\": {\"" + Decomposed + "\": " + Flag + "}}"), Ct);
+        var schema = await _client.PutAsync($"/api/v1/schemas/{service}/{Uri.EscapeDataString(Decomposed)}", Json("""{"type": "string"}"""), Ct);
+        var schemaPrefix = await _client.PutAsync($"/api/v1/schemas/{service}/{Uri.EscapeDataString(Decomposed)}*", Json("""{"type": "string"}"""), Ct);
+
+        foreach (var (response, field) in new[]
+        {
+            (put, "config_key"), (rollback, "config_key"), (batchSet, "configs[0].config_key"), (flagPut, "flag_key"), (flagRollback, "flag_key"),
+            (schema, "key_pattern"), (schemaPrefix, "key_pattern"),
+        })
+        {
+            var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_name");
+            Assert.Equal([field], problem.ErrorPaths());
+            Assert.Contains("NFC", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        var importProblem = await import.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_file");
+        Assert.Contains("NFC", importProblem.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        var flagImportProblem = await flagImport.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.Contains("NFC", flagImportProblem.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await RevisionAsync());
+        Assert.Equal(HttpStatusCode.Created, (await _client.PutAsync(ConfigPath(service, "prod", "caf\u00e9"), new { config_value = "x" })).StatusCode);
+    }
+
+    [Fact]
     public async Task EveryKeyEndpoint_Answers400_ForAKeyOver500Characters()
     {
         var path = ConfigPath(Service(), "prod", new string('k', 501));

@@ -13,7 +13,9 @@ namespace Keel.Core.Configs;
 /// Service names and environments are 1–100 characters of <c>[a-z0-9._-]</c> starting with a letter or digit, so they are safe in
 /// paths, file names and metric labels everywhere. A key is 1–500 printable characters (counted as Unicode scalar values) without
 /// <c>/</c>, whitespace, control or format characters, unassigned code points or noncharacters; it must also not be <c>.</c> or
-/// <c>..</c>, which no HTTP path can address, nor <c>export</c>, whose path is the export of its environment.
+/// <c>..</c>, which no HTTP path can address, nor <c>export</c>, whose path is the export of its environment. A write must also
+/// name its key in Unicode Normalization Form C (<see cref="IsWritableKey"/>), so that no two keys look alike by being two
+/// spellings of the same text; a key stored before that rule is still read and deleted under its own spelling.
 /// </remarks>
 public static class ConfigNames
 {
@@ -108,13 +110,45 @@ public static class ConfigNames
         return true;
     }
 
+    /// <summary>
+    /// Checks a key that a write names: a valid key (<see cref="IsValidKey"/>) in Unicode Normalization Form C (NFC). Keys are
+    /// compared as they are spelled, so <c>é</c> and <c>e</c> followed by U+0301 would be two keys that look the same; refusing
+    /// the second, rather than normalizing it, keeps every key stored exactly as its writer spelled it.
+    /// </summary>
+    public static bool IsWritableKey(string? key, [NotNullWhen(false)] out string? error)
+    {
+        if (!IsValidKey(key, out error))
+        {
+            return false;
+        }
+
+        var change = UnicodeNfc.FirstChange(key);
+        if (change >= 0)
+        {
+            error = $"{KeyField} is not in Unicode Normalization Form C (NFC) (it changes at position {change}), so it would look like another spelling of the same key; normalize it to NFC and send it again.";
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>Checks every part of <paramref name="id"/> and throws listing each one that is invalid.</summary>
     /// <exception cref="KeelException">A part is invalid; <see cref="KeelException.Error"/> is <see cref="KeelError.InvalidName"/>.</exception>
-    public static void Validate(ConfigId id)
+    public static void Validate(ConfigId id) => Validate(id, write: false);
+
+    /// <summary>
+    /// Checks every part of <paramref name="id"/> for a write, which needs its key in NFC (<see cref="IsWritableKey"/>), and throws
+    /// listing each one that is invalid.
+    /// </summary>
+    /// <exception cref="KeelException">A part is invalid; <see cref="KeelException.Error"/> is <see cref="KeelError.InvalidName"/>.</exception>
+    public static void ValidateForWrite(ConfigId id) => Validate(id, write: true);
+
+    static void Validate(ConfigId id, bool write)
     {
         var serviceOk = IsValidServiceName(id.ServiceName, out var serviceError);
         var environmentOk = IsValidEnvironment(id.Environment, out var environmentError);
-        var keyOk = IsValidKey(id.Key, out var keyError);
+        string? keyError;
+        var keyOk = write ? IsWritableKey(id.Key, out keyError) : IsValidKey(id.Key, out keyError);
         if (serviceOk && environmentOk && keyOk)
         {
             return;

@@ -26,13 +26,17 @@ public static class FlagDefinitions
     /// <param name="maxDefinitionBytes">The most UTF-8 bytes one flag's stored definition may take.</param>
     /// <param name="maxTotalBytes">The most UTF-8 bytes all the flags' stored definitions may take together.</param>
     /// <param name="limits">The work one evaluation of a targeting rule may do; <see cref="LogicLimits.Default"/> when <see langword="null"/>.</param>
+    /// <param name="writableKeys">
+    /// Whether every key must be one a write may name (<see cref="FlagStorage.IsWritableKey"/>, in NFC), as for a file to store;
+    /// a file Keel serves may hold keys stored before that rule.
+    /// </param>
     /// <exception cref="KeelException">The file has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
     public static IReadOnlyList<FlagDefinition> ParseFile(
-        JsonElement file, int maxDefinitionBytes = int.MaxValue, long maxTotalBytes = long.MaxValue, LogicLimits? limits = null)
+        JsonElement file, int maxDefinitionBytes = int.MaxValue, long maxTotalBytes = long.MaxValue, LogicLimits? limits = null, bool writableKeys = false)
     {
         try
         {
-            return ReadFile(file, new Expansion(maxDefinitionBytes, maxTotalBytes), limits ?? LogicLimits.Default);
+            return ReadFile(file, new Expansion(maxDefinitionBytes, maxTotalBytes), limits ?? LogicLimits.Default, writableKeys);
         }
         catch (InvalidOperationException)
         {
@@ -40,7 +44,7 @@ public static class FlagDefinitions
         }
     }
 
-    static List<FlagDefinition> ReadFile(JsonElement file, Expansion expansion, LogicLimits limits)
+    static List<FlagDefinition> ReadFile(JsonElement file, Expansion expansion, LogicLimits limits, bool writableKeys)
     {
         var (maxDefinitionBytes, maxTotalBytes) = (expansion.MaxDefinitionBytes, expansion.MaxTotalBytes);
         List<FieldError> errors = [];
@@ -94,6 +98,11 @@ public static class FlagDefinitions
             {
                 errors.Add(new FieldError(path, $"Flag '{key}' is defined twice."));
                 return;
+            }
+
+            if (writableKeys && FlagStorage.IsValidKey(key, out _) && !FlagStorage.IsWritableKey(key, out var keyError))
+            {
+                errors.Add(new FieldError(path, "The flag key is not valid: " + keyError.Replace(ConfigNames.KeyField, "the key", StringComparison.Ordinal)));
             }
 
             if (totalBytes > maxTotalBytes || expansion.IsSpent)

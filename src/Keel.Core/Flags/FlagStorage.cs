@@ -48,4 +48,11 @@ public static class FlagStorage
         error = null;
         return key == ConfigNames.ReservedKey || ConfigNames.IsValidKey(key, out error);
     }
+
+    /// <summary>Whether a write may name a flag <paramref name="key"/>: a valid key in NFC (<see cref="ConfigNames.IsWritableKey"/>).</summary>
+    public static bool IsWritableKey(string? key, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        error = null;
+        return key == ConfigNames.ReservedKey || ConfigNames.IsWritableKey(key, out error);
+    }
 }

@@ -16,7 +16,15 @@ public static class SchemaPatterns
     public const string Field = "key_pattern";
 
     /// <summary>Checks a pattern.</summary>
-    public static bool IsValid(string? pattern, [NotNullWhen(false)] out string? error)
+    public static bool IsValid(string? pattern, [NotNullWhen(false)] out string? error) => IsValid(pattern, write: false, out error);
+
+    /// <summary>
+    /// Checks a pattern a schema is put under: its key or prefix in NFC (<see cref="ConfigNames.IsWritableKey"/>), since a
+    /// pattern matches keys as they are spelled and no key outside NFC can be written.
+    /// </summary>
+    public static bool IsWritable(string? pattern, [NotNullWhen(false)] out string? error) => IsValid(pattern, write: true, out error);
+
+    static bool IsValid(string? pattern, bool write, [NotNullWhen(false)] out string? error)
     {
         if (pattern is "*")
         {
@@ -25,7 +33,8 @@ public static class SchemaPatterns
         }
 
         var key = pattern is not null && pattern.EndsWith('*') ? pattern[..^1] : pattern;
-        if (!ConfigNames.IsValidKey(key, out var keyError))
+        string? keyError;
+        if (!(write ? ConfigNames.IsWritableKey(key, out keyError) : ConfigNames.IsValidKey(key, out keyError)))
         {
             error = $"{Field} must be a key, or a key prefix followed by '*': {keyError}";
             return false;

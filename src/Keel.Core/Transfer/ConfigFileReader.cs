@@ -338,7 +338,7 @@ public static class ConfigFileReader
 
         void AddEntry(string key, string location, string value, ConfigValueType type)
         {
-            if (!ConfigNames.IsValidKey(key, out var keyError))
+            if (!ConfigNames.IsWritableKey(key, out var keyError))
             {
                 Error(location, keyError);
                 return;

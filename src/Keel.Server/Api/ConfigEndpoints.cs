@@ -98,7 +98,7 @@ static class ConfigEndpoints
     static async Task<JsonHttpResult<ConfigResponse>> PutAsync(
         [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
-        var id = route.ToId(httpContext);
+        var id = route.ToWriteId(httpContext);
         httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.PutConfigRequest, cancellationToken);
@@ -168,7 +168,7 @@ static class ConfigEndpoints
     static async Task<JsonHttpResult<RollbackResponse>> RollbackAsync(
         [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
     {
-        var id = route.ToId(httpContext);
+        var id = route.ToWriteId(httpContext);
         httpContext.EnsureCovers(id.ServiceName, id.Environment);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
         var (body, target) = await ReadRollbackAsync(httpContext.Request, services.Limits.Value, cancellationToken);

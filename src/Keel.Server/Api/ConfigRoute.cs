@@ -36,31 +36,72 @@ readonly record struct ConfigRoute(
         return id;
     }
 
+    /// <summary>The key the route names for a write, which also needs the key in NFC (<see cref="ConfigNames.IsWritableKey"/>).</summary>
+    /// <exception cref="KeelException">A part is invalid (400).</exception>
+    public ConfigId ToWriteId(HttpContext httpContext)
+    {
+        EnsureUnambiguousPath(httpContext);
+        var id = new ConfigId(ServiceName, Environment, ConfigKey);
+        ConfigNames.ValidateForWrite(id);
+        return id;
+    }
+
     /// <summary>
     /// Refuses the percent-escapes Kestrel leaves undecoded, which would give one key two URLs: <c>%2F</c> (a key <c>a%2Fb</c>
-    /// would arrive as the literal text <c>a%2Fb</c>, also reachable as <c>a%252Fb</c>) and escapes that do not decode as
-    /// UTF-8 (<c>%FF</c> arrives as the text <c>%FF</c>).
+    /// would arrive as the literal text <c>a%2Fb</c>, also reachable as <c>a%252Fb</c>), a <c>%</c> that two hex digits do not
+    /// follow (<c>%zz</c>, <c>50%</c> arrive as they are, also reachable as <c>%25zz</c> and <c>50%25</c>), and escapes that do
+    /// not decode as UTF-8 (<c>%FF</c> arrives as the text <c>%FF</c>).
     /// </summary>
-    public static void EnsureUnambiguousPath(HttpContext httpContext)
+    /// <param name="httpContext">The request.</param>
+    /// <param name="field">The field the error names: the route's key.</param>
+    /// <exception cref="KeelException">The path holds such an escape (400 <see cref="KeelError.InvalidName"/>).</exception>
+    public static void EnsureUnambiguousPath(HttpContext httpContext, string field = ConfigNames.KeyField)
+    {
+        if (FindAmbiguousEscape(httpContext) is { } error)
+        {
+            throw ConfigNames.InvalidName([new FieldError(field, error)]);
+        }
+    }
+
+    /// <summary>Why the request's path gives a name a second URL, or <see langword="null"/> when it does not.</summary>
+    public static string? FindAmbiguousEscape(HttpContext httpContext)
     {
         var raw = httpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (raw is null || !raw.Contains('%', StringComparison.Ordinal))
         {
-            return;
+            return null;
         }
 
         var query = raw.IndexOf('?', StringComparison.Ordinal);
         var path = query < 0 ? raw.AsSpan() : raw.AsSpan(0, query);
         if (path.Contains("%2F", StringComparison.OrdinalIgnoreCase))
         {
-            throw ConfigNames.InvalidName([new FieldError(ConfigNames.KeyField, "Names must not contain '/', encoded (%2F) or not.")]);
+            return "Names must not contain '/', encoded (%2F) or not.";
         }
 
-        if (!DecodesAsUtf8(path))
+        if (HasBarePercent(path))
         {
-            throw ConfigNames.InvalidName([new FieldError(
-                ConfigNames.KeyField, "The path holds percent-escapes that do not decode as UTF-8; escape each byte of a UTF-8 character.")]);
+            return "The path holds a '%' that does not start a percent-escape of two hex digits; escape a '%' in a name as %25.";
         }
+
+        return DecodesAsUtf8(path)
+            ? null
+            : "The path holds percent-escapes that do not decode as UTF-8; escape each byte of a UTF-8 character.";
+    }
+
+    static bool HasBarePercent(ReadOnlySpan<char> path)
+    {
+        for (var i = path.IndexOf('%'); i >= 0; i = path.IndexOf('%'))
+        {
+            if (i + 2 >= path.Length || !char.IsAsciiHexDigit(path[i + 1]) || !char.IsAsciiHexDigit(path[i + 2]))
+            {
+                return true;
+            }
+
+            path = path[(i + 3)..];
+        }
+
+        return false;
     }
 
     static bool DecodesAsUtf8(ReadOnlySpan<char> path)

@@ -121,7 +121,7 @@ static class TransferEndpoints
         ConfigNames.AddErrors(names, body.ServiceName, body.Environment);
         for (var i = 0; i < configs.Count; i++)
         {
-            if (!ConfigNames.IsValidKey(configs[i]!.ConfigKey, out var error))
+            if (!ConfigNames.IsWritableKey(configs[i]!.ConfigKey, out var error))
             {
                 names.Add(new FieldError(Prefix(i) + ConfigNames.KeyField, error));
             }

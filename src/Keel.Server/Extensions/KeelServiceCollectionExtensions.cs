@@ -139,7 +139,7 @@ static class KeelServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Request limits, JSON, problem bodies for every failure, and the OpenAPI document.</summary>
+    /// <summary>Request limits, JSON, problem bodies for every failure, CORS for OFREP, and the OpenAPI document.</summary>
     public static IServiceCollection AddKeelApi(this IServiceCollection services)
     {
         services.AddOptions<LimitsOptions>()
@@ -178,6 +178,11 @@ static class KeelServiceCollectionExtensions
         });
         services.AddExceptionHandler<KeelExceptionHandler>();
         services.TryAddSingleton<SnapshotReads>();
+
+        services.AddOptions<Flags.OfrepCorsOptions>().BindConfiguration(Flags.OfrepCorsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<IOptions<Flags.OfrepCorsOptions>>(static (cors, ofrep) => ofrep.Value.AddPolicy(cors));
 
         // Placed first, so that it wraps the host filtering the framework's own startup filter puts ahead of the pipeline.
         services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, HostFilteringProblems>());

@@ -86,7 +86,7 @@ static class FlagEndpoints
         IOptions<FlagOptions> flags,
         CancellationToken cancellationToken)
     {
-        var (id, stored) = Ids(route, httpContext);
+        var (id, stored) = Ids(route, httpContext, write: true);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
         var definition = await ReadDefinitionAsync(httpContext.Request, id.Key, limits.Value, flags.Value.Limits, cancellationToken);
         var change = await store.SetAsync(
@@ -148,7 +148,7 @@ static class FlagEndpoints
     static async Task<JsonHttpResult<FlagResponse>> RollbackAsync(
         [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
-        var (id, stored) = Ids(route, httpContext);
+        var (id, stored) = Ids(route, httpContext, write: true);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
         var (body, target) = await ConfigEndpoints.ReadRollbackAsync(httpContext.Request, limits.Value, cancellationToken);
         var change = await InFlagTermsAsync(id, () => store.RollbackAsync(
@@ -208,7 +208,7 @@ static class FlagEndpoints
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 256 });
-            file = FlagDefinitions.ParseFile(document.RootElement, limits.MaxValueBytes, limits.MaxImportBytes, flags.Value.Limits);
+            file = FlagDefinitions.ParseFile(document.RootElement, limits.MaxValueBytes, limits.MaxImportBytes, flags.Value.Limits, writableKeys: true);
         }
         catch (JsonException e)
         {
@@ -309,9 +309,9 @@ static class FlagEndpoints
     }
 
     /// <summary>The flag the route names, and where it is stored, after checking the route and the token's scopes.</summary>
-    static (ConfigId Id, ConfigId Stored) Ids(FlagRoute route, HttpContext httpContext)
+    static (ConfigId Id, ConfigId Stored) Ids(FlagRoute route, HttpContext httpContext, bool write = false)
     {
-        var id = route.ToId(httpContext);
+        var id = route.ToId(httpContext, write);
         httpContext.EnsureCovers(id.ServiceName, id.Environment);
         return (id, FlagStorage.Id(id.ServiceName, id.Environment, id.Key));
     }
@@ -350,12 +350,15 @@ readonly record struct FlagRoute(
 
     /// <summary>The flag the route names (as service, environment and key), after checking every part of it.</summary>
     /// <exception cref="KeelException">A part is invalid (400).</exception>
-    public ConfigId ToId(HttpContext httpContext)
+    /// <param name="httpContext">The request.</param>
+    /// <param name="write">Whether the request writes the flag, which needs its key in NFC (<see cref="FlagStorage.IsWritableKey"/>).</param>
+    public ConfigId ToId(HttpContext httpContext, bool write = false)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        ConfigRoute.EnsureUnambiguousPath(httpContext, KeyField);
         List<FieldError> errors = [];
         ConfigNames.AddErrors(errors, ServiceName, Environment);
-        if (!FlagStorage.IsValidKey(FlagKey, out var error))
+        string? error;
+        if (!(write ? FlagStorage.IsWritableKey(FlagKey, out error) : FlagStorage.IsValidKey(FlagKey, out error)))
         {
             errors.Add(new FieldError(KeyField, error.Replace(ConfigNames.KeyField, KeyField, StringComparison.Ordinal)));
         }

@@ -27,6 +27,14 @@ static class OfrepEndpoints
     public static IEndpointRouteBuilder MapOfrepEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var ofrep = endpoints.MapGroup("/ofrep/v1/evaluate").WithTags("OFREP").RequireAuthorization(KeelPolicies.Evaluate);
+
+        // Without allowed origins the routes carry no CORS policy at all, so they answer an OPTIONS request as before rather
+        // than with an empty preflight answer.
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<OfrepCorsOptions>>().Value.Enabled)
+        {
+            ofrep.RequireCors(OfrepCorsOptions.PolicyName);
+        }
+
         ofrep.MapPost("/flags/{key}", EvaluateAsync).WithName("OfrepEvaluateFlag").WithSummary("Evaluates one flag for a context.");
         ofrep.MapPost("/flags", EvaluateAllAsync).WithName("OfrepEvaluateFlags").WithSummary("Evaluates every flag for a context; answers If-None-Match with 304.");
         return endpoints;
@@ -41,7 +49,9 @@ static class OfrepEndpoints
             return Answer(StatusCodes.Status400BadRequest, w => WriteError(w, key, FlagErrorCodes.InvalidContext, contextError, null));
         }
 
-        var entry = FlagStorage.IsValidKey(key, out _)
+        // A path that would give a key a second URL (a bare '%', %2F, an escape that is not UTF-8) addresses no flag, as the flag
+        // API refuses it; OFREP has no error for a malformed key, so the flag is not found.
+        var entry = ConfigRoute.FindAmbiguousEscape(httpContext) is null && FlagStorage.IsValidKey(key, out _)
             ? await store.GetAsync(FlagStorage.Id(token.ServiceName!, token.Environment!, key), cancellationToken)
             : null;
         if (entry is null)

@@ -57,6 +57,10 @@ static class KeelHost
         });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // Before authentication and rate limits: a browser's preflight carries no token, and only the endpoints that require a
+        // CORS policy (OFREP's, when origins are configured) answer it here; every other request passes through untouched.
+        app.UseCors();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -80,7 +80,7 @@ static class SchemaEndpoints
         ILogger<ConfigChangeLog> logger,
         CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
+        route.Validate(httpContext, write: true);
         httpContext.EnsureCoversService(route.ServiceName);
         var (document, _) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var schema = await store.PutSchemaAsync(route.ServiceName, route.KeyPattern, document, httpContext.Actor(), cancellationToken);
@@ -217,16 +217,19 @@ static class SchemaEndpoints
         [property: FromRoute(Name = "service_name")] string ServiceName,
         [property: FromRoute(Name = "key_pattern")] string KeyPattern)
     {
-        public void Validate(HttpContext httpContext)
+        /// <param name="httpContext">The request.</param>
+        /// <param name="write">Whether the request puts a schema, which needs the pattern in NFC (<see cref="SchemaPatterns.IsWritable"/>).</param>
+        public void Validate(HttpContext httpContext, bool write = false)
         {
-            ConfigRoute.EnsureUnambiguousPath(httpContext);
+            ConfigRoute.EnsureUnambiguousPath(httpContext, SchemaPatterns.Field);
             List<FieldError> errors = [];
             if (!ConfigNames.IsValidServiceName(ServiceName, out var serviceError))
             {
                 errors.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
             }
 
-            if (!SchemaPatterns.IsValid(KeyPattern, out var patternError))
+            string? patternError;
+            if (!(write ? SchemaPatterns.IsWritable(KeyPattern, out patternError) : SchemaPatterns.IsValid(KeyPattern, out patternError)))
             {
                 errors.Add(new FieldError(SchemaPatterns.Field, patternError));
             }

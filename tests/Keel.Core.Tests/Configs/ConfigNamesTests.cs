@@ -106,6 +106,75 @@ public class ConfigNamesTests
         Assert.Contains("at most 500", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("cafe\u0301")]
+    [InlineData("A\u030A")]
+    [InlineData("\u212B")]
+    [InlineData("\u2126")]
+    [InlineData("\u1100\u1161")]
+    [InlineData("\uAC00\u11A8")]
+    [InlineData("a\u0301\u0316")]
+    [InlineData("\u1E0B\u0323")]
+    [InlineData("\u0958")]
+    [InlineData("\u0344")]
+    [InlineData("\U00011099\U000110BA")]
+    public void IsWritableKey_RefusesAValidKeyNotInNfc_SayingToNormalizeIt(string key)
+    {
+        Assert.True(ConfigNames.IsValidKey(key, out var error), error);
+
+        Assert.False(ConfigNames.IsWritableKey(key, out error));
+        Assert.StartsWith("config_key", error, StringComparison.Ordinal);
+        Assert.Contains("Normalization Form C (NFC)", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("db.pool.size")]
+    [InlineData("caf\u00E9")]
+    [InlineData("x\u0301")]
+    [InlineData("\u00C5")]
+    [InlineData("\u03A9")]
+    [InlineData("\uAC00")]
+    [InlineData("\uAC01")]
+    [InlineData("\u00E1\u0316")]
+    [InlineData("\u0915\u093C")]
+    [InlineData("\u1E0D\u0307")]
+    [InlineData("\U0001109A")]
+    [InlineData("\u0301")]
+    [InlineData("\u0308\u0301")]
+    [InlineData("\u0436\u0443\u0440\u043D\u0430\u043B")]
+    [InlineData("\u65E5\u672C\u8A9E")]
+    [InlineData("rocket-\U0001F680")]
+    [InlineData("\u1100\u1100")]
+    public void IsWritableKey_AcceptsKeysInNfc(string key)
+    {
+        Assert.True(ConfigNames.IsWritableKey(key, out var error), error);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a/b")]
+    [InlineData("export")]
+    [InlineData("a\u200Bb")]
+    public void IsWritableKey_RefusesWhatIsValidKeyRefuses(string key)
+    {
+        Assert.False(ConfigNames.IsValidKey(key, out var expected));
+
+        Assert.False(ConfigNames.IsWritableKey(key, out var error));
+        Assert.Equal(expected, error);
+    }
+
+    [Fact]
+    public void ValidateForWrite_RefusesAKeyNotInNfc_AndValidateLetsItBeRead()
+    {
+        var id = new ConfigId("svc", "prod", "cafe\u0301");
+
+        ConfigNames.Validate(id);
+        var e = Assert.Throws<KeelException>(() => ConfigNames.ValidateForWrite(id));
+
+        Assert.Equal(KeelError.InvalidName, e.Error);
+        Assert.Equal(["config_key"], e.FieldErrors.Select(f => f.Path));
+    }
+
     [Fact]
     public void Validate_ListsEveryInvalidPart()
     {

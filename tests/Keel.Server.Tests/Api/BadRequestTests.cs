@@ -213,6 +213,116 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         }
     }
 
+    [Theory]
+    [InlineData("%zz")]
+    [InlineData("%")]
+    [InlineData("%4")]
+    [InlineData("a%")]
+    [InlineData("%g0")]
+    [InlineData("50%-off")]
+    public async Task EveryKeyEndpoint_Answers400_ForAPercentThatStartsNoEscape(string key)
+    {
+        // Sent raw: HttpClient would escape such a '%' as %25, which is the one URL the key has.
+        var service = Service();
+        var path = $"/api/v1/config/{service}/prod/{key}";
+
+        var answers = new[]
+        {
+            await RawAsync("GET", path),
+            await RawAsync("PUT", path, "{\"config_value\": \"x\"}"),
+            await RawAsync("DELETE", path),
+            await RawAsync("GET", path + "/history"),
+            await RawAsync("POST", path + "/rollback", "{\"target_version\": 1}"),
+        };
+
+        foreach (var answer in answers)
+        {
+            var problem = answer.AssertProblem(400, "invalid_name");
+            Assert.Equal(["config_key"], problem.ErrorPaths());
+            Assert.Contains("'%'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(ConfigPath(service, "prod", key), Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_AddressesAKeyHoldingAPercent_ByItsEscapedUrlOnly()
+    {
+        var service = Service();
+
+        var put = await RawAsync("PUT", $"/api/v1/config/{service}/prod/%25zz", "{\"config_value\": \"x\"}");
+        var get = await RawAsync("GET", $"/api/v1/config/{service}/prod/%25zz");
+        var bare = await RawAsync("GET", $"/api/v1/config/{service}/prod/%zz");
+
+        Assert.True(put.Status == 201, put.ToString());
+        Assert.True(get.Status == 200, get.ToString());
+        using var body = System.Text.Json.JsonDocument.Parse(get.Body);
+        Assert.Equal("%zz", body.RootElement.GetProperty("config_key").GetString());
+        bare.AssertProblem(400, "invalid_name");
+    }
+
+    [Theory]
+    [InlineData("PUT", "/api/v1/flags/{service}/prod/%zz", "flag_key")]
+    [InlineData("GET", "/api/v1/flags/{service}/prod/%zz", "flag_key")]
+    [InlineData("DELETE", "/api/v1/flags/{service}/prod/a%", "flag_key")]
+    [InlineData("GET", "/api/v1/flags/{service}/prod/%4/history", "flag_key")]
+    [InlineData("POST", "/api/v1/flags/{service}/prod/%g0/rollback", "flag_key")]
+    [InlineData("PUT", "/api/v1/schemas/{service}/%zz", "key_pattern")]
+    [InlineData("GET", "/api/v1/schemas/{service}/db.%*", "key_pattern")]
+    [InlineData("DELETE", "/api/v1/schemas/{service}/%", "key_pattern")]
+    [InlineData("POST", "/api/v1/schemas/{service}/%zz/check", "key_pattern")]
+    public async Task FlagAndSchemaEndpoints_Answer400_ForAPercentThatStartsNoEscape(string method, string target, string field)
+    {
+        var body = method is "PUT" or "POST" ? "{}" : "";
+
+        var answer = await RawAsync(method, target.Replace("{service}", Service(), StringComparison.Ordinal), body);
+
+        var problem = answer.AssertProblem(400, "invalid_name");
+        Assert.Equal([field], problem.ErrorPaths());
+    }
+
+    [Fact]
+    public async Task EveryKeyWrite_RefusesAKeyNotInNfc_AndChangesNothing()
+    {
+        var service = Service();
+        const string Decomposed = "cafe\u0301";
+        const string Flag = """{"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}""";
+        var path = ConfigPath(service, "prod", Decomposed);
+        var flagPath = $"/api/v1/flags/{service}/prod/{Uri.EscapeDataString(Decomposed)}";
+        var before = await RevisionAsync();
+
+        var put = await _client.PutAsync(path, new { config_value = "x" });
+        var rollback = await _client.SendAsync(HttpMethod.Post, path + "/rollback", new { target_version = 1 });
+        var batchSet = await _client.PostAsync(
+            "/api/v1/config/batch-set",
+            Json(new { service_name = service, environment = "prod", configs = new[] { new { config_key = Decomposed, config_value = "x" } } }),
+            Ct);
+        var import = await _client.PostAsync($"/api/v1/config/{service}/prod/import", Json(new Dictionary<string, string> { [Decomposed] = "x" }), Ct);
+        var flagPut = await _client.PutAsync(flagPath, Json(Flag), Ct);
+        var flagRollback = await _client.SendAsync(HttpMethod.Post, flagPath + "/rollback", new { target_version = 1 });
+        var flagImport = await _client.PostAsync($"/api/v1/flags/{service}/prod/import", Json("{\"flags\": {\"" + Decomposed + "\": " + Flag + "}}"), Ct);
+        var schema = await _client.PutAsync($"/api/v1/schemas/{service}/{Uri.EscapeDataString(Decomposed)}", Json("""{"type": "string"}"""), Ct);
+        var schemaPrefix = await _client.PutAsync($"/api/v1/schemas/{service}/{Uri.EscapeDataString(Decomposed)}*", Json("""{"type": "string"}"""), Ct);
+
+        foreach (var (response, field) in new[]
+        {
+            (put, "config_key"), (rollback, "config_key"), (batchSet, "configs[0].config_key"), (flagPut, "flag_key"), (flagRollback, "flag_key"),
+            (schema, "key_pattern"), (schemaPrefix, "key_pattern"),
+        })
+        {
+            var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_name");
+            Assert.Equal([field], problem.ErrorPaths());
+            Assert.Contains("NFC", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        var importProblem = await import.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_file");
+        Assert.Contains("NFC", importProblem.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        var flagImportProblem = await flagImport.ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid_value");
+        Assert.Contains("NFC", flagImportProblem.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await RevisionAsync());
+        Assert.Equal(HttpStatusCode.Created, (await _client.PutAsync(ConfigPath(service, "prod", "caf\u00e9"), new { config_value = "x" })).StatusCode);
+    }
+
     [Fact]
     public async Task EveryKeyEndpoint_Answers400_ForAKeyOver500Characters()
     {
@@ -402,6 +512,14 @@ public class BadRequestTests(BadRequestTests.Fixture fixture) : IClassFixture<Ba
         Assert.Null(answer.Header("Content-Type"));
         Assert.Equal("", answer.Body);
     }
+
+    /// <summary>Sends a request as it is, with the admin token, so that the server reads the request target unchanged.</summary>
+    Task<RawResponse> RawAsync(string method, string target, string body = "") =>
+        RawHttp.SendAsync(
+            fixture.Server.BaseAddress,
+            $"{method} {target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TestTokens.Admin}\r\nContent-Type: application/json\r\n"
+                + $"Content-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close",
+            body);
 
     async Task<string> ExistingKeyAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {

@@ -173,6 +173,40 @@ public class ConfigEndpointsTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task AKeyNotInNfc_StoredBeforeKeelRefusedSuchKeys_IsReadAndDeleted_ButNotWritten()
+    {
+        var service = Service();
+        const string Decomposed = "cafe\u0301";
+        var store = fixture.Server.GetRequiredService<Keel.Core.Storage.IConfigStore>();
+        await store.SetAsync(
+            new Keel.Core.Storage.SetConfigRequest
+            {
+                Id = new Keel.Core.Configs.ConfigId(service, "prod", Decomposed),
+                Value = "old",
+                ValueType = Keel.Core.Configs.ConfigValueType.String,
+                Actor = Keel.Storage.Specification.Tests.TestIdentities.Tester,
+            },
+            Ct);
+        var path = ConfigPath(service, "prod", Decomposed);
+
+        var read = await (await _client.GetAsync(path, Ct)).OkJsonAsync();
+        var history = await (await _client.GetAsync(path + "/history", Ct)).OkJsonAsync();
+        var batch = await (await _client.PostAsync(
+            "/api/v1/config/batch", Json(new { service_name = service, environment = "prod", config_keys = new[] { Decomposed } }), Ct)).OkJsonAsync();
+        var list = await (await _client.GetAsync($"/api/v1/config/{service}/prod", Ct)).OkJsonAsync();
+        var update = await _client.PutAsync(path, new { config_value = "new" });
+        var delete = await _client.DeleteAsync(path, Ct);
+
+        Assert.Equal(Decomposed, read.GetProperty("config_key").GetString());
+        Assert.Equal(1, history.GetProperty("versions").GetArrayLength());
+        Assert.Equal(Decomposed, batch.GetProperty("configs")[0].GetProperty("config_key").GetString());
+        Assert.Equal(Decomposed, list.GetProperty("configs")[0].GetProperty("config_key").GetString());
+        await update.ProblemAsync(HttpStatusCode.BadRequest, "invalid_name");
+        await delete.OkJsonAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(path, Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Put_AcceptsAValueOfExactlyTheLimit()
     {
         var path = ConfigPath(Service(), "dev", "big");

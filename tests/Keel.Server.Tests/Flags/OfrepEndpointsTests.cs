@@ -9,8 +9,18 @@ using static Keel.Server.Tests.Infrastructure.Http;
 namespace Keel.Server.Tests.Flags;
 
 /// <summary>OFREP over HTTP with an evaluation token: shapes, reasons and codes as the specification and flagd give them.</summary>
-public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public class OfrepEndpointsTests(ServerFixture fixture, OfrepEndpointsTests.CorsFixture cors)
+    : IClassFixture<ServerFixture>, IClassFixture<OfrepEndpointsTests.CorsFixture>
 {
+    const string AllowedOrigin = "https://app.example";
+
+    /// <summary>A server that lets two origins call OFREP from a browser.</summary>
+    public sealed class CorsFixture : ServerFixture
+    {
+        protected override string[] Settings =>
+            ["Keel:Ofrep:Cors:AllowedOrigins:0=" + AllowedOrigin, "Keel:Ofrep:Cors:AllowedOrigins:1=http://localhost:3000"];
+    }
+
     const string File = """
         {
           "metadata": {"flagSetId": "web"},
@@ -161,6 +171,160 @@ public class OfrepEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(HttpStatusCode.NotFound, otherEnvironment.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, configApi.StatusCode);
     }
+
+    [Theory]
+    [InlineData("%zz", "%25zz")]
+    [InlineData("50%", "50%25")]
+    [InlineData("a%2Fb", "a%252Fb")]
+    [InlineData("%FF", "%25FF")]
+    public async Task OneFlag_IsNotFound_AtAPathThatGivesItsKeyASecondUrl(string ambiguous, string escaped)
+    {
+        var service = Service();
+        var flag = """{"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}""";
+        (await _admin.PutAsync($"/api/v1/flags/{service}/prod/{escaped}", Json(flag), Ct)).EnsureSuccessStatusCode();
+        var token = await fixture.Server.CreateEvaluationTokenAsync(service, "prod");
+
+        var exact = await RawEvaluateAsync(fixture.Server, $"/ofrep/v1/evaluate/flags/{escaped}", token);
+        var second = await RawEvaluateAsync(fixture.Server, $"/ofrep/v1/evaluate/flags/{ambiguous}", token);
+
+        Assert.True(exact.Status == 200, exact.ToString());
+        Assert.True(second.Status == 404, second.ToString());
+        using var error = JsonDocument.Parse(second.Body);
+        Assert.Equal("FLAG_NOT_FOUND", error.RootElement.GetProperty("errorCode").GetString());
+    }
+
+    [Theory]
+    [InlineData("/ofrep/v1/evaluate/flags")]
+    [InlineData("/ofrep/v1/evaluate/flags/dark-mode")]
+    public async Task Preflight_FromAnAllowedOrigin_Answers204WithTheCorsHeaders_WithoutAToken(string path)
+    {
+        using var anonymous = cors.Server.CreateClient(null);
+
+        using var preflight = await PreflightAsync(anonymous, path, AllowedOrigin, "authorization,content-type,if-none-match");
+
+        Assert.Equal(HttpStatusCode.NoContent, preflight.StatusCode);
+        Assert.Equal(AllowedOrigin, Header(preflight, "Access-Control-Allow-Origin"));
+        Assert.Contains("POST", HeaderList(preflight, "Access-Control-Allow-Methods"));
+        Assert.Equal(
+            ["authorization", "content-type", "if-none-match"],
+            HeaderList(preflight, "Access-Control-Allow-Headers").Select(h => h.ToLowerInvariant()).Order(StringComparer.Ordinal));
+        Assert.Equal("600", Header(preflight, "Access-Control-Max-Age"));
+        Assert.Null(Header(preflight, "Access-Control-Allow-Credentials"));
+    }
+
+    [Fact]
+    public async Task Preflight_FromAnotherOrigin_GetsNoCorsHeaders()
+    {
+        using var anonymous = cors.Server.CreateClient(null);
+
+        using var other = await PreflightAsync(anonymous, "/ofrep/v1/evaluate/flags", "https://evil.example", "authorization,content-type");
+        using var lookalike = await PreflightAsync(anonymous, "/ofrep/v1/evaluate/flags", "https://app.example.evil.example", "authorization");
+
+        Assert.Empty(CorsHeaders(other));
+        Assert.Empty(CorsHeaders(lookalike));
+    }
+
+    [Fact]
+    public async Task Evaluate_FromAnAllowedOrigin_CarriesTheOriginAndExposesTheETag()
+    {
+        var service = Service();
+        await (await cors.Client.PostAsync($"/api/v1/flags/{service}/dev/import", Json(File), Ct)).OkJsonAsync();
+        using var client = await cors.Server.CreateEvaluationClientAsync(service, "dev");
+
+        using var bulk = await client.SendAsync(HttpMethod.Post, "/ofrep/v1/evaluate/flags", new { context = new { } }, ("Origin", AllowedOrigin));
+        using var one = await client.SendAsync(HttpMethod.Post, "/ofrep/v1/evaluate/flags/limits", new { }, ("Origin", AllowedOrigin));
+        using var missing = await client.SendAsync(HttpMethod.Post, "/ofrep/v1/evaluate/flags/none", new { }, ("Origin", AllowedOrigin));
+        using var anonymous = cors.Server.CreateClient(null);
+        using var unauthenticated = await anonymous.SendAsync(HttpMethod.Post, "/ofrep/v1/evaluate/flags", new { }, ("Origin", AllowedOrigin));
+        using var otherOrigin = await client.SendAsync(HttpMethod.Post, "/ofrep/v1/evaluate/flags", new { }, ("Origin", "https://evil.example"));
+
+        Assert.Equal(HttpStatusCode.OK, bulk.StatusCode);
+        Assert.Equal(AllowedOrigin, Header(bulk, "Access-Control-Allow-Origin"));
+        Assert.Contains("ETag", HeaderList(bulk, "Access-Control-Expose-Headers"));
+        Assert.NotNull(bulk.Headers.ETag);
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        Assert.Equal(AllowedOrigin, Header(one, "Access-Control-Allow-Origin"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(AllowedOrigin, Header(missing, "Access-Control-Allow-Origin"));
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+        Assert.Equal(AllowedOrigin, Header(unauthenticated, "Access-Control-Allow-Origin"));
+        Assert.Equal(HttpStatusCode.OK, otherOrigin.StatusCode);
+        Assert.Empty(CorsHeaders(otherOrigin));
+    }
+
+    [Fact]
+    public async Task ConfigurationApi_SendsNoCorsHeaders_EvenToAnAllowedOrigin()
+    {
+        var service = Service();
+        await cors.Client.PutValueAsync(service, "dev", "k", "v");
+
+        using var read = await cors.Client.SendAsync(HttpMethod.Get, ConfigPath(service, "dev", "k"), null, ("Origin", AllowedOrigin));
+        using var flags = await cors.Client.SendAsync(HttpMethod.Get, $"/api/v1/flags/{service}/dev", null, ("Origin", AllowedOrigin));
+        using var anonymous = cors.Server.CreateClient(null);
+        using var preflight = await PreflightAsync(anonymous, ConfigPath(service, "dev", "k"), AllowedOrigin, "authorization");
+        using var health = await cors.Client.SendAsync(HttpMethod.Get, "/healthz", null, ("Origin", AllowedOrigin));
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Empty(CorsHeaders(read));
+        Assert.Equal(HttpStatusCode.OK, flags.StatusCode);
+        Assert.Empty(CorsHeaders(flags));
+        Assert.NotEqual(HttpStatusCode.NoContent, preflight.StatusCode);
+        Assert.Empty(CorsHeaders(preflight));
+        Assert.Empty(CorsHeaders(health));
+    }
+
+    [Fact]
+    public async Task Cors_SendsNoHeadersAnywhere_ByDefault()
+    {
+        using var client = await EvaluationClientAsync();
+        using var anonymous = fixture.Server.CreateClient(null);
+
+        using var preflight = await PreflightAsync(anonymous, "/ofrep/v1/evaluate/flags", AllowedOrigin, "authorization,content-type");
+        using var evaluation = await client.SendAsync(HttpMethod.Post, "/ofrep/v1/evaluate/flags", new { }, ("Origin", AllowedOrigin));
+
+        Assert.NotEqual(HttpStatusCode.NoContent, preflight.StatusCode);
+        Assert.Empty(CorsHeaders(preflight));
+        Assert.Equal(HttpStatusCode.OK, evaluation.StatusCode);
+        Assert.Empty(CorsHeaders(evaluation));
+    }
+
+    [Fact]
+    public async Task Preflight_FromAnyOrigin_IsAllowedWithAStar()
+    {
+        await using var server = await KeelTestServer.StartAsync(null, "Keel:Ofrep:Cors:AllowedOrigins:0=*", "Keel:Ofrep:Cors:MaxAge=00:01:00");
+        using var anonymous = server.CreateClient(null);
+
+        using var preflight = await PreflightAsync(anonymous, "/ofrep/v1/evaluate/flags", "https://anywhere.example", "authorization,content-type");
+
+        Assert.Equal(HttpStatusCode.NoContent, preflight.StatusCode);
+        Assert.Equal("*", Header(preflight, "Access-Control-Allow-Origin"));
+        Assert.Equal("60", Header(preflight, "Access-Control-Max-Age"));
+        Assert.Null(Header(preflight, "Access-Control-Allow-Credentials"));
+    }
+
+    static Task<HttpResponseMessage> PreflightAsync(HttpClient client, string path, string origin, string requestHeaders) =>
+        client.SendAsync(
+            HttpMethod.Options,
+            path,
+            null,
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", requestHeaders));
+
+    static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;
+
+    static List<string> HeaderList(HttpResponseMessage response, string name) =>
+        [.. (Header(response, name) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    static List<string> CorsHeaders(HttpResponseMessage response) =>
+        [.. response.Headers.Select(h => h.Key).Where(name => name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))];
+
+    static Task<RawResponse> RawEvaluateAsync(KeelTestServer server, string target, string token) =>
+        RawHttp.SendAsync(
+            server.BaseAddress,
+            $"POST {target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close",
+            "{}");
 
     async Task<HttpClient> EvaluationClientAsync(string? service = null, string environment = "dev")
     {

@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Keel.Core;
@@ -76,8 +77,14 @@ static class Access
     public static Actor Actor(this HttpContext httpContext)
     {
         var token = httpContext.Token();
-        return new Actor(token.Id, token.Name, httpContext.Connection.RemoteIpAddress?.ToString(), httpContext.TraceIdentifier);
+        return new Actor(token.Id, token.Name, httpContext.ClientAddress()?.ToString(), httpContext.TraceIdentifier);
     }
+
+    /// <summary>
+    /// The address the request came from, as the audit trail, the per-address rate limit and the per-address watcher cap all
+    /// know it: the TCP peer, never a forwarded header; <see langword="null"/> when the transport has none.
+    /// </summary>
+    public static IPAddress? ClientAddress(this HttpContext httpContext) => httpContext.Connection.RemoteIpAddress;
 
     public static bool CanReadSecrets(this HttpContext httpContext) => httpContext.Token().Has(Permissions.SecretsRead);
 

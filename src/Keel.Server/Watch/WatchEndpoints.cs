@@ -2,10 +2,12 @@
 
 using System.Buffers;
 using System.Globalization;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Changes;
+using Keel.Core.Security;
 using Keel.Server.Api;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
@@ -45,7 +47,8 @@ static class WatchEndpoints
     static async Task<Results<JsonHttpResult<ChangesResponse>, ProblemHttpResult>> ChangesAsync(
         HttpContext httpContext,
         ChangeReader reader,
-        WatchMetrics metrics,
+        WatchAdmission admission,
+        IOptions<WatchOptions> options,
         TimeProvider timeProvider,
         IHostApplicationLifetime host,
         CancellationToken cancellationToken)
@@ -61,56 +64,51 @@ static class WatchEndpoints
             return Gone(position, gone);
         }
 
-        if (!metrics.TryEnter(LongPollKind))
+        var token = filter.Token;
+        using var lease = admission.TryEnter(LongPollKind, token.Id, httpContext.ClientAddress() ?? IPAddress.None, out var refusal);
+        if (lease is null)
         {
-            return TooManyWatchers(httpContext);
+            return Refused(httpContext, refusal, token, options.Value);
         }
 
-        try
+        httpContext.Response.Headers.CacheControl = "no-store";
+        var deadline = timeProvider.GetUtcNow() + wait;
+        while (true)
         {
-            httpContext.Response.Headers.CacheControl = "no-store";
-            var deadline = timeProvider.GetUtcNow() + wait;
-            while (true)
+            var read = await reader.ReadAsync(position, filter, fromStore: true, cancellationToken);
+            if (read.Gone is { } page)
             {
-                var read = await reader.ReadAsync(position, filter, fromStore: true, cancellationToken);
-                if (read.Gone is { } page)
-                {
-                    return Gone(position, page);
-                }
-
-                position = read.Through;
-                if (read.Changes.Count > 0)
-                {
-                    return Answer(read.Changes, position);
-                }
-
-                if (position < reader.Feed.Through)
-                {
-                    continue;
-                }
-
-                var remaining = deadline - timeProvider.GetUtcNow();
-                if (remaining <= TimeSpan.Zero)
-                {
-                    return Answer([], position);
-                }
-
-                // A stopping server answers what it has rather than hold the poll to its end.
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping);
-                var advanced = reader.Feed.WaitPastAsync(position);
-                await Task.WhenAny(advanced, Task.Delay(remaining, timeProvider, timeout.Token));
-                cancellationToken.ThrowIfCancellationRequested();
-                if (host.ApplicationStopping.IsCancellationRequested)
-                {
-                    deadline = timeProvider.GetUtcNow();
-                }
-
-                await timeout.CancelAsync();
+                return Gone(position, page);
             }
-        }
-        finally
-        {
-            metrics.Exit(LongPollKind);
+
+            position = read.Through;
+            if (read.Changes.Count > 0)
+            {
+                return Answer(read.Changes, position);
+            }
+
+            if (position < reader.Feed.Through)
+            {
+                continue;
+            }
+
+            var remaining = deadline - timeProvider.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                return Answer([], position);
+            }
+
+            // A stopping server answers what it has rather than hold the poll to its end.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping);
+            var advanced = reader.Feed.WaitPastAsync(position);
+            await Task.WhenAny(advanced, Task.Delay(remaining, timeProvider, timeout.Token));
+            cancellationToken.ThrowIfCancellationRequested();
+            if (host.ApplicationStopping.IsCancellationRequested)
+            {
+                deadline = timeProvider.GetUtcNow();
+            }
+
+            await timeout.CancelAsync();
         }
 
         static JsonHttpResult<ChangesResponse> Answer(List<ChangeEvent> changes, long revision) => TypedResults.Json(
@@ -120,6 +118,7 @@ static class WatchEndpoints
     static async Task WatchAsync(
         HttpContext httpContext,
         ChangeReader reader,
+        WatchAdmission admission,
         WatchMetrics metrics,
         TokenRegistry tokens,
         IOptions<WatchOptions> options,
@@ -138,15 +137,16 @@ static class WatchEndpoints
             return;
         }
 
-        if (!metrics.TryEnter(StreamKind))
+        var o = options.Value;
+        var token = filter.Token;
+        using var lease = admission.TryEnter(StreamKind, token.Id, httpContext.ClientAddress() ?? IPAddress.None, out var refusal);
+        if (lease is null)
         {
-            await TooManyWatchers(httpContext).ExecuteAsync(httpContext);
+            await Refused(httpContext, refusal, token, o).ExecuteAsync(httpContext);
             return;
         }
 
-        var o = options.Value;
         var reason = "client_closed";
-        var token = filter.Token;
         using var lifetime = new CancellationTokenSource(o.MaxStreamLifetime, timeProvider);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token, host.ApplicationStopping);
         using var write = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
@@ -237,7 +237,6 @@ static class WatchEndpoints
         }
         finally
         {
-            metrics.Exit(StreamKind);
             metrics.StreamEnded(reason);
             Log.WatchStreamEnded(logger, token.Id, reason);
         }
@@ -311,11 +310,21 @@ static class WatchEndpoints
         return TypedResults.Problem(problem);
     }
 
-    static ProblemHttpResult TooManyWatchers(HttpContext httpContext)
+    static ProblemHttpResult Refused(HttpContext httpContext, WatchCap cap, AccessToken token, WatchOptions options)
     {
+        // Long-polls end within a minute and give their slots back, so a retry in seconds often finds one free.
         httpContext.Response.Headers.RetryAfter = "5";
-        return Problems.Result(
-            KeelError.TooManyWatchers,
-            "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node.");
+        return cap switch
+        {
+            WatchCap.Token => Problems.Result(
+                KeelError.WatcherQuotaExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"Token '{token.Name}' holds as many streams and long-polls as one token may ({options.MaxWatchersPerToken}, Keel:Watch:MaxWatchersPerToken); end one of them, or retry later.")),
+            WatchCap.ClientAddress => Problems.Result(
+                KeelError.WatcherQuotaExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"This client address holds as many streams and long-polls as one address may, whatever their tokens ({options.MaxWatchersPerClientAddress}, Keel:Watch:MaxWatchersPerClientAddress); end one of them, or retry later.")),
+            _ => Problems.Result(
+                KeelError.TooManyWatchers,
+                "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node."),
+        };
     }
 }

@@ -92,6 +92,8 @@ public class KeelHostTests
     [InlineData("Keel:Storage:Provider=mongodb", "Provider")]
     [InlineData("Keel:Storage:Sqlite:FileName=../escape.db", "must be a file name")]
     [InlineData("Keel:Storage:Sqlite:BusyTimeout=00:00:00", "BusyTimeout")]
+    [InlineData("Keel:Watch:MaxWatchersPerToken=-1", "MaxWatchersPerToken")]
+    [InlineData("Keel:Watch:MaxWatchersPerClientAddress=-1", "MaxWatchersPerClientAddress")]
     public async Task Start_Fails_ForAnInvalidSetting(string setting, string named)
     {
         var dataDir = KeelTestServer.NewDataDir();

@@ -29,6 +29,9 @@ sealed class TokenAuthenticationHandler(
 {
     public const string SchemeName = "Bearer";
 
+    /// <summary>The challenge for a token that was rejected (RFC 6750 <c>invalid_token</c>).</summary>
+    public const string InvalidTokenChallenge = "Bearer realm=\"keel\", error=\"invalid_token\"";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization;
@@ -55,7 +58,7 @@ sealed class TokenAuthenticationHandler(
         var detail = result.Failure?.Message ?? "Send Authorization: Bearer <token>.";
 
         // RFC 6750: a request without credentials gets the bare challenge; a rejected token is named invalid_token.
-        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer realm=\"keel\"" : "Bearer realm=\"keel\", error=\"invalid_token\"";
+        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer realm=\"keel\"" : InvalidTokenChallenge;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {

@@ -48,6 +48,7 @@ static class WatchEndpoints
         HttpContext httpContext,
         ChangeReader reader,
         WatchAdmission admission,
+        TokenRegistry tokens,
         IOptions<WatchOptions> options,
         TimeProvider timeProvider,
         IHostApplicationLifetime host,
@@ -72,10 +73,19 @@ static class WatchEndpoints
         }
 
         httpContext.Response.Headers.CacheControl = "no-store";
+        var revoked = tokens.RevocationToken(token);
         var deadline = timeProvider.GetUtcNow() + wait;
         while (true)
         {
             var read = await reader.ReadAsync(position, filter, fromStore: true, cancellationToken);
+
+            // After the read: a change written after a revocation is read only once the revocation is published, so this
+            // check sees it, and a revoked (or expired) token gets nothing, not even the empty answer.
+            if (!tokens.IsStillActive(token))
+            {
+                return TokenInactive(httpContext);
+            }
+
             if (read.Gone is { } page)
             {
                 return Gone(position, page);
@@ -92,16 +102,18 @@ static class WatchEndpoints
                 continue;
             }
 
-            var remaining = deadline - timeProvider.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
+            var now = timeProvider.GetUtcNow();
+            if (deadline <= now)
             {
                 return Answer([], position);
             }
 
-            // A stopping server answers what it has rather than hold the poll to its end.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping);
+            // A stopping server answers what it has rather than hold the poll to its end; a revocation ends the wait at once,
+            // and an expiry when it comes.
+            var wakeAt = token.ExpiresAt is { } expires && expires < deadline ? expires : deadline;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping, revoked);
             var advanced = reader.Feed.WaitPastAsync(position);
-            await Task.WhenAny(advanced, Task.Delay(remaining, timeProvider, timeout.Token));
+            await Task.WhenAny(advanced, Task.Delay(wakeAt > now ? wakeAt - now : TimeSpan.Zero, timeProvider, timeout.Token));
             cancellationToken.ThrowIfCancellationRequested();
             if (host.ApplicationStopping.IsCancellationRequested)
             {
@@ -147,8 +159,9 @@ static class WatchEndpoints
         }
 
         var reason = "client_closed";
-        using var lifetime = new CancellationTokenSource(o.MaxStreamLifetime, timeProvider);
-        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token, host.ApplicationStopping);
+        var revoked = tokens.RevocationToken(token);
+        using var lifetime = new CancellationTokenSource(Lifetime(o, token, timeProvider), timeProvider);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token, host.ApplicationStopping, revoked);
         using var write = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
         try
         {
@@ -168,13 +181,15 @@ static class WatchEndpoints
             var heartbeat = Task.Delay(o.HeartbeatInterval, timeProvider, stream.Token);
             while (!stream.IsCancellationRequested)
             {
+                var read = await reader.ReadAsync(position, filter, fromStore: !caughtUp, stream.Token);
+
+                // After the read, as in the long-poll: nothing written after a revocation reaches the token.
                 if (!tokens.IsStillActive(token))
                 {
                     reason = "token_inactive";
                     break;
                 }
 
-                var read = await reader.ReadAsync(position, filter, fromStore: !caughtUp, stream.Token);
                 if (read.Gone is not null)
                 {
                     reason = "compacted";
@@ -203,7 +218,7 @@ static class WatchEndpoints
                 }
 
                 await Task.WhenAny(reader.Feed.WaitPastAsync(position), heartbeat);
-                if (heartbeat.IsCompleted && !stream.IsCancellationRequested)
+                if (heartbeat.IsCompleted && !stream.IsCancellationRequested && tokens.IsStillActive(token))
                 {
                     // The heartbeat also moves the client's Last-Event-ID to the position, without an event, so that one that
                     // watches rarely changing keys resumes from a recent revision rather than one long compacted.
@@ -222,7 +237,7 @@ static class WatchEndpoints
 
             if (!aborted.IsCancellationRequested && stream.IsCancellationRequested)
             {
-                reason = lifetime.IsCancellationRequested ? "lifetime" : "server_stopping";
+                reason = EndReason();
             }
         }
         catch (OperationCanceledException) when (write.IsCancellationRequested && !aborted.IsCancellationRequested)
@@ -233,13 +248,30 @@ static class WatchEndpoints
         }
         catch (OperationCanceledException) when (stream.IsCancellationRequested)
         {
-            reason = aborted.IsCancellationRequested ? "client_closed" : lifetime.IsCancellationRequested ? "lifetime" : "server_stopping";
+            reason = EndReason();
         }
         finally
         {
             metrics.StreamEnded(reason);
             Log.WatchStreamEnded(logger, token.Id, reason);
         }
+
+        string EndReason() =>
+            aborted.IsCancellationRequested ? "client_closed"
+            : revoked.IsCancellationRequested || !tokens.IsStillActive(token) ? "token_inactive"
+            : lifetime.IsCancellationRequested ? "lifetime"
+            : "server_stopping";
+    }
+
+    /// <summary>A stream lives at most <see cref="WatchOptions.MaxStreamLifetime"/>, and never past its token's expiry.</summary>
+    static TimeSpan Lifetime(WatchOptions options, AccessToken token, TimeProvider timeProvider)
+    {
+        if (token.ExpiresAt is { } expires && expires - timeProvider.GetUtcNow() is var left && left < options.MaxStreamLifetime)
+        {
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+
+        return options.MaxStreamLifetime;
     }
 
     static long? LastEventId(HttpContext httpContext)
@@ -326,5 +358,11 @@ static class WatchEndpoints
                 KeelError.TooManyWatchers,
                 "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node."),
         };
+    }
+
+    static ProblemHttpResult TokenInactive(HttpContext httpContext)
+    {
+        httpContext.Response.Headers.WWWAuthenticate = TokenAuthenticationHandler.InvalidTokenChallenge;
+        return Problems.Result(KeelError.Unauthorized, "The token was revoked or expired while the long-poll waited; it gets no changes.");
     }
 }

@@ -3,6 +3,7 @@
 using System.Net;
 using Keel.Core.Storage;
 using Keel.Server.Tests.Infrastructure;
+using Keel.Server.Watch;
 using static Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Server.Tests.Watch;
@@ -77,7 +78,7 @@ public sealed class WatchAdmissionTests
         using var client = await server.CreateTokenClientAsync(["read"], ["*/*"]);
 
         var poll = client.GetAsync("/api/v1/changes?wait=3", Ct);
-        await Task.Delay(500, Ct);
+        await WaitUntilHeldAsync(server);
         using (var refused = await client.GetAsync("/api/v1/watch", HttpCompletionOption.ResponseHeadersRead, Ct))
         {
             await AssertOverCapAsync(refused, "Keel:Watch:MaxWatchersPerToken");
@@ -101,7 +102,7 @@ public sealed class WatchAdmissionTests
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
         var poll = client.GetAsync("/api/v1/changes?wait=60", abandon.Token);
-        await Task.Delay(500, Ct);
+        await WaitUntilHeldAsync(server);
         using (var refused = await client.GetAsync("/api/v1/changes?wait=0", Ct))
         {
             await AssertOverCapAsync(refused, "Keel:Watch:MaxWatchersPerToken");
@@ -147,6 +148,18 @@ public sealed class WatchAdmissionTests
         await first.DisposeAsync();
 
         await using var third = await RetryWhileOverCapAsync(() => SseClient.ConnectAsync(c, "/api/v1/watch"));
+    }
+
+    /// <summary>Waits until the server counts a watcher, such as a long-poll just sent, as holding its slot.</summary>
+    internal static async Task WaitUntilHeldAsync(KeelTestServer server)
+    {
+        var admission = server.GetRequiredService<WatchAdmission>();
+        for (var i = 0; i < 200 && admission.Counted.Tokens == 0; i++)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.NotEqual(0, admission.Counted.Tokens);
     }
 
     /// <summary>Opens streams and keeps them open until one is refused, and returns the refusal.</summary>

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sourced by the benchmark scripts: builds the server and the benchmark tool in Release, starts the server on
 # 127.0.0.1:$port over a temporary data folder with a random admin token, waits until it is ready, and stops it (only it)
-# when the calling script exits. Sets: root, data, url, token, server.
+# when the calling script exits. Sets: root, data, url, token, server. Settings in the array server_extra_args, if the
+# caller sets it, are passed to the server too.
 # With provider=postgres (and KEEL_BENCH_POSTGRES, a connection string of a user who may create databases), the server
 # stores in a new database keel_bench_$port, dropped again on exit; otherwise it uses SQLite in the data folder.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 data=$(mktemp -d)
 url="http://127.0.0.1:${port:?set port before sourcing}"
 token="bench-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-server_args=(--urls "$url" --data-dir "$data" --Logging:LogLevel:Default=Warning)
+server_args=(--urls "$url" --data-dir "$data" --Logging:LogLevel:Default=Warning ${server_extra_args[@]+"${server_extra_args[@]}"})
 drop_database=""
 
 if [ "${provider:-sqlite}" = postgres ]; then

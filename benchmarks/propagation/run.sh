@@ -13,6 +13,9 @@ interval=${3:-200}
 # Both processes inherit the raised limit; stay with the soft limit if it cannot be raised.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 port=18081
+# Every watcher is one client with one token from one address, which the per-token and per-address watcher caps exist to
+# stop; lifting them lets a run measure the fan-out of any number of watchers.
+server_extra_args=(--Keel:Watch:MaxWatchersPerToken=0 --Keel:Watch:MaxWatchersPerClientAddress=0)
 # shellcheck source=../start-server.sh
 source "$(dirname "$0")/../start-server.sh"
 

@@ -82,6 +82,9 @@ public enum KeelError
     /// <summary>The server holds as many watch streams as it is configured to.</summary>
     TooManyWatchers,
 
+    /// <summary>The token or the client address holds as many watch streams and long-polls as one may.</summary>
+    WatcherQuotaExceeded,
+
     /// <summary>One or more keys of a change set are not at the version the writer expected.</summary>
     VersionConflict,
 

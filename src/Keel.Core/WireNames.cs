@@ -126,6 +126,9 @@ public static class WireNames
         /// <summary>The server holds as many watch streams as it is configured to; retry later.</summary>
         public const string TooManyWatchers = "too_many_watchers";
 
+        /// <summary>The token or the client address holds as many watch streams and long-polls as one may; end one or retry later.</summary>
+        public const string WatcherQuotaExceeded = "watcher_quota_exceeded";
+
         /// <summary>One or more keys of a batch are not at the version the writer expected; nothing was written.</summary>
         public const string VersionConflict = "version_conflict";
 

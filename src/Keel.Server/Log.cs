@@ -84,6 +84,9 @@ static partial class Log
     [LoggerMessage(EventId = 1311, Level = LogLevel.Debug, Message = "Watch stream of token {TokenId} ended: {Reason}")]
     public static partial void WatchStreamEnded(ILogger logger, string tokenId, string reason);
 
+    [LoggerMessage(EventId = 1312, Level = LogLevel.Debug, Message = "Watcher of token {TokenId} turned away by the {Cap} cap")]
+    public static partial void WatcherRefused(ILogger logger, string tokenId, string cap);
+
     [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Webhook subscription {SubscriptionId} for {ServiceName}/{Environment} created by {ActorName}")]
     public static partial void WebhookSubscribed(ILogger logger, string subscriptionId, string serviceName, string environment, string actorName);
 

@@ -41,6 +41,7 @@ static class Problems
         KeelError.RevisionCompacted => (StatusCodes.Status410Gone, "Revision compacted", WireNames.ErrorCodes.RevisionCompacted),
         KeelError.RevisionAhead => (StatusCodes.Status410Gone, "Revision unknown", WireNames.ErrorCodes.RevisionAhead),
         KeelError.TooManyWatchers => (StatusCodes.Status503ServiceUnavailable, "Too many watchers", WireNames.ErrorCodes.TooManyWatchers),
+        KeelError.WatcherQuotaExceeded => (StatusCodes.Status429TooManyRequests, "Watcher quota exceeded", WireNames.ErrorCodes.WatcherQuotaExceeded),
         KeelError.VersionConflict => (StatusCodes.Status409Conflict, "Version conflict", WireNames.ErrorCodes.VersionConflict),
         KeelError.ConcurrentChange => (StatusCodes.Status409Conflict, "Concurrent change", WireNames.ErrorCodes.ConcurrentChange),
         KeelError.SchemaViolation => (StatusCodes.Status422UnprocessableEntity, "Schema violation", WireNames.ErrorCodes.SchemaViolation),

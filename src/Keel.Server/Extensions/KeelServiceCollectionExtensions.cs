@@ -132,6 +132,7 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton<ChangeFeed>();
         services.TryAddSingleton<ChangeReader>();
         services.TryAddSingleton<WatchMetrics>();
+        services.TryAddSingleton<WatchAdmission>();
         services.TryAddSingleton<WebhookTargets>();
         services.AddHostedService<ChangeFeedPump>();
         services.TryAddSingleton<WebhookDispatcher>();

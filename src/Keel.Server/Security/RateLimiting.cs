@@ -35,7 +35,7 @@ static class RateLimiting
                 IsHealthCheck(context)
                     ? RateLimitPartition.GetNoLimiter(IPAddress.None)
                     : RateLimitPartition.GetTokenBucketLimiter(
-                        context.Connection.RemoteIpAddress ?? IPAddress.None,
+                        context.ClientAddress() ?? IPAddress.None,
                         _ => Bucket(options.PerAddressPermitsPerSecond, options.PerAddressBurst))));
         }
 

@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Keel.Core;
@@ -28,6 +29,9 @@ sealed class TokenAuthenticationHandler(
 {
     public const string SchemeName = "Bearer";
 
+    /// <summary>The challenge for a token that was rejected (RFC 6750 <c>invalid_token</c>).</summary>
+    public const string InvalidTokenChallenge = "Bearer realm=\"keel\", error=\"invalid_token\"";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization;
@@ -54,7 +58,7 @@ sealed class TokenAuthenticationHandler(
         var detail = result.Failure?.Message ?? "Send Authorization: Bearer <token>.";
 
         // RFC 6750: a request without credentials gets the bare challenge; a rejected token is named invalid_token.
-        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer realm=\"keel\"" : "Bearer realm=\"keel\", error=\"invalid_token\"";
+        Response.Headers.WWWAuthenticate = result.Failure is null ? "Bearer realm=\"keel\"" : InvalidTokenChallenge;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {
@@ -76,8 +80,14 @@ static class Access
     public static Actor Actor(this HttpContext httpContext)
     {
         var token = httpContext.Token();
-        return new Actor(token.Id, token.Name, httpContext.Connection.RemoteIpAddress?.ToString(), httpContext.TraceIdentifier);
+        return new Actor(token.Id, token.Name, httpContext.ClientAddress()?.ToString(), httpContext.TraceIdentifier);
     }
+
+    /// <summary>
+    /// The address the request came from, as the audit trail, the per-address rate limit and the per-address watcher cap all
+    /// know it: the TCP peer, never a forwarded header; <see langword="null"/> when the transport has none.
+    /// </summary>
+    public static IPAddress? ClientAddress(this HttpContext httpContext) => httpContext.Connection.RemoteIpAddress;
 
     public static bool CanReadSecrets(this HttpContext httpContext) => httpContext.Token().Has(Permissions.SecretsRead);
 

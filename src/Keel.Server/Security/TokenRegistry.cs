@@ -22,6 +22,10 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider, ILogger
     volatile FrozenDictionary<string, AccessToken> _byId = FrozenDictionary<string, AccessToken>.Empty;
     readonly SemaphoreSlim _changes = new(1, 1);
 
+    // One source per token that a long-lived request follows, cancelled when the token stops being active.
+    readonly Lock _revocationsLock = new();
+    readonly Dictionary<string, (byte[] SecretHash, CancellationTokenSource Source)> _revocations = new(StringComparer.Ordinal);
+
     int _watching;
 
     /// <summary>
@@ -103,6 +107,31 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider, ILogger
         && CryptographicOperations.FixedTimeEquals(current.SecretHash, token.SecretHash)
         && current.IsActiveAt(timeProvider.GetUtcNow());
 
+    /// <summary>
+    /// A cancellation token that is cancelled once <paramref name="token"/> stops being active when the tokens change: it is
+    /// revoked or replaced, here or on another node. Streams and long-polls wait on it so that a revocation ends them at once
+    /// rather than when they next look; expiry, which no change announces, they watch for themselves.
+    /// </summary>
+    public CancellationToken RevocationToken(AccessToken token)
+    {
+        lock (_revocationsLock)
+        {
+            // Under the lock, either this sees the revocation's snapshot, or the revocation's sweep sees this source.
+            if (!IsStillActive(token))
+            {
+                return new CancellationToken(canceled: true);
+            }
+
+            if (!_revocations.TryGetValue(token.Id, out var entry))
+            {
+                entry = (token.SecretHash, new CancellationTokenSource());
+                _revocations.Add(token.Id, entry);
+            }
+
+            return entry.Source.Token;
+        }
+    }
+
     public Task<IReadOnlyList<AccessToken>> ListAsync(CancellationToken cancellationToken) => store.ListTokensAsync(cancellationToken);
 
     /// <summary>Stores a token, then lets it authenticate.</summary>
@@ -143,11 +172,48 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider, ILogger
         _byHashPrefix = active
             .GroupBy(t => BinaryPrimitives.ReadUInt64LittleEndian(t.SecretHash))
             .ToFrozenDictionary(g => g.Key, g => g.ToArray());
+        SweepRevocations();
+    }
+
+    /// <summary>Cancels the sources of tokens that the snapshot just published no longer lets authenticate.</summary>
+    void SweepRevocations()
+    {
+        List<CancellationTokenSource>? ended = null;
+        var now = timeProvider.GetUtcNow();
+        lock (_revocationsLock)
+        {
+            foreach (var (id, (hash, source)) in _revocations)
+            {
+                if (!_byId.TryGetValue(id, out var current)
+                    || !CryptographicOperations.FixedTimeEquals(current.SecretHash, hash)
+                    || !current.IsActiveAt(now))
+                {
+                    _revocations.Remove(id);
+                    (ended ??= []).Add(source);
+                }
+            }
+        }
+
+        // Outside the lock: cancelling runs the waiters' callbacks. A cancelled source holds nothing to release, and stays
+        // undisposed so that a request that took its token a moment ago still finds it cancelled.
+        foreach (var source in ended ?? [])
+        {
+            source.Cancel();
+        }
     }
 
     public void Dispose()
     {
         store.TokensChanged -= OnTokensChanged;
         _changes.Dispose();
+        lock (_revocationsLock)
+        {
+            foreach (var (_, source) in _revocations.Values)
+            {
+                source.Dispose();
+            }
+
+            _revocations.Clear();
+        }
     }
 }

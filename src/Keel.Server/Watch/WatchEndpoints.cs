@@ -2,10 +2,12 @@
 
 using System.Buffers;
 using System.Globalization;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Changes;
+using Keel.Core.Security;
 using Keel.Server.Api;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
@@ -45,7 +47,9 @@ static class WatchEndpoints
     static async Task<Results<JsonHttpResult<ChangesResponse>, ProblemHttpResult>> ChangesAsync(
         HttpContext httpContext,
         ChangeReader reader,
-        WatchMetrics metrics,
+        WatchAdmission admission,
+        TokenRegistry tokens,
+        IOptions<WatchOptions> options,
         TimeProvider timeProvider,
         IHostApplicationLifetime host,
         CancellationToken cancellationToken)
@@ -61,56 +65,62 @@ static class WatchEndpoints
             return Gone(position, gone);
         }
 
-        if (!metrics.TryEnter(LongPollKind))
+        var token = filter.Token;
+        using var lease = admission.TryEnter(LongPollKind, token.Id, httpContext.ClientAddress() ?? IPAddress.None, out var refusal);
+        if (lease is null)
         {
-            return TooManyWatchers(httpContext);
+            return Refused(httpContext, refusal, token, options.Value);
         }
 
-        try
+        httpContext.Response.Headers.CacheControl = "no-store";
+        var revoked = tokens.RevocationToken(token);
+        var deadline = timeProvider.GetUtcNow() + wait;
+        while (true)
         {
-            httpContext.Response.Headers.CacheControl = "no-store";
-            var deadline = timeProvider.GetUtcNow() + wait;
-            while (true)
+            var read = await reader.ReadAsync(position, filter, fromStore: true, cancellationToken);
+
+            // After the read: a change written after a revocation is read only once the revocation is published, so this
+            // check sees it, and a revoked (or expired) token gets nothing, not even the empty answer.
+            if (!tokens.IsStillActive(token))
             {
-                var read = await reader.ReadAsync(position, filter, fromStore: true, cancellationToken);
-                if (read.Gone is { } page)
-                {
-                    return Gone(position, page);
-                }
-
-                position = read.Through;
-                if (read.Changes.Count > 0)
-                {
-                    return Answer(read.Changes, position);
-                }
-
-                if (position < reader.Feed.Through)
-                {
-                    continue;
-                }
-
-                var remaining = deadline - timeProvider.GetUtcNow();
-                if (remaining <= TimeSpan.Zero)
-                {
-                    return Answer([], position);
-                }
-
-                // A stopping server answers what it has rather than hold the poll to its end.
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping);
-                var advanced = reader.Feed.WaitPastAsync(position);
-                await Task.WhenAny(advanced, Task.Delay(remaining, timeProvider, timeout.Token));
-                cancellationToken.ThrowIfCancellationRequested();
-                if (host.ApplicationStopping.IsCancellationRequested)
-                {
-                    deadline = timeProvider.GetUtcNow();
-                }
-
-                await timeout.CancelAsync();
+                return TokenInactive(httpContext);
             }
-        }
-        finally
-        {
-            metrics.Exit(LongPollKind);
+
+            if (read.Gone is { } page)
+            {
+                return Gone(position, page);
+            }
+
+            position = read.Through;
+            if (read.Changes.Count > 0)
+            {
+                return Answer(read.Changes, position);
+            }
+
+            if (position < reader.Feed.Through)
+            {
+                continue;
+            }
+
+            var now = timeProvider.GetUtcNow();
+            if (deadline <= now)
+            {
+                return Answer([], position);
+            }
+
+            // A stopping server answers what it has rather than hold the poll to its end; a revocation ends the wait at once,
+            // and an expiry when it comes.
+            var wakeAt = token.ExpiresAt is { } expires && expires < deadline ? expires : deadline;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping, revoked);
+            var advanced = reader.Feed.WaitPastAsync(position);
+            await Task.WhenAny(advanced, Task.Delay(wakeAt > now ? wakeAt - now : TimeSpan.Zero, timeProvider, timeout.Token));
+            cancellationToken.ThrowIfCancellationRequested();
+            if (host.ApplicationStopping.IsCancellationRequested)
+            {
+                deadline = timeProvider.GetUtcNow();
+            }
+
+            await timeout.CancelAsync();
         }
 
         static JsonHttpResult<ChangesResponse> Answer(List<ChangeEvent> changes, long revision) => TypedResults.Json(
@@ -120,6 +130,7 @@ static class WatchEndpoints
     static async Task WatchAsync(
         HttpContext httpContext,
         ChangeReader reader,
+        WatchAdmission admission,
         WatchMetrics metrics,
         TokenRegistry tokens,
         IOptions<WatchOptions> options,
@@ -138,17 +149,19 @@ static class WatchEndpoints
             return;
         }
 
-        if (!metrics.TryEnter(StreamKind))
+        var o = options.Value;
+        var token = filter.Token;
+        using var lease = admission.TryEnter(StreamKind, token.Id, httpContext.ClientAddress() ?? IPAddress.None, out var refusal);
+        if (lease is null)
         {
-            await TooManyWatchers(httpContext).ExecuteAsync(httpContext);
+            await Refused(httpContext, refusal, token, o).ExecuteAsync(httpContext);
             return;
         }
 
-        var o = options.Value;
         var reason = "client_closed";
-        var token = filter.Token;
-        using var lifetime = new CancellationTokenSource(o.MaxStreamLifetime, timeProvider);
-        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token, host.ApplicationStopping);
+        var revoked = tokens.RevocationToken(token);
+        using var lifetime = new CancellationTokenSource(Lifetime(o, token, timeProvider), timeProvider);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token, host.ApplicationStopping, revoked);
         using var write = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
         try
         {
@@ -168,13 +181,15 @@ static class WatchEndpoints
             var heartbeat = Task.Delay(o.HeartbeatInterval, timeProvider, stream.Token);
             while (!stream.IsCancellationRequested)
             {
+                var read = await reader.ReadAsync(position, filter, fromStore: !caughtUp, stream.Token);
+
+                // After the read, as in the long-poll: nothing written after a revocation reaches the token.
                 if (!tokens.IsStillActive(token))
                 {
                     reason = "token_inactive";
                     break;
                 }
 
-                var read = await reader.ReadAsync(position, filter, fromStore: !caughtUp, stream.Token);
                 if (read.Gone is not null)
                 {
                     reason = "compacted";
@@ -203,7 +218,7 @@ static class WatchEndpoints
                 }
 
                 await Task.WhenAny(reader.Feed.WaitPastAsync(position), heartbeat);
-                if (heartbeat.IsCompleted && !stream.IsCancellationRequested)
+                if (heartbeat.IsCompleted && !stream.IsCancellationRequested && tokens.IsStillActive(token))
                 {
                     // The heartbeat also moves the client's Last-Event-ID to the position, without an event, so that one that
                     // watches rarely changing keys resumes from a recent revision rather than one long compacted.
@@ -222,7 +237,7 @@ static class WatchEndpoints
 
             if (!aborted.IsCancellationRequested && stream.IsCancellationRequested)
             {
-                reason = lifetime.IsCancellationRequested ? "lifetime" : "server_stopping";
+                reason = EndReason();
             }
         }
         catch (OperationCanceledException) when (write.IsCancellationRequested && !aborted.IsCancellationRequested)
@@ -233,14 +248,30 @@ static class WatchEndpoints
         }
         catch (OperationCanceledException) when (stream.IsCancellationRequested)
         {
-            reason = aborted.IsCancellationRequested ? "client_closed" : lifetime.IsCancellationRequested ? "lifetime" : "server_stopping";
+            reason = EndReason();
         }
         finally
         {
-            metrics.Exit(StreamKind);
             metrics.StreamEnded(reason);
             Log.WatchStreamEnded(logger, token.Id, reason);
         }
+
+        string EndReason() =>
+            aborted.IsCancellationRequested ? "client_closed"
+            : revoked.IsCancellationRequested || !tokens.IsStillActive(token) ? "token_inactive"
+            : lifetime.IsCancellationRequested ? "lifetime"
+            : "server_stopping";
+    }
+
+    /// <summary>A stream lives at most <see cref="WatchOptions.MaxStreamLifetime"/>, and never past its token's expiry.</summary>
+    static TimeSpan Lifetime(WatchOptions options, AccessToken token, TimeProvider timeProvider)
+    {
+        if (token.ExpiresAt is { } expires && expires - timeProvider.GetUtcNow() is var left && left < options.MaxStreamLifetime)
+        {
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+
+        return options.MaxStreamLifetime;
     }
 
     static long? LastEventId(HttpContext httpContext)
@@ -311,11 +342,27 @@ static class WatchEndpoints
         return TypedResults.Problem(problem);
     }
 
-    static ProblemHttpResult TooManyWatchers(HttpContext httpContext)
+    static ProblemHttpResult Refused(HttpContext httpContext, WatchCap cap, AccessToken token, WatchOptions options)
     {
+        // Long-polls end within a minute and give their slots back, so a retry in seconds often finds one free.
         httpContext.Response.Headers.RetryAfter = "5";
-        return Problems.Result(
-            KeelError.TooManyWatchers,
-            "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node.");
+        return cap switch
+        {
+            WatchCap.Token => Problems.Result(
+                KeelError.WatcherQuotaExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"Token '{token.Name}' holds as many streams and long-polls as one token may ({options.MaxWatchersPerToken}, Keel:Watch:MaxWatchersPerToken); end one of them, or retry later.")),
+            WatchCap.ClientAddress => Problems.Result(
+                KeelError.WatcherQuotaExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"This client address holds as many streams and long-polls as one address may, whatever their tokens ({options.MaxWatchersPerClientAddress}, Keel:Watch:MaxWatchersPerClientAddress); end one of them, or retry later.")),
+            _ => Problems.Result(
+                KeelError.TooManyWatchers,
+                "The server holds as many watchers as it is configured to (Keel:Watch:MaxWatchers); retry later or on another node."),
+        };
+    }
+
+    static ProblemHttpResult TokenInactive(HttpContext httpContext)
+    {
+        httpContext.Response.Headers.WWWAuthenticate = TokenAuthenticationHandler.InvalidTokenChallenge;
+        return Problems.Result(KeelError.Unauthorized, "The token was revoked or expired while the long-poll waited; it gets no changes.");
     }
 }

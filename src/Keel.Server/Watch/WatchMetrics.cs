@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace Keel.Server.Watch;
 
 /// <summary>
-/// The watchers open now, bounded by <see cref="WatchOptions.MaxWatchers"/>, and why streams end, as the <c>Keel.Watch</c>
-/// meter reports them (<c>dotnet-counters monitor --counters Keel.Watch</c>).
+/// The watchers open now, bounded by <see cref="WatchOptions.MaxWatchers"/>, the watchers turned away and why streams end, as
+/// the <c>Keel.Watch</c> meter reports them (<c>dotnet-counters monitor --counters Keel.Watch</c>). Tags name kinds, caps and
+/// reasons only, never a token or an address.
 /// </summary>
 sealed class WatchMetrics : IDisposable
 {
@@ -16,6 +17,7 @@ sealed class WatchMetrics : IDisposable
     readonly Meter _meter;
     readonly UpDownCounter<long> _open;
     readonly Counter<long> _ended;
+    readonly Counter<long> _refused;
     readonly int _max;
     int _count;
 
@@ -24,6 +26,8 @@ sealed class WatchMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _open = _meter.CreateUpDownCounter<long>("keel.watch.open", description: "Watch streams and long-polls open now.");
         _ended = _meter.CreateCounter<long>("keel.watch.stream_ends", description: "Watch streams ended, by reason.");
+        _refused = _meter.CreateCounter<long>(
+            "keel.watch.refusals", description: "Watch streams and long-polls turned away, by the cap they met (server, token, client_address).");
         _max = options.Value.MaxWatchers;
     }
 
@@ -48,6 +52,9 @@ sealed class WatchMetrics : IDisposable
         Interlocked.Decrement(ref _count);
         _open.Add(-1, new KeyValuePair<string, object?>("kind", kind));
     }
+
+    public void Refused(string kind, string cap) =>
+        _refused.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("cap", cap));
 
     public void StreamEnded(string reason) => _ended.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -72,4 +72,27 @@ sealed class WatchOptions
     /// <summary>The most streams and long-polls open at once; one more is answered 503 with <c>Retry-After</c>.</summary>
     [Range(1, 1_000_000)]
     public int MaxWatchers { get; set; } = 50_000;
+
+    /// <summary>
+    /// The most streams and long-polls one token holds open at once, so that no token takes the slots of every other; one more
+    /// is answered 429 with <c>Retry-After</c>. 0 turns the cap off.
+    /// </summary>
+    /// <remarks>
+    /// The replicas of a service usually share its token, each with a stream or two; a thousand leaves room for hundreds of
+    /// replicas while one token holds at most 2 % of the default <see cref="MaxWatchers"/>.
+    /// </remarks>
+    [Range(0, 1_000_000)]
+    public int MaxWatchersPerToken { get; set; } = 1_000;
+
+    /// <summary>
+    /// The most streams and long-polls one client address holds open at once, whatever tokens they use; one more is answered
+    /// 429 with <c>Retry-After</c>. 0 turns the cap off.
+    /// </summary>
+    /// <remarks>
+    /// An address can stand for many clients: a NAT gateway in front of a cluster, or a reverse proxy in front of Keel (whose
+    /// address is then every client's). Five thousand leaves room for several services behind one NAT while ten addresses are
+    /// needed to fill the default <see cref="MaxWatchers"/>; behind a reverse proxy, raise it or turn it off.
+    /// </remarks>
+    [Range(0, 1_000_000)]
+    public int MaxWatchersPerClientAddress { get; set; } = 5_000;
 }

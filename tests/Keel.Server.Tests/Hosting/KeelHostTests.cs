@@ -96,6 +96,8 @@ public class KeelHostTests
     [InlineData("Keel:Ofrep:Cors:AllowedOrigins:0=app.example", "Keel:Ofrep:Cors:AllowedOrigins")]
     [InlineData("Keel:Ofrep:Cors:AllowedOrigins:0=ftp://app.example", "Keel:Ofrep:Cors:AllowedOrigins")]
     [InlineData("Keel:Ofrep:Cors:MaxAge=2.00:00:00", "MaxAge")]
+    [InlineData("Keel:Watch:MaxWatchersPerToken=-1", "MaxWatchersPerToken")]
+    [InlineData("Keel:Watch:MaxWatchersPerClientAddress=-1", "MaxWatchersPerClientAddress")]
     public async Task Start_Fails_ForAnInvalidSetting(string setting, string named)
     {
         var dataDir = KeelTestServer.NewDataDir();

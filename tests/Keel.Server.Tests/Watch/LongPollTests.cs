@@ -151,6 +151,60 @@ public sealed class LongPollTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Contains("Re-read", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Changes_OfATokenRevokedWhileHolding_AreNotDelivered()
+    {
+        var service = Service();
+        var (secret, id) = await CreateReaderAsync(service, expiresAt: null);
+        using var client = fixture.Server.CreateClient(secret);
+        var current = await RevisionAsync();
+        var clock = Stopwatch.StartNew();
+        var poll = client.GetAsync($"/api/v1/changes?service_name={service}&since_revision={current}&wait=10", Ct);
+        await WatchAdmissionTests.WaitUntilHeldAsync(fixture.Server);
+
+        using (var revoked = await fixture.Client.DeleteAsync("/api/v1/tokens/" + id, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        }
+
+        await fixture.Client.PutValueAsync(service, "dev", "k", "written after the revocation");
+
+        using var response = await poll;
+        var problem = await response.ProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.False(problem.TryGetProperty("changes", out _));
+        Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(9), $"answered after {clock.Elapsed}, not when the token was revoked");
+    }
+
+    [Fact]
+    public async Task Changes_OfATokenThatExpiresWhileHolding_AreNotDelivered()
+    {
+        var service = Service();
+        var (secret, _) = await CreateReaderAsync(service, expiresAt: DateTimeOffset.UtcNow.AddSeconds(2));
+        using var client = fixture.Server.CreateClient(secret);
+        var current = await RevisionAsync();
+        var clock = Stopwatch.StartNew();
+        var poll = client.GetAsync($"/api/v1/changes?service_name={service}&since_revision={current}&wait=10", Ct);
+
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        await fixture.Client.PutValueAsync(service, "dev", "k", "written after the expiry");
+
+        using var response = await poll;
+        var problem = await response.ProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.False(problem.TryGetProperty("changes", out _));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(9), $"answered after {clock.Elapsed}, not when the token expired");
+    }
+
+    async Task<(string Secret, string Id)> CreateReaderAsync(string service, DateTimeOffset? expiresAt)
+    {
+        using var created = await fixture.Client.PostAsync(
+            "/api/v1/tokens",
+            Json(new { name = "poller", permissions = new[] { "read" }, scopes = new[] { $"{service}/dev" }, expires_at = expiresAt }),
+            Ct);
+        var token = await created.OkJsonAsync(HttpStatusCode.Created);
+        return (token.GetProperty("token").GetString()!, token.GetProperty("id").GetString()!);
+    }
+
     async Task<System.Text.Json.JsonElement> GetChangesAsync(string query)
     {
         using var response = await fixture.Client.GetAsync("/api/v1/changes?" + query, Ct);

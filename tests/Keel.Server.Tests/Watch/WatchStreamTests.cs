@@ -197,6 +197,41 @@ public sealed class WatchStreamTests(WatchFixture fixture) : IClassFixture<Watch
         await watch.Completion.WaitAsync(TimeSpan.FromSeconds(10), Ct);
     }
 
+    [Fact]
+    public async Task Stream_EndsAsSoonAsItsTokenIsRevoked_NotAtItsNextHeartbeat()
+    {
+        await using var server = await KeelTestServer.StartAsync(null, "Keel:Watch:HeartbeatInterval=00:05:00");
+        using var created = await server.Client.PostAsync(
+            "/api/v1/tokens", Json(new { name = "watcher", permissions = new[] { "read" }, scopes = new[] { "*/*" } }), Ct);
+        var token = await created.OkJsonAsync(HttpStatusCode.Created);
+        using var client = server.CreateClient(token.GetProperty("token").GetString());
+        await using var watch = await SseClient.ConnectAsync(client, "/api/v1/watch");
+        await watch.NextFrameAsync();
+
+        using (var revoked = await server.Client.DeleteAsync("/api/v1/tokens/" + token.GetProperty("id").GetString(), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        }
+
+        await watch.Completion.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
+    [Fact]
+    public async Task Stream_EndsWhenItsTokenExpires_NotAtItsNextHeartbeat()
+    {
+        await using var server = await KeelTestServer.StartAsync(null, "Keel:Watch:HeartbeatInterval=00:05:00");
+        using var created = await server.Client.PostAsync(
+            "/api/v1/tokens",
+            Json(new { name = "watcher", permissions = new[] { "read" }, scopes = new[] { "*/*" }, expires_at = DateTimeOffset.UtcNow.AddSeconds(2) }),
+            Ct);
+        var token = await created.OkJsonAsync(HttpStatusCode.Created);
+        using var client = server.CreateClient(token.GetProperty("token").GetString());
+        await using var watch = await SseClient.ConnectAsync(client, "/api/v1/watch");
+
+        await watch.Completion.WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        await (await client.GetAsync("/api/v1/watch", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
     [Theory]
     [InlineData("since_revision=-1", "since_revision")]
     [InlineData("since_revision=abc", "since_revision")]

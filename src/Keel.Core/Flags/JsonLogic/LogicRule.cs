@@ -16,7 +16,7 @@ public sealed class LogicRule
     // One budget per thread, reused, so that an evaluation allocates none; an evaluation inside another (an operation that
     // evaluates a rule of its own) finds it taken and makes its own.
     [ThreadStatic]
-    static LogicBudget? t_spareBudget;
+    static LogicBudget? _spareBudget;
 
     readonly LogicNode _root;
 
@@ -51,8 +51,8 @@ public sealed class LogicRule
     public LogicValue Evaluate(LogicValue data, LogicLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        var budget = t_spareBudget ?? new LogicBudget(limits);
-        t_spareBudget = null;
+        var budget = _spareBudget ?? new LogicBudget(limits);
+        _spareBudget = null;
         budget.Reset(limits);
         try
         {
@@ -60,7 +60,7 @@ public sealed class LogicRule
         }
         finally
         {
-            t_spareBudget = budget;
+            _spareBudget = budget;
         }
     }
 

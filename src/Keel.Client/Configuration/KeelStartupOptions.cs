@@ -1,0 +1,28 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+namespace Keel.Client.Configuration;
+
+/// <summary>How a Keel configuration provider's first load behaves when Keel cannot be reached.</summary>
+public sealed class KeelStartupOptions
+{
+    /// <summary>
+    /// How long the first load retries transient failures before it falls back to the file cache, to empty data (when the
+    /// source is optional) or throws; 30 seconds by default.
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The least time between the start of the first load and a <see cref="KeelConfigurationException"/>, so that a process
+    /// that exits on it and is restarted at once does not hammer Keel; 5 seconds by default.
+    /// </summary>
+    public TimeSpan MinDelayBeforeFailure { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        KeelRefreshOptions.Positive(Timeout, nameof(Timeout));
+        if (MinDelayBeforeFailure < TimeSpan.Zero)
+        {
+            throw new ArgumentException("MinDelayBeforeFailure is not negative.", nameof(MinDelayBeforeFailure));
+        }
+    }
+}

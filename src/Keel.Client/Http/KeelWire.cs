@@ -1,0 +1,43 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Keel.Client.Http;
+
+// The shapes of the server's answers the client reads; README's "The API" documents them.
+
+sealed record SnapshotAnswer(long Revision, IReadOnlyList<ConfigItem> Configs);
+
+sealed record ConfigItem(string ConfigKey, string? ConfigValue, string ValueType, long Version, bool IsEncrypted);
+
+sealed record BatchAnswer(IReadOnlyList<ConfigItem> Configs, IReadOnlyList<string> Missing);
+
+sealed record BatchQuestion(string ServiceName, string Environment, IReadOnlyList<string> ConfigKeys);
+
+sealed record ChangesAnswer(IReadOnlyList<ChangeItem> Changes, long Revision);
+
+sealed record ChangeItem(long Revision, string ServiceName, string Environment, string ConfigKey, long Version, string ChangeType);
+
+/// <summary>A last-known-good file: what it is, whose it is, and what a provider or flag client keeps in it.</summary>
+sealed record CacheFile(string Format, string Kind, string Identity, DateTimeOffset WrittenAt, JsonElement Payload);
+
+/// <summary>The configuration a provider keeps in its cache file: every selection, without encrypted values.</summary>
+sealed record CachedConfiguration(IReadOnlyList<CachedSelection> Selections);
+
+sealed record CachedSelection(string ServiceName, string Environment, string? KeyPrefix, long Revision, string? ETag, IReadOnlyList<CachedConfig> Configs);
+
+sealed record CachedConfig(string ConfigKey, string ConfigValue, string ValueType, long Version);
+
+sealed record ProblemAnswer(string? Code, string? Detail, long? CurrentRevision);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(SnapshotAnswer))]
+[JsonSerializable(typeof(BatchAnswer))]
+[JsonSerializable(typeof(BatchQuestion))]
+[JsonSerializable(typeof(ChangesAnswer))]
+[JsonSerializable(typeof(ChangeItem))]
+[JsonSerializable(typeof(ProblemAnswer))]
+[JsonSerializable(typeof(CacheFile))]
+[JsonSerializable(typeof(CachedConfiguration))]
+sealed partial class KeelWireContext : JsonSerializerContext;

@@ -1,0 +1,83 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Net;
+using Keel.Client.Configuration;
+using Keel.Server.Tests.Infrastructure;
+using TestHttp = Keel.Server.Tests.Infrastructure.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Primitives;
+
+namespace Keel.Client.Tests.Infrastructure;
+
+/// <summary>Builds configurations over a real Keel server, and waits for what a background loop does.</summary>
+public static class ClientHarness
+{
+    public static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A configuration with one Keel provider reading <paramref name="service"/>/prod with the admin token.</summary>
+    public static ConfigurationRoot Build(Uri server, string service, Action<KeelConfigurationOptions>? configure = null, bool optional = false, string token = TestTokens.Admin) =>
+        new ConfigurationBuilder()
+            .AddKeel(
+                o =>
+                {
+                    o.Connect(server, token).Select(service, "prod").ConfigureStartup(s => s.MinDelayBeforeFailure = TimeSpan.Zero);
+                    configure?.Invoke(o);
+                },
+                optional)
+            .Build()
+            .AsRoot();
+
+    public static ConfigurationRoot AsRoot(this IConfigurationRoot configuration) => (ConfigurationRoot)configuration;
+
+    public static KeelConfigurationProvider Keel(this IConfigurationRoot configuration) =>
+        configuration.Providers.OfType<KeelConfigurationProvider>().Single();
+
+    /// <summary>Counts the reloads of <paramref name="configuration"/> from now on.</summary>
+    public static Func<int> CountReloads(IConfiguration configuration)
+    {
+        var count = 0;
+        ChangeToken.OnChange(configuration.GetReloadToken, () => Interlocked.Increment(ref count));
+        return () => Volatile.Read(ref count);
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, for at most <paramref name="timeout"/> (10 s by default).</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("Timed out waiting for " + what);
+            }
+
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    /// <summary>Waits long enough for a change that should not come to have come, had it been sent.</summary>
+    public static Task QuietAsync() => Task.Delay(TimeSpan.FromMilliseconds(600), Ct);
+
+    public static async Task PutAsync(this HttpClient client, string service, string key, string value, string type = "string", bool encrypt = false)
+    {
+        using var response = await client.PutAsync(
+            TestHttp.ConfigPath(service, "prod", key), new { config_value = value, value_type = type, encrypt });
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
+    }
+
+    public static async Task DeleteAsync(this HttpClient client, string service, string key)
+    {
+        using var response = await client.DeleteAsync(TestHttp.ConfigPath(service, "prod", key), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>A loopback address nothing listens on.</summary>
+    public static Uri Unreachable()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return new Uri($"http://127.0.0.1:{port}/");
+    }
+}

@@ -233,6 +233,8 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
 
     internal void Failed(Exception error) => _lastError = error;
 
+    internal void Switched(KeelTransport transport) => _transport = transport;
+
     async Task StartAsync()
     {
         var started = _options.Time.GetTimestamp();
@@ -326,7 +328,8 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
                 selection,
                 _options.Refresh,
                 _options.Time,
-                "config") { Logger = _logger };
+                "config")
+            { Logger = _logger };
         }
 
         using (ExecutionContext.SuppressFlow())

@@ -149,6 +149,8 @@ sealed class SelectionState(KeelConfigurationProvider owner, KeelSelection selec
 
     public void Failed(Exception error) => owner.Failed(error);
 
+    public void Switched(KeelTransport transport) => owner.Switched(transport);
+
     public void Dispose() => _turn.Dispose();
 
     void Add(Dictionary<string, ConfigEntry> entries, ConfigItem item, List<string> omitted)

@@ -124,6 +124,7 @@ sealed class ChangeWatcher(KeelApi api, WatchQuery query, IChangeTarget target, 
                         longPollUntil = time.GetUtcNow() + options.StreamRetryInterval;
                         streamFailures = 0;
                         Log.FellBackToLongPoll(Logger, kind, query.ServiceName, query.Environment, e.GetType().Name);
+                        target.Switched(KeelTransport.LongPoll);
 
                         // Long-poll does not wait for the backoff: the server is there, only its stream is not.
                         failures = e is StreamStalledException ? 0 : failures;

@@ -18,6 +18,9 @@ interface IChangeTarget
     /// <summary>Keel answered: the data is current to <paramref name="revision"/>, learnt of through <paramref name="transport"/>.</summary>
     void Succeeded(KeelTransport transport, long revision);
 
+    /// <summary>Changes are learnt of through <paramref name="transport"/> from now on.</summary>
+    void Switched(KeelTransport transport);
+
     /// <summary>An attempt failed; the data stays as it was.</summary>
     void Failed(Exception error);
 }

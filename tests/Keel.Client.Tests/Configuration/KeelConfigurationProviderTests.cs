@@ -3,11 +3,11 @@
 using System.Net;
 using Keel.Client.Configuration;
 using Keel.Server.Tests.Infrastructure;
-using TestHttp = Keel.Server.Tests.Infrastructure.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using static Keel.Client.Tests.Infrastructure.ClientHarness;
+using TestHttp = Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Client.Tests.Configuration;
 

@@ -3,9 +3,9 @@
 using System.Net;
 using Keel.Client.Configuration;
 using Keel.Server.Tests.Infrastructure;
-using TestHttp = Keel.Server.Tests.Infrastructure.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Primitives;
+using TestHttp = Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Client.Tests.Infrastructure;
 

@@ -13,5 +13,10 @@ if (args.Length > 0 && args[0] == "propagation")
     return await PropagationBenchmark.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "reconnect")
+{
+    return await ReconnectSpreadBenchmark.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ConfigCacheBenchmarks).Assembly).Run(args);
 return 0;

@@ -2,8 +2,8 @@
 
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using Keel.Core.Flags;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags;
+using Keel.Flags.JsonLogic;
 
 namespace Keel.Benchmarks;
 

@@ -3,8 +3,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Keel.Core.Flags;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags;
+using Keel.Flags.JsonLogic;
 
 namespace Keel.Client.Flags;
 
@@ -50,7 +50,7 @@ public sealed class KeelFlagClient : IDisposable
     /// <summary>Fetches the flags, unless they are unchanged since the last fetch.</summary>
     /// <returns>Whether the flags changed.</returns>
     /// <exception cref="HttpRequestException">Keel refused or could not be reached; the last flags fetched stay in use.</exception>
-    /// <exception cref="Keel.Core.KeelException">Keel answered with definitions this client cannot read; the last flags fetched stay in use.</exception>
+    /// <exception cref="FlagDefinitionException">Keel answered with definitions this client cannot read; the last flags fetched stay in use.</exception>
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default)
     {
         // One refresh at a time, so that an older answer never replaces a newer one.

@@ -1,6 +1,8 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Diagnostics.CodeAnalysis;
 using Keel.Core.Configs;
+using Keel.Flags;
 
 namespace Keel.Core.Flags;
 
@@ -43,16 +45,29 @@ public static class FlagStorage
     /// Whether <paramref name="key"/> can name a flag: anything that can name a configuration key, and also
     /// <c>export</c>, which the configuration API reserves for its export route and the flag API has no use for.
     /// </summary>
-    public static bool IsValidKey(string? key, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    public static bool IsValidKey(string? key, [NotNullWhen(false)] out string? error)
     {
         error = null;
         return key == ConfigNames.ReservedKey || ConfigNames.IsValidKey(key, out error);
     }
 
     /// <summary>Whether a write may name a flag <paramref name="key"/>: a valid key in NFC (<see cref="ConfigNames.IsWritableKey"/>).</summary>
-    public static bool IsWritableKey(string? key, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    public static bool IsWritableKey(string? key, [NotNullWhen(false)] out string? error)
     {
         error = null;
         return key == ConfigNames.ReservedKey || ConfigNames.IsWritableKey(key, out error);
+    }
+
+    /// <summary>The rule <see cref="FlagDefinitions"/> holds the keys of stored flags to: <see cref="IsValidKey"/>.</summary>
+    public static FlagKeyRule KeyRule { get; } = static (string key, [NotNullWhen(false)] out string? error) => InDefinitionTerms(IsValidKey(key, out error), ref error);
+
+    /// <summary>The rule <see cref="FlagDefinitions"/> holds the keys of flags to be stored to: <see cref="IsWritableKey"/>, in NFC.</summary>
+    public static FlagKeyRule WritableKeyRule { get; } = static (string key, [NotNullWhen(false)] out string? error) => InDefinitionTerms(IsWritableKey(key, out error), ref error);
+
+    /// <summary>An error about a key as a definition's error names it: "the key", where a request's names its field.</summary>
+    static bool InDefinitionTerms(bool valid, ref string? error)
+    {
+        error = error?.Replace(ConfigNames.KeyField, "the key", StringComparison.Ordinal);
+        return valid;
     }
 }

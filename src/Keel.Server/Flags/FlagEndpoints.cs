@@ -4,8 +4,9 @@ using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Flags;
-using Keel.Core.Flags.JsonLogic;
 using Keel.Core.Storage;
+using Keel.Flags;
+using Keel.Flags.JsonLogic;
 using Keel.Server.Api;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -208,11 +209,15 @@ static class FlagEndpoints
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 256 });
-            file = FlagDefinitions.ParseFile(document.RootElement, limits.MaxValueBytes, limits.MaxImportBytes, flags.Value.Limits, writableKeys: true);
+            file = FlagDefinitions.ParseFile(document.RootElement, limits.MaxValueBytes, limits.MaxImportBytes, flags.Value.Limits, FlagStorage.WritableKeyRule);
         }
         catch (JsonException e)
         {
             throw new KeelException(KeelError.InvalidFile, "The file is not valid JSON.", [new FieldError("$", $"The JSON does not parse (line {e.LineNumber + 1}).")]);
+        }
+        catch (FlagDefinitionException e)
+        {
+            throw Invalid(e);
         }
 
         if (file.Count > limits.MaxImportKeys)
@@ -300,13 +305,21 @@ static class FlagEndpoints
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = FlagDefinitions.MaxDepth });
-            return FlagDefinitions.Parse(key, document.RootElement, maxDefinitionBytes: limits.MaxValueBytes, limits: evaluation);
+            return FlagDefinitions.Parse(key, document.RootElement, maxDefinitionBytes: limits.MaxValueBytes, limits: evaluation, keyRule: FlagStorage.KeyRule);
         }
         catch (JsonException)
         {
             throw new KeelException(KeelError.MalformedRequest, "The body is not valid JSON; send the flag's definition in flagd's format.");
         }
+        catch (FlagDefinitionException e)
+        {
+            throw Invalid(e);
+        }
     }
+
+    /// <summary>A definition's problems as a value the server refuses (422), each one a field error.</summary>
+    static KeelException Invalid(FlagDefinitionException e) =>
+        new(KeelError.InvalidValue, e.Message, [.. e.FieldErrors.Select(f => new FieldError(f.Path, f.Message))]);
 
     /// <summary>The flag the route names, and where it is stored, after checking the route and the token's scopes.</summary>
     static (ConfigId Id, ConfigId Stored) Ids(FlagRoute route, HttpContext httpContext, bool write = false)

@@ -1,7 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.ComponentModel.DataAnnotations;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags.JsonLogic;
 
 namespace Keel.Server.Flags;
 

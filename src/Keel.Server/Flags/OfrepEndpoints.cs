@@ -4,11 +4,11 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Flags;
-using Keel.Core.Flags.JsonLogic;
 using Keel.Core.Storage;
+using Keel.Flags;
+using Keel.Flags.JsonLogic;
 using Keel.Server.Api;
 using Keel.Server.Security;
 using Microsoft.Extensions.Options;
@@ -240,9 +240,9 @@ sealed class CompiledFlags(IOptions<FlagOptions> options)
             try
             {
                 using var document = JsonDocument.Parse(entry.Value, new JsonDocumentOptions { MaxDepth = FlagDefinitions.MaxDepth });
-                flag = FlagDefinitions.Parse(entry.Id.Key, document.RootElement, limits: options.Value.Limits);
+                flag = FlagDefinitions.Parse(entry.Id.Key, document.RootElement, limits: options.Value.Limits, keyRule: FlagStorage.KeyRule);
             }
-            catch (Exception e) when (e is JsonException or KeelException)
+            catch (Exception e) when (e is JsonException or FlagDefinitionException)
             {
                 // Only the flag API writes flags, and it stores checked definitions; this is a store altered by hand.
                 return new FlagResult

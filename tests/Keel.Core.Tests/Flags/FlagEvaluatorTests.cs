@@ -2,7 +2,8 @@
 
 using System.Text.Json;
 using Keel.Core.Flags;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags;
+using Keel.Flags.JsonLogic;
 
 namespace Keel.Core.Tests.Flags;
 
@@ -163,16 +164,15 @@ public sealed class FlagEvaluatorTests
     [InlineData("""[]""", "$")]
     public void InvalidDefinitions_AreRefused_NamingWhere(string file, string path)
     {
-        var e = Assert.Throws<KeelException>(() => ParseFile(file));
+        var e = Assert.Throws<FlagDefinitionException>(() => ParseFile(file));
 
-        Assert.Equal(KeelError.InvalidValue, e.Error);
         Assert.Contains(path, e.FieldErrors.Select(f => f.Path));
     }
 
     [Fact]
     public void EveryProblem_IsReportedAtOnce()
     {
-        var e = Assert.Throws<KeelException>(() => ParseFile("""
+        var e = Assert.Throws<FlagDefinitionException>(() => ParseFile("""
             {"flags": {"a": {"state": "x", "variants": {"v": 1}}, "b": {"state": "ENABLED", "variants": {"v": 1}, "defaultVariant": "w"}}}
             """));
 
@@ -188,6 +188,6 @@ public sealed class FlagEvaluatorTests
     static IReadOnlyList<FlagDefinition> ParseFile(string json)
     {
         using var document = JsonDocument.Parse(json);
-        return FlagDefinitions.ParseFile(document.RootElement);
+        return FlagDefinitions.ParseFile(document.RootElement, keyRule: FlagStorage.KeyRule);
     }
 }

@@ -2,8 +2,8 @@
 
 using System.Text;
 using System.Text.Json;
-using Keel.Core.Flags.JsonLogic;
-using Keel.Core.Flags.Targeting;
+using Keel.Flags.JsonLogic;
+using Keel.Flags.Targeting;
 
 namespace Keel.Core.Tests.Flags;
 

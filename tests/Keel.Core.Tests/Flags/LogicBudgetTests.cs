@@ -1,9 +1,9 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Text.Json;
-using Keel.Core.Flags;
-using Keel.Core.Flags.JsonLogic;
-using Keel.Core.Flags.Targeting;
+using Keel.Flags;
+using Keel.Flags.JsonLogic;
+using Keel.Flags.Targeting;
 
 namespace Keel.Core.Tests.Flags;
 
@@ -101,7 +101,7 @@ public sealed class LogicBudgetTests
     {
         using var document = JsonDocument.Parse($$$"""{"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a", "targeting": {"if": [{"in": [1, {{{Numbers(2_000)}}}]}, "a"]}}""");
 
-        var e = Assert.Throws<KeelException>(() => FlagDefinitions.Parse("f", document.RootElement, limits: LogicLimits.Default with { MaxIterations = 1_000 }));
+        var e = Assert.Throws<FlagDefinitionException>(() => FlagDefinitions.Parse("f", document.RootElement, limits: LogicLimits.Default with { MaxIterations = 1_000 }));
 
         Assert.Equal("$.targeting.if[0].in[1]", Assert.Single(e.FieldErrors).Path);
     }
@@ -113,7 +113,7 @@ public sealed class LogicBudgetTests
         var file = """{"$evaluators": {"big": {"in": [1, """ + Numbers(20_000) + """]}}, "flags": {"f": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a", "targeting": {"or": [""" + references + "]}}}}";
         using var document = JsonDocument.Parse(file);
 
-        var e = Assert.Throws<KeelException>(() => FlagDefinitions.ParseFile(document.RootElement, maxDefinitionBytes: 1024 * 1024));
+        var e = Assert.Throws<FlagDefinitionException>(() => FlagDefinitions.ParseFile(document.RootElement, maxDefinitionBytes: 1024 * 1024));
 
         var error = Assert.Single(e.FieldErrors);
         Assert.Equal("$.flags.f.targeting", error.Path);

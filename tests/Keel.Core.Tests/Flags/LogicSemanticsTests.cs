@@ -1,7 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Text.Json;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags.JsonLogic;
 
 namespace Keel.Core.Tests.Flags;
 

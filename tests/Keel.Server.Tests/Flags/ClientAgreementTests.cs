@@ -2,7 +2,7 @@
 
 using System.Text.Json;
 using Keel.Client.Flags;
-using Keel.Core.Flags;
+using Keel.Flags;
 using Keel.Server.Tests.Infrastructure;
 using static Keel.Server.Tests.Infrastructure.Http;
 

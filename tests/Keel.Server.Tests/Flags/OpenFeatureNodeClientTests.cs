@@ -2,8 +2,8 @@
 
 using System.Diagnostics;
 using System.Text.Json;
-using Keel.Core.Flags;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags;
+using Keel.Flags.JsonLogic;
 using Keel.Server.Tests.Infrastructure;
 using static Keel.Server.Tests.Infrastructure.Http;
 

@@ -2,9 +2,9 @@
 
 using System.Buffers;
 using System.Text;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags.JsonLogic;
 
-namespace Keel.Core.Flags.Targeting;
+namespace Keel.Flags.Targeting;
 
 /// <summary>
 /// The operations flagd adds to JsonLogic, with flagd's semantics: <c>fractional</c>, <c>sem_ver</c>, <c>starts_with</c>

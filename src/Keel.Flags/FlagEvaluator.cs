@@ -1,9 +1,9 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using Keel.Core.Flags.JsonLogic;
-using Keel.Core.Flags.Targeting;
+using Keel.Flags.JsonLogic;
+using Keel.Flags.Targeting;
 
-namespace Keel.Core.Flags;
+namespace Keel.Flags;
 
 /// <summary>Why an evaluation gave what it gave, in OpenFeature's (and flagd's) words.</summary>
 public static class FlagReasons

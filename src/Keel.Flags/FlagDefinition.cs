@@ -1,8 +1,8 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags.JsonLogic;
 
-namespace Keel.Core.Flags;
+namespace Keel.Flags;
 
 /// <summary>
 /// One feature flag in flagd's definition format, checked and compiled: its variants, the variant it serves by default, and

@@ -3,7 +3,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace Keel.Core.Flags.Targeting;
+namespace Keel.Flags.Targeting;
 
 /// <summary>
 /// MurmurHash3, x86 32-bit variant (Austin Appleby's public-domain algorithm), which flagd's <c>fractional</c> buckets users

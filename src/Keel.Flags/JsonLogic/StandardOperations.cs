@@ -1,9 +1,9 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Globalization;
-using static Keel.Core.Flags.JsonLogic.LogicSemantics;
+using static Keel.Flags.JsonLogic.LogicSemantics;
 
-namespace Keel.Core.Flags.JsonLogic;
+namespace Keel.Flags.JsonLogic;
 
 /// <summary>JsonLogic's standard operations, each as json-logic-js defines it.</summary>
 static class StandardOperations

@@ -3,7 +3,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Keel.Core.Flags.JsonLogic;
+namespace Keel.Flags.JsonLogic;
 
 /// <summary>The JSON type of a <see cref="LogicValue"/>.</summary>
 public enum LogicKind : byte

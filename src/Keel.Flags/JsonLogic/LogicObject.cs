@@ -2,7 +2,7 @@
 
 using System.Text.Json;
 
-namespace Keel.Core.Flags.JsonLogic;
+namespace Keel.Flags.JsonLogic;
 
 /// <summary>A JSON object as JsonLogic rules read it: properties by name, in their original order.</summary>
 public abstract class LogicObject

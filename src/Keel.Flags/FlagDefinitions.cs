@@ -2,11 +2,10 @@
 
 using System.Buffers;
 using System.Text.Json;
-using Keel.Core.Configs;
-using Keel.Core.Flags.JsonLogic;
-using Keel.Core.Flags.Targeting;
+using Keel.Flags.JsonLogic;
+using Keel.Flags.Targeting;
 
-namespace Keel.Core.Flags;
+namespace Keel.Flags;
 
 /// <summary>
 /// Reads flag definitions in flagd's format: a whole flagd file (<c>flags</c> as an object or an array, shared rules under
@@ -14,29 +13,29 @@ namespace Keel.Core.Flags;
 /// reported at once, by JSON path, and a definition that has any is refused whole: a state other than ENABLED or DISABLED,
 /// no variants, variants of mixed types (or arrays, or null), a default variant that is not one of them, targeting that is
 /// not JsonLogic with flagd's operations, a <c>$ref</c> to no shared rule, metadata that is not strings, numbers and
-/// booleans.
+/// booleans, a key that breaks the caller's <see cref="FlagKeyRule"/>.
 /// </summary>
 public static class FlagDefinitions
 {
     /// <summary>How deeply a stored definition may nest, shared rules put in place: as deep as any JSON value Keel stores.</summary>
-    public const int MaxDepth = ConfigValues.MaxNestingDepth;
+    public const int MaxDepth = 64;
 
     /// <summary>Reads a flagd file.</summary>
     /// <param name="file">The file.</param>
     /// <param name="maxDefinitionBytes">The most UTF-8 bytes one flag's stored definition may take.</param>
     /// <param name="maxTotalBytes">The most UTF-8 bytes all the flags' stored definitions may take together.</param>
     /// <param name="limits">The work one evaluation of a targeting rule may do; <see cref="LogicLimits.Default"/> when <see langword="null"/>.</param>
-    /// <param name="writableKeys">
-    /// Whether every key must be one a write may name (<see cref="FlagStorage.IsWritableKey"/>, in NFC), as for a file to store;
-    /// a file Keel serves may hold keys stored before that rule.
+    /// <param name="keyRule">
+    /// The rule every key must keep, such as the naming rules of a store the flags go to; any string when <see langword="null"/>,
+    /// as for a file Keel serves, whose keys its store already checked.
     /// </param>
-    /// <exception cref="KeelException">The file has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
+    /// <exception cref="FlagDefinitionException">The file has problems, each one a field error.</exception>
     public static IReadOnlyList<FlagDefinition> ParseFile(
-        JsonElement file, int maxDefinitionBytes = int.MaxValue, long maxTotalBytes = long.MaxValue, LogicLimits? limits = null, bool writableKeys = false)
+        JsonElement file, int maxDefinitionBytes = int.MaxValue, long maxTotalBytes = long.MaxValue, LogicLimits? limits = null, FlagKeyRule? keyRule = null)
     {
         try
         {
-            return ReadFile(file, new Expansion(maxDefinitionBytes, maxTotalBytes), limits ?? LogicLimits.Default, writableKeys);
+            return ReadFile(file, new Expansion(maxDefinitionBytes, maxTotalBytes), limits ?? LogicLimits.Default, keyRule);
         }
         catch (InvalidOperationException)
         {
@@ -44,13 +43,13 @@ public static class FlagDefinitions
         }
     }
 
-    static List<FlagDefinition> ReadFile(JsonElement file, Expansion expansion, LogicLimits limits, bool writableKeys)
+    static List<FlagDefinition> ReadFile(JsonElement file, Expansion expansion, LogicLimits limits, FlagKeyRule? keyRule)
     {
         var (maxDefinitionBytes, maxTotalBytes) = (expansion.MaxDefinitionBytes, expansion.MaxTotalBytes);
-        List<FieldError> errors = [];
+        List<FlagDefinitionError> errors = [];
         if (file.ValueKind != JsonValueKind.Object)
         {
-            throw Invalid([new FieldError("$", "A flag file is a JSON object with 'flags'.")]);
+            throw Invalid([new FlagDefinitionError("$", "A flag file is a JSON object with 'flags'.")]);
         }
 
         var evaluators = ReadEvaluators(file, errors);
@@ -60,13 +59,13 @@ public static class FlagDefinitions
         var keys = new HashSet<string>(StringComparer.Ordinal);
         if (!file.TryGetProperty("flags", out var list) || list.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
         {
-            errors.Add(new FieldError("$.flags", "'flags' is required: an object of flags by key, or an array of flags that each have a 'key'."));
+            errors.Add(new FlagDefinitionError("$.flags", "'flags' is required: an object of flags by key, or an array of flags that each have a 'key'."));
         }
         else if (list.ValueKind == JsonValueKind.Object)
         {
             foreach (var flag in list.EnumerateObject())
             {
-                Add(flag.Name, flag.Value, JsonPaths.Child("$.flags", flag.Name));
+                Add(flag.Name, flag.Value, ChildPath("$.flags", flag.Name));
             }
         }
         else
@@ -77,7 +76,7 @@ public static class FlagDefinitions
                 var path = $"$.flags[{index++}]";
                 if (flag.ValueKind != JsonValueKind.Object || !flag.TryGetProperty("key", out var key) || key.ValueKind != JsonValueKind.String)
                 {
-                    errors.Add(new FieldError(path + ".key", "Each flag of a 'flags' array has a string 'key'."));
+                    errors.Add(new FlagDefinitionError(path + ".key", "Each flag of a 'flags' array has a string 'key'."));
                     continue;
                 }
 
@@ -96,13 +95,8 @@ public static class FlagDefinitions
         {
             if (!keys.Add(key))
             {
-                errors.Add(new FieldError(path, $"Flag '{key}' is defined twice."));
+                errors.Add(new FlagDefinitionError(path, $"Flag '{key}' is defined twice."));
                 return;
-            }
-
-            if (writableKeys && FlagStorage.IsValidKey(key, out _) && !FlagStorage.IsWritableKey(key, out var keyError))
-            {
-                errors.Add(new FieldError(path, "The flag key is not valid: " + keyError.Replace(ConfigNames.KeyField, "the key", StringComparison.Ordinal)));
             }
 
             if (totalBytes > maxTotalBytes || expansion.IsSpent)
@@ -110,13 +104,13 @@ public static class FlagDefinitions
                 return;
             }
 
-            if (Read(key, definition, path, evaluators, setMetadata, expansion, limits, errors) is { } flag && CheckSize(flag, path, maxDefinitionBytes, errors))
+            if (Read(key, definition, path, evaluators, setMetadata, expansion, limits, keyRule, errors) is { } flag && CheckSize(flag, path, maxDefinitionBytes, errors))
             {
                 flags.Add(flag);
                 totalBytes += System.Text.Encoding.UTF8.GetByteCount(flag.Json);
                 if (totalBytes > maxTotalBytes)
                 {
-                    errors.Add(new FieldError(path, $"The flags' definitions, shared rules put in place, take more than {maxTotalBytes} bytes."));
+                    errors.Add(new FlagDefinitionError(path, $"The flags' definitions, shared rules put in place, take more than {maxTotalBytes} bytes."));
                 }
             }
         }
@@ -129,16 +123,18 @@ public static class FlagDefinitions
     /// <param name="setMetadata">The flag set's metadata, under the flag's own.</param>
     /// <param name="maxDefinitionBytes">The most UTF-8 bytes the stored definition may take.</param>
     /// <param name="limits">The work one evaluation of the targeting rule may do; <see cref="LogicLimits.Default"/> when <see langword="null"/>.</param>
-    /// <exception cref="KeelException">The definition has problems (<see cref="KeelError.InvalidValue"/>, each one a field error).</exception>
+    /// <param name="keyRule">The rule the key must keep; any string when <see langword="null"/>.</param>
+    /// <exception cref="FlagDefinitionException">The definition has problems, each one a field error.</exception>
     public static FlagDefinition Parse(
         string key,
         JsonElement definition,
         IReadOnlyDictionary<string, JsonElement>? evaluators = null,
         IReadOnlyDictionary<string, LogicValue>? setMetadata = null,
         int maxDefinitionBytes = int.MaxValue,
-        LogicLimits? limits = null)
+        LogicLimits? limits = null,
+        FlagKeyRule? keyRule = null)
     {
-        List<FieldError> errors = [];
+        List<FlagDefinitionError> errors = [];
         try
         {
             var flag = Read(
@@ -149,6 +145,7 @@ public static class FlagDefinitions
                 setMetadata ?? FlagResult.EmptyMetadata,
                 new Expansion(maxDefinitionBytes, maxDefinitionBytes),
                 limits ?? LogicLimits.Default,
+                keyRule,
                 errors);
             if (flag is not null)
             {
@@ -163,19 +160,19 @@ public static class FlagDefinitions
         }
     }
 
-    static bool CheckSize(FlagDefinition flag, string path, int maxBytes, List<FieldError> errors)
+    static bool CheckSize(FlagDefinition flag, string path, int maxBytes, List<FlagDefinitionError> errors)
     {
         if (System.Text.Encoding.UTF8.GetByteCount(flag.Json) <= maxBytes)
         {
             return true;
         }
 
-        errors.Add(new FieldError(path, $"The definition, shared rules put in place, takes more than {maxBytes} bytes."));
+        errors.Add(new FlagDefinitionError(path, $"The definition, shared rules put in place, takes more than {maxBytes} bytes."));
         return false;
     }
 
-    static KeelException NotUnicode() => new(
-        KeelError.InvalidValue, "The flag definition holds text that is not valid Unicode (such as an unpaired surrogate escape).");
+    static FlagDefinitionException NotUnicode() => new(
+        "The flag definition holds text that is not valid Unicode (such as an unpaired surrogate escape).");
 
     static FlagDefinition? Read(
         string key,
@@ -185,24 +182,25 @@ public static class FlagDefinitions
         IReadOnlyDictionary<string, LogicValue> setMetadata,
         Expansion expansion,
         LogicLimits limits,
-        List<FieldError> errors)
+        FlagKeyRule? keyRule,
+        List<FlagDefinitionError> errors)
     {
         var before = errors.Count;
-        if (!FlagStorage.IsValidKey(key, out var keyError))
+        if (keyRule is not null && !keyRule(key, out var keyError))
         {
-            errors.Add(new FieldError(path, "The flag key is not valid: " + keyError.Replace(ConfigNames.KeyField, "the key", StringComparison.Ordinal)));
+            errors.Add(new FlagDefinitionError(path, "The flag key is not valid: " + keyError));
         }
 
         if (definition.ValueKind != JsonValueKind.Object)
         {
-            errors.Add(new FieldError(path, "A flag is a JSON object with 'state' and 'variants'."));
+            errors.Add(new FlagDefinitionError(path, "A flag is a JSON object with 'state' and 'variants'."));
             return null;
         }
 
         var enabled = true;
         if (!definition.TryGetProperty("state", out var state) || state.ValueKind != JsonValueKind.String || state.GetString() is not ("ENABLED" or "DISABLED"))
         {
-            errors.Add(new FieldError(path + ".state", "'state' is required: \"ENABLED\" or \"DISABLED\"."));
+            errors.Add(new FlagDefinitionError(path + ".state", "'state' is required: \"ENABLED\" or \"DISABLED\"."));
         }
         else
         {
@@ -215,14 +213,14 @@ public static class FlagDefinitions
         {
             if (d.ValueKind != JsonValueKind.String)
             {
-                errors.Add(new FieldError(path + ".defaultVariant", "'defaultVariant' is the name of a variant, or null for the caller's default."));
+                errors.Add(new FlagDefinitionError(path + ".defaultVariant", "'defaultVariant' is the name of a variant, or null for the caller's default."));
             }
             else if (d.GetString()!.Length > 0)
             {
                 defaultVariant = d.GetString();
                 if (variants is not null && !variants.ContainsKey(defaultVariant!))
                 {
-                    errors.Add(new FieldError(path + ".defaultVariant", $"'{defaultVariant}' is not one of the flag's variants."));
+                    errors.Add(new FlagDefinitionError(path + ".defaultVariant", $"'{defaultVariant}' is not one of the flag's variants."));
                 }
             }
         }
@@ -254,18 +252,18 @@ public static class FlagDefinitions
         }
         catch (JsonException)
         {
-            errors.Add(new FieldError(path, $"The definition, shared rules put in place, nests more than {MaxDepth} levels deep."));
+            errors.Add(new FlagDefinitionError(path, $"The definition, shared rules put in place, nests more than {MaxDepth} levels deep."));
             return null;
         }
 
         return new FlagDefinition(key, enabled, variants!, defaultVariant, targeting, metadata, json);
     }
 
-    static Dictionary<string, LogicValue>? ReadVariants(JsonElement definition, string path, List<FieldError> errors)
+    static Dictionary<string, LogicValue>? ReadVariants(JsonElement definition, string path, List<FlagDefinitionError> errors)
     {
         if (!definition.TryGetProperty("variants", out var variants) || variants.ValueKind != JsonValueKind.Object || !variants.EnumerateObject().Any())
         {
-            errors.Add(new FieldError(path, "'variants' is required: an object of at least one variant by name."));
+            errors.Add(new FlagDefinitionError(path, "'variants' is required: an object of at least one variant by name."));
             return null;
         }
 
@@ -277,19 +275,19 @@ public static class FlagDefinitions
             var valueKind = value.ValueKind is JsonValueKind.True or JsonValueKind.False ? JsonValueKind.True : value.ValueKind;
             if (valueKind is not (JsonValueKind.True or JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Object))
             {
-                errors.Add(new FieldError(JsonPaths.Child(path, variant.Name), "A variant's value is a boolean, a string, a number or an object."));
+                errors.Add(new FlagDefinitionError(ChildPath(path, variant.Name), "A variant's value is a boolean, a string, a number or an object."));
                 return null;
             }
 
             if (variant.Name.Length == 0)
             {
-                errors.Add(new FieldError(JsonPaths.Child(path, variant.Name), "A variant's name is not empty."));
+                errors.Add(new FlagDefinitionError(ChildPath(path, variant.Name), "A variant's name is not empty."));
                 return null;
             }
 
             if (kind is { } k && k != valueKind)
             {
-                errors.Add(new FieldError(JsonPaths.Child(path, variant.Name), "All variants of a flag are of one type: booleans, strings, numbers or objects."));
+                errors.Add(new FlagDefinitionError(ChildPath(path, variant.Name), "All variants of a flag are of one type: booleans, strings, numbers or objects."));
                 return null;
             }
 
@@ -352,11 +350,11 @@ public static class FlagDefinitions
     }
 
     static (LogicRule? Rule, string? Json) Compile(
-        JsonElement targeting, string path, IReadOnlyDictionary<string, JsonElement> evaluators, Expansion expansion, LogicLimits limits, List<FieldError> errors)
+        JsonElement targeting, string path, IReadOnlyDictionary<string, JsonElement> evaluators, Expansion expansion, LogicLimits limits, List<FlagDefinitionError> errors)
     {
         if (targeting.ValueKind != JsonValueKind.Object)
         {
-            errors.Add(new FieldError(path, "'targeting' is a JsonLogic rule: an object such as {\"if\": [...]}."));
+            errors.Add(new FlagDefinitionError(path, "'targeting' is a JsonLogic rule: an object such as {\"if\": [...]}."));
             return (null, null);
         }
 
@@ -369,7 +367,7 @@ public static class FlagDefinitions
             expansion.Spend(buffer.WrittenCount);
             if (!within)
             {
-                errors.Add(new FieldError(path, expansion.IsSpent
+                errors.Add(new FlagDefinitionError(path, expansion.IsSpent
                     ? $"The flags' definitions, shared rules put in place, take more than {expansion.MaxTotalBytes} bytes."
                     : $"The targeting rule, shared rules put in place, takes more than {expansion.MaxDefinitionBytes} bytes."));
             }
@@ -387,12 +385,12 @@ public static class FlagDefinitions
         }
         catch (LogicRuleException e)
         {
-            errors.Add(new FieldError(path + e.Path[1..], e.Message));
+            errors.Add(new FlagDefinitionError(path + e.Path[1..], e.Message));
             return (null, null);
         }
         catch (JsonException)
         {
-            errors.Add(new FieldError(path, $"The targeting rule nests more than {LogicRule.MaxDepth} levels deep."));
+            errors.Add(new FlagDefinitionError(path, $"The targeting rule nests more than {LogicRule.MaxDepth} levels deep."));
             return (null, null);
         }
     }
@@ -403,7 +401,7 @@ public static class FlagDefinitions
     /// names a large shared rule many times would otherwise grow without bound before any size is checked.
     /// </summary>
     static bool WriteResolved(
-        JsonElement rule, string path, IReadOnlyDictionary<string, JsonElement> evaluators, long maxBytes, Utf8JsonWriter writer, List<FieldError> errors)
+        JsonElement rule, string path, IReadOnlyDictionary<string, JsonElement> evaluators, long maxBytes, Utf8JsonWriter writer, List<FlagDefinitionError> errors)
     {
         if (writer.BytesCommitted + writer.BytesPending > maxBytes)
         {
@@ -420,7 +418,7 @@ public static class FlagDefinitions
                     return writer.BytesCommitted + writer.BytesPending <= maxBytes;
                 }
 
-                errors.Add(new FieldError(path + ".$ref", $"'{(name.ValueKind == JsonValueKind.String ? name.GetString() : name.GetRawText())}' is not a shared rule of '$evaluators'."));
+                errors.Add(new FlagDefinitionError(path + ".$ref", $"'{(name.ValueKind == JsonValueKind.String ? name.GetString() : name.GetRawText())}' is not a shared rule of '$evaluators'."));
                 writer.WriteNullValue();
                 return true;
             case JsonValueKind.Object:
@@ -428,7 +426,7 @@ public static class FlagDefinitions
                 foreach (var property in rule.EnumerateObject())
                 {
                     writer.WritePropertyName(property.Name);
-                    if (!WriteResolved(property.Value, JsonPaths.Child(path, property.Name), evaluators, maxBytes, writer, errors))
+                    if (!WriteResolved(property.Value, ChildPath(path, property.Name), evaluators, maxBytes, writer, errors))
                     {
                         return false;
                     }
@@ -475,7 +473,7 @@ public static class FlagDefinitions
         public void Spend(long bytes) => _left -= bytes;
     }
 
-    static Dictionary<string, JsonElement> ReadEvaluators(JsonElement file, List<FieldError> errors)
+    static Dictionary<string, JsonElement> ReadEvaluators(JsonElement file, List<FlagDefinitionError> errors)
     {
         var evaluators = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         if (!file.TryGetProperty("$evaluators", out var shared) || shared.ValueKind == JsonValueKind.Null)
@@ -485,7 +483,7 @@ public static class FlagDefinitions
 
         if (shared.ValueKind != JsonValueKind.Object)
         {
-            errors.Add(new FieldError("$.$evaluators", "'$evaluators' is an object of shared JsonLogic rules by name."));
+            errors.Add(new FlagDefinitionError("$.$evaluators", "'$evaluators' is an object of shared JsonLogic rules by name."));
             return evaluators;
         }
 
@@ -497,12 +495,12 @@ public static class FlagDefinitions
         return evaluators;
     }
 
-    static Dictionary<string, LogicValue> ReadMetadata(JsonElement metadata, string path, List<FieldError> errors)
+    static Dictionary<string, LogicValue> ReadMetadata(JsonElement metadata, string path, List<FlagDefinitionError> errors)
     {
         var result = new Dictionary<string, LogicValue>(StringComparer.Ordinal);
         if (metadata.ValueKind != JsonValueKind.Object)
         {
-            errors.Add(new FieldError(path, "'metadata' is an object of strings, numbers and booleans."));
+            errors.Add(new FlagDefinitionError(path, "'metadata' is an object of strings, numbers and booleans."));
             return result;
         }
 
@@ -510,7 +508,7 @@ public static class FlagDefinitions
         {
             if (entry.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False))
             {
-                errors.Add(new FieldError(JsonPaths.Child(path, entry.Name), "A metadata value is a string, a number or a boolean."));
+                errors.Add(new FlagDefinitionError(ChildPath(path, entry.Name), "A metadata value is a string, a number or a boolean."));
                 continue;
             }
 
@@ -520,8 +518,16 @@ public static class FlagDefinitions
         return result;
     }
 
-    static KeelException Invalid(List<FieldError> errors) => new(
-        KeelError.InvalidValue,
+    /// <summary>
+    /// The path of member <paramref name="name"/> of the object at <paramref name="path"/>, as every Keel error names a place in
+    /// JSON (the server's <c>JsonPaths</c>): dotted when the name is a plain identifier, else bracketed and quoted.
+    /// </summary>
+    static string ChildPath(string path, string name) =>
+        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$' or '-') && !char.IsAsciiDigit(name[0]) && name[0] != '-'
+            ? path + "." + name
+            : path + "['" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "']";
+
+    static FlagDefinitionException Invalid(List<FlagDefinitionError> errors) => new(
         errors.Count == 1 ? "The flag definition is not valid: " + errors[0].Message : $"The flag definition is not valid ({errors.Count} problems).",
         errors);
 }

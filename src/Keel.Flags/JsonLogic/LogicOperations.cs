@@ -4,7 +4,7 @@ using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace Keel.Core.Flags.JsonLogic;
+namespace Keel.Flags.JsonLogic;
 
 /// <summary>An operation given its arguments' values.</summary>
 /// <param name="arguments">The arguments, evaluated.</param>

@@ -3,7 +3,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Keel.Core.Flags.JsonLogic;
+namespace Keel.Flags.JsonLogic;
 
 /// <summary>
 /// JavaScript's conversions and comparisons, which JsonLogic's operators are defined by (the reference implementation is

@@ -1,9 +1,9 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Globalization;
-using Keel.Core.Flags.JsonLogic;
+using Keel.Flags.JsonLogic;
 
-namespace Keel.Core.Flags.Targeting;
+namespace Keel.Flags.Targeting;
 
 /// <summary>
 /// A semantic version as flagd's <c>sem_ver</c> reads it (the rules of Go's golang.org/x/mod/semver): an optional <c>v</c>

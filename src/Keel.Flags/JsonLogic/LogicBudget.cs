@@ -2,7 +2,7 @@
 
 using System.Globalization;
 
-namespace Keel.Core.Flags.JsonLogic;
+namespace Keel.Flags.JsonLogic;
 
 /// <summary>The most work one evaluation of a rule may do.</summary>
 /// <remarks>

@@ -2,7 +2,7 @@
 
 using System.Text.Json;
 
-namespace Keel.Core.Flags.JsonLogic;
+namespace Keel.Flags.JsonLogic;
 
 /// <summary>
 /// A JsonLogic rule, compiled once into a tree of operations and then evaluated against any data without parsing it again.

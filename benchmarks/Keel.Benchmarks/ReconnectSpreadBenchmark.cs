@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using Keel.Client.Configuration;
 using Keel.Server.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Keel.Benchmarks;
 
@@ -47,13 +48,14 @@ static class ReconnectSpreadBenchmark
             put.EnsureSuccessStatusCode();
         }
 
+        using var logs = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(options.ContainsKey("verbose") ? LogLevel.Information : LogLevel.Error));
         var roots = new List<ConfigurationRoot>(clients);
         try
         {
             Console.WriteLine($"Starting {clients} providers...");
             for (var i = 0; i < clients; i++)
             {
-                roots.Add((ConfigurationRoot)new ConfigurationBuilder().AddKeel(o => o.Connect(address, AdminToken).Select("bench", "prod")).Build());
+                roots.Add((ConfigurationRoot)new ConfigurationBuilder().AddKeel(o => o.Connect(address, AdminToken).Select("bench", "prod").UseLoggerFactory(logs)).Build());
             }
 
             var providers = roots.Select(r => r.Providers.OfType<KeelConfigurationProvider>().Single()).ToList();

@@ -115,7 +115,8 @@ sealed class ChangeWatcher(KeelApi api, WatchQuery query, IChangeTarget target, 
                 failures++;
                 target.Failed(e);
                 ClientMetrics.Reconnects.Add(1, new KeyValuePair<string, object?>("kind", kind));
-                if (streaming)
+                // A server that cannot be reached says nothing of whether its streams get through.
+                if (streaming && e is not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError })
                 {
                     streamFailures++;
                     if (e is StreamStalledException || e is KeelHttpException { Status: HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed }

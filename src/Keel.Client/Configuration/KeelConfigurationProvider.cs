@@ -97,9 +97,18 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
 
         // IConfigurationProvider.Load is synchronous; the one wait of the provider's life happens here, bounded by the
         // startup timeout, on the thread pool so that no synchronization context can deadlock it.
+        try
+        {
 #pragma warning disable VSTHRD002 // The framework's contract is synchronous.
-        Task.Run(StartAsync).GetAwaiter().GetResult();
+            Task.Run(StartAsync).GetAwaiter().GetResult();
 #pragma warning restore VSTHRD002
+        }
+        catch (KeelConfigurationException)
+        {
+            // The configuration is never built, so nothing else would dispose of the provider.
+            Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc/>

@@ -110,7 +110,7 @@ sealed class ChangeWatcher(KeelApi api, WatchQuery query, IChangeTarget target, 
                 revision = null;
             }
             catch (Exception e) when (e is HttpRequestException or KeelHttpException or IOException or JsonException or InvalidDataException
-                                          or TimeoutException or StreamStalledException or OperationCanceledException)
+                                          or TimeoutException or StreamStalledException or OperationCanceledException or KeelConfigurationException)
             {
                 failures++;
                 target.Failed(e);

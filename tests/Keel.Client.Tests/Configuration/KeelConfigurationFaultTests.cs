@@ -112,4 +112,45 @@ public class KeelConfigurationFaultTests
         await EventuallyAsync(() => configuration["k"] == "2" && configuration["gone"] is null && configuration["filler"] == "4", "the snapshot read again", TimeSpan.FromSeconds(20));
         Assert.Equal(1, reloads());
     }
+
+    [Fact]
+    public async Task ManyClients_AfterAServerRestart_ReconnectSpreadOverSeconds_NotAllAtOnce()
+    {
+        var dataDir = KeelTestServer.NewDataDir();
+        var port = Unreachable().Port;
+        string[] settings = [$"urls=http://127.0.0.1:{port}", "Keel:Watch:MaxWatchersPerToken=0"];
+        var service = TestHttp.Service();
+        var roots = new List<Microsoft.Extensions.Configuration.ConfigurationRoot>();
+        try
+        {
+            var server = await KeelTestServer.StartAsync(dataDir, settings);
+            await server.Client.PutAsync(service, "k", "1");
+            for (var i = 0; i < 50; i++)
+            {
+                roots.Add(Build(server.BaseAddress, service));
+            }
+
+            var providers = roots.Select(r => r.Keel()).ToList();
+            await EventuallyAsync(() => providers.All(p => p.Status.Transport == KeelTransport.Watch), "every stream");
+            await server.StopAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+            await using var restarted = await KeelTestServer.StartAsync(dataDir, settings);
+            var listening = DateTimeOffset.UtcNow;
+            await EventuallyAsync(() => providers.All(p => p.Status.LastSuccess > listening), "every reconnection", TimeSpan.FromSeconds(20));
+
+            var offsets = providers.Select(p => (p.Status.LastSuccess!.Value - listening).TotalSeconds).Order().ToList();
+            Assert.True(offsets[^1] - offsets[0] > 1, $"50 clients reconnected within {offsets[^1] - offsets[0]:0.00} s of each other");
+            await restarted.Client.PutAsync(service, "k", "2");
+            await EventuallyAsync(() => roots.All(r => r["k"] == "2"), "the change on every client");
+        }
+        finally
+        {
+            foreach (var root in roots)
+            {
+                root.Dispose();
+            }
+
+            KeelTestServer.DeleteDataDir(dataDir);
+        }
+    }
 }

@@ -97,33 +97,6 @@ sealed class KeelApi : IDisposable
         }
     }
 
-    /// <summary>Sends a GET of <paramref name="path"/> with the token, for readers of other resources (the flag file).</summary>
-    public async Task<HttpResponseMessage> GetAsync(string path, EntityTagHeaderValue? etag, CancellationToken cancellationToken)
-    {
-        using var request = await RequestAsync(HttpMethod.Get, path, cancellationToken).ConfigureAwait(false);
-        if (etag is not null)
-        {
-            request.Headers.IfNoneMatch.Add(etag);
-        }
-
-        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotModified)
-        {
-            return response;
-        }
-
-        try
-        {
-            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-            return response;
-        }
-        catch
-        {
-            response.Dispose();
-            throw;
-        }
-    }
-
     public void Dispose() => _http.Dispose();
 
     public static string Escape(string segment) => Uri.EscapeDataString(segment);

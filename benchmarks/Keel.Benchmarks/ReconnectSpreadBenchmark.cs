@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Keel.Client;
 using Keel.Client.Configuration;
 using Keel.Server.Hosting;
 using Microsoft.Extensions.Configuration;

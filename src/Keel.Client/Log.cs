@@ -34,11 +34,11 @@ static partial class Log
     [LoggerMessage(9, LogLevel.Warning, "Keel configuration {Selection}: the value of '{Key}' is left out: it does not parse as its type {ValueType}, or flattens to more than {Limit} entries.")]
     public static partial void ValueNotFlattened(ILogger logger, string selection, string key, string valueType, int limit);
 
-    [LoggerMessage(10, LogLevel.Warning, "Keel configuration: Keel could not be reached within the startup timeout; serving the file cache from {Path} (revision {Revision}) and retrying in the background.")]
-    public static partial void ServingCache(ILogger logger, string path, long revision, Exception? error);
+    [LoggerMessage(10, LogLevel.Warning, "Keel {Kind}: Keel could not be reached within the startup timeout; serving the file cache from {Path} (revision {Revision}) and retrying in the background.")]
+    public static partial void ServingCache(ILogger logger, string kind, string path, long revision, Exception? error);
 
-    [LoggerMessage(11, LogLevel.Warning, "Keel configuration: Keel could not be reached within the startup timeout and the source is optional; starting empty and retrying in the background.")]
-    public static partial void StartingEmpty(ILogger logger, Exception? error);
+    [LoggerMessage(11, LogLevel.Warning, "Keel {Kind}: Keel could not be reached within the startup timeout; starting empty and retrying in the background.")]
+    public static partial void StartingEmpty(ILogger logger, string kind, Exception? error);
 
     [LoggerMessage(12, LogLevel.Warning, "Keel cache file {Path} is ignored: {Reason}.")]
     public static partial void CacheIgnored(ILogger logger, string path, string reason);
@@ -57,4 +57,10 @@ static partial class Log
 
     [LoggerMessage(17, LogLevel.Debug, "Keel configuration: reloaded at revision {Revision}: {Added} added, {Changed} changed, {Removed} removed.")]
     public static partial void Reloaded(ILogger logger, long revision, int added, int changed, int removed);
+
+    [LoggerMessage(18, LogLevel.Debug, "Keel flags {Selection}: reloaded at revision {Revision}: {Added} added, {Changed} changed, {Removed} removed.")]
+    public static partial void FlagsReloaded(ILogger logger, string selection, long revision, int added, int changed, int removed);
+
+    [LoggerMessage(19, LogLevel.Error, "Keel flags {Selection}: Keel answered with flag definitions this client cannot read; the last good flags stay in use.")]
+    public static partial void FlagsUnreadable(ILogger logger, string selection, Exception error);
 }

@@ -16,7 +16,7 @@ public interface IKeelConfigurationRefresher
     /// Raised after the data changed, once per change of the flattened configuration (never for a change that leaves it as
     /// it was), on a background thread.
     /// </summary>
-    event EventHandler<KeelConfigurationChangedEventArgs>? Changed;
+    event EventHandler<KeelChangedEventArgs>? Changed;
 
     /// <summary>Reads every selection now (a conditional read: an unchanged one costs a <c>304</c>) and applies what changed.</summary>
     /// <param name="cancellationToken">Ends the wait; the data stays as it was.</param>

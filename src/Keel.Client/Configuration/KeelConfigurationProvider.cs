@@ -70,7 +70,7 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
     }
 
     /// <inheritdoc/>
-    public event EventHandler<KeelConfigurationChangedEventArgs>? Changed;
+    public event EventHandler<KeelChangedEventArgs>? Changed;
 
     /// <inheritdoc/>
     public KeelRefreshStatus Status => new(_source, _transport, _selections.Min(s => s.Revision), _lastSuccess, _lastError);
@@ -207,11 +207,11 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
     /// <summary>Rebuilds the data from every selection and, when it differs from the current data, swaps it in and signals.</summary>
     internal void Publish(long revision)
     {
-        KeelConfigurationChangedEventArgs? changed;
+        KeelChangedEventArgs? changed;
         lock (_publishing)
         {
             var data = Build();
-            changed = Compare(Data, data, Status.Revision);
+            changed = KeelChangedEventArgs.Between(Data, data, static (a, b) => string.Equals(a, b, StringComparison.Ordinal), Status.Revision);
             if (changed is null)
             {
                 return;
@@ -247,60 +247,31 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
     async Task StartAsync()
     {
         var started = _options.Time.GetTimestamp();
-        using var timeout = new CancellationTokenSource(_options.Startup.Timeout, _options.Time);
-        Exception? error = null;
-        var failures = 0;
-        while (true)
-        {
-            try
+        var error = await InitialLoad.RunAsync(
+            async cancellationToken =>
             {
                 foreach (var selection in _selections.Where(s => !s.Loaded))
                 {
-                    await selection.ReloadAsync(conditional: false, timeout.Token).ConfigureAwait(false);
+                    await selection.ReloadAsync(conditional: false, cancellationToken).ConfigureAwait(false);
                 }
-
-                Succeeded(KeelTransport.None);
-                Publish(Status.Revision);
-                StartBackground();
-                return;
-            }
-            catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
-            {
-                error ??= e;
-                break;
-            }
-            catch (KeelHttpException e) when (e.IsDenied || !e.IsTransient)
-            {
-                error = e;
-                break;
-            }
-            catch (KeelConfigurationException e)
-            {
-                error = e;
-                break;
-            }
-            catch (Exception e) when (e is HttpRequestException or KeelHttpException or IOException or JsonException or InvalidDataException or OperationCanceledException)
-            {
-                error = e;
-                Failed(e);
-                failures++;
-                var delay = (e as KeelHttpException)?.RetryAfter ?? Backoff.Delay(failures, _options.Refresh.MinBackoff, _options.Refresh.MaxBackoff);
-                try
-                {
-                    await Task.Delay(delay, _options.Time, timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
+            },
+            _options.Startup,
+            _options.Refresh,
+            _options.Time,
+            Failed).ConfigureAwait(false);
+        if (error is null)
+        {
+            Succeeded(KeelTransport.None);
+            Publish(Status.Revision);
+            StartBackground();
+            return;
         }
 
-        Failed(error!);
+        Failed(error);
         if (ReadCache() is { } revision)
         {
             _source = KeelDataSource.Cache;
-            Log.ServingCache(_logger, _cache!.Path, revision, error);
+            Log.ServingCache(_logger, "configuration", _cache!.Path, revision, error);
             Publish(revision);
             StartBackground();
             return;
@@ -308,7 +279,7 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
 
         if (_optional)
         {
-            Log.StartingEmpty(_logger, error);
+            Log.StartingEmpty(_logger, "configuration", error);
             StartBackground();
             return;
         }
@@ -424,39 +395,5 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
 
         _collision = first;
         return data;
-    }
-
-    static KeelConfigurationChangedEventArgs? Compare(IDictionary<string, string?> before, Dictionary<string, string?> after, long revision)
-    {
-        List<string> added = [], changed = [], removed = [];
-        foreach (var (key, value) in after)
-        {
-            if (!before.TryGetValue(key, out var old))
-            {
-                added.Add(key);
-            }
-            else if (!string.Equals(old, value, StringComparison.Ordinal))
-            {
-                changed.Add(key);
-            }
-        }
-
-        foreach (var key in before.Keys)
-        {
-            if (!after.ContainsKey(key))
-            {
-                removed.Add(key);
-            }
-        }
-
-        if (added.Count + changed.Count + removed.Count == 0)
-        {
-            return null;
-        }
-
-        added.Sort(StringComparer.Ordinal);
-        changed.Sort(StringComparer.Ordinal);
-        removed.Sort(StringComparer.Ordinal);
-        return new KeelConfigurationChangedEventArgs(added, changed, removed, revision);
     }
 }

@@ -2,6 +2,7 @@
 
 using Keel.Client.Configuration;
 using Keel.Client.Diagnostics;
+using Keel.Client.Flags;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the services of the Keel configuration providers of the application's configuration.</summary>
+/// <summary>Registers the services of Keel's configuration providers and flag client.</summary>
 public static class KeelServiceCollectionExtensions
 {
     /// <summary>
@@ -28,7 +29,83 @@ public static class KeelServiceCollectionExtensions
             ? first
             : throw new InvalidOperationException("The configuration has no Keel provider: call builder.Configuration.AddKeel(...) first."));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeelClientStartup>());
-        services.AddHealthChecks().AddCheck<KeelHealthCheck>(KeelHealthCheck.Name);
+        AddHealthCheck(services);
         return services;
+    }
+
+    /// <summary>
+    /// Registers a <see cref="KeelFlagClient"/> for the flags <paramref name="configure"/> selects, started (its first read
+    /// awaited, within its startup timeout) as the host starts, logging through the application's logger factory unless the
+    /// options name one, and covered by the health check <c>keel</c>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Names the server, the token and the flags; see <see cref="KeelFlagOptions"/>.</param>
+    /// <returns>The services.</returns>
+    /// <exception cref="ArgumentException">The options are incomplete or invalid.</exception>
+    /// <exception cref="InvalidOperationException">A flag client is registered already.</exception>
+    public static IServiceCollection AddKeelFlags(this IServiceCollection services, Action<KeelFlagOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        // Checked now, so that a mistake fails at registration and not at the first request.
+        var options = new KeelFlagOptions();
+        configure(options);
+        options.Validate();
+        return AddFlagClient(services, _ => options);
+    }
+
+    /// <summary>
+    /// Registers a <see cref="KeelFlagClient"/> whose options are made with the application's services (its configuration,
+    /// a token source), as <see cref="AddKeelFlags(IServiceCollection, Action{KeelFlagOptions})"/> does.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Names the server, the token and the flags; called once, when the client is first resolved.</param>
+    /// <returns>The services.</returns>
+    /// <exception cref="InvalidOperationException">A flag client is registered already.</exception>
+    public static IServiceCollection AddKeelFlags(this IServiceCollection services, Action<IServiceProvider, KeelFlagOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        return AddFlagClient(services, sp =>
+        {
+            var options = new KeelFlagOptions();
+            configure(sp, options);
+            return options;
+        });
+    }
+
+    static IServiceCollection AddFlagClient(IServiceCollection services, Func<IServiceProvider, KeelFlagOptions> makeOptions)
+    {
+        if (services.Any(d => d.ServiceType == typeof(KeelFlagClient)))
+        {
+            throw new InvalidOperationException("A Keel flag client is registered already: AddKeelFlags is called once per application.");
+        }
+
+        services.AddSingleton(sp =>
+        {
+            var options = makeOptions(sp);
+            if (options.LoggerFactory is null && sp.GetService<ILoggerFactory>() is { } loggers)
+            {
+                options.UseLoggerFactory(loggers);
+            }
+
+            return new KeelFlagClient(options);
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeelFlagStartup>());
+        AddHealthCheck(services);
+        return services;
+    }
+
+    /// <summary>One health check covers every Keel source, whichever of the calls above registers it.</summary>
+    static void AddHealthCheck(IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(KeelHealthCheck)))
+        {
+            return;
+        }
+
+        services.AddSingleton<KeelHealthCheck>();
+        services.AddHealthChecks().AddCheck<KeelHealthCheck>(KeelHealthCheck.Name);
     }
 }

@@ -1,103 +1,186 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Net;
-using System.Net.Http.Headers;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Keel.Client.Caching;
+using Keel.Client.Configuration;
+using Keel.Client.Diagnostics;
+using Keel.Client.Http;
+using Keel.Client.Watching;
 using Keel.Flags;
 using Keel.Flags.JsonLogic;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keel.Client.Flags;
 
 /// <summary>
-/// The feature flags of one service and environment, fetched from Keel and evaluated in-process with the engine the server
-/// evaluates OFREP requests with (<see cref="FlagEvaluator"/>), so that both give the same result for the same definition and
-/// context. <see cref="RefreshAsync"/> fetches the definitions again, and only when they changed (by ETag); evaluations in the
-/// meantime use the last ones fetched and never wait for the network.
+/// The feature flags of one service and environment, read from Keel, kept current in the background (a <c>kind=flag</c>
+/// watch, with the same fallbacks as configuration), and evaluated in-process with the engine the server evaluates OFREP
+/// requests with (<see cref="FlagEvaluator"/>), so that both give the same result for the same definition and context.
+/// Evaluations use the flags last read and never wait for the network.
 /// </summary>
-/// <remarks>The <see cref="HttpClient"/> carries Keel's address and an API token with <c>read</c> on the service and environment.</remarks>
+/// <remarks>
+/// <para>
+/// <see cref="StartAsync"/> reads the flags, retrying transient failures for <see cref="KeelStartupOptions.Timeout"/>, then
+/// falls back to the file cache, else starts empty (every evaluation answers <see cref="FlagErrorCodes.FlagNotFound"/>, so
+/// the caller's defaults apply) while it keeps trying. <c>services.AddKeelFlags(...)</c> registers the client and starts it
+/// as the host starts.
+/// </para>
+/// <para>The token needs <c>read</c> on the service and environment.</para>
+/// </remarks>
 public sealed class KeelFlagClient : IDisposable
 {
-    readonly HttpClient _http;
-    readonly string _path;
-    readonly TimeProvider _time;
-    readonly LogicLimits _limits;
-    readonly SemaphoreSlim _refreshing = new(1, 1);
-    Snapshot _snapshot = new(new Dictionary<string, FlagDefinition>(StringComparer.Ordinal), null);
+    readonly KeelFlagOptions _options;
+    readonly KeelApi _api;
+    readonly FlagSetState _set;
+    readonly LastKnownGoodFile? _cache;
+    readonly CancellationTokenSource _stopping = new();
+    readonly Lock _publishing = new();
+    readonly string _name;
+    readonly SemaphoreSlim _starting = new(1, 1);
+    readonly ILogger _logger;
+    Dictionary<string, FlagDefinition> _published = new Dictionary<string, FlagDefinition>(StringComparer.Ordinal);
+    KeelDataSource _source;
+    KeelTransport _transport;
+    DateTimeOffset? _lastSuccess;
+    long _lastSuccessTimestamp;
+    Exception? _lastError;
+    Task _background = Task.CompletedTask;
+    bool _started;
+    bool _disposed;
 
-    /// <summary>A client of the flags of <paramref name="serviceName"/> in <paramref name="environment"/>, empty until the first <see cref="RefreshAsync"/>.</summary>
-    /// <param name="http">Carries Keel's address (ending in <c>/</c>) and an API token with <c>read</c>.</param>
-    /// <param name="serviceName">The service.</param>
-    /// <param name="environment">The environment.</param>
-    /// <param name="time">The clock <c>$flagd.timestamp</c> reads; the system's when <see langword="null"/>.</param>
-    /// <param name="limits">
-    /// The work one evaluation of a targeting rule may do, as the server's <c>Keel:Flags</c> settings bound it there;
-    /// <see cref="LogicLimits.Default"/> when <see langword="null"/>. An evaluation that needs more is an error, not a hang.
-    /// </param>
-    public KeelFlagClient(HttpClient http, string serviceName, string environment, TimeProvider? time = null, LogicLimits? limits = null)
+    /// <summary>A client of the flags <paramref name="options"/> select; empty until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">The server, token and flags, made with <see cref="KeelFlagOptions"/>'s methods.</param>
+    /// <exception cref="ArgumentException">The options are incomplete or invalid.</exception>
+    public KeelFlagClient(KeelFlagOptions options)
     {
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentException.ThrowIfNullOrEmpty(serviceName);
-        ArgumentException.ThrowIfNullOrEmpty(environment);
-        _http = http;
-        _path = $"api/v1/flags/{Uri.EscapeDataString(serviceName)}/{Uri.EscapeDataString(environment)}";
-        _time = time ?? TimeProvider.System;
-        _limits = limits ?? LogicLimits.Default;
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = options.LoggerFactory?.CreateLogger<KeelFlagClient>() ?? NullLogger<KeelFlagClient>.Instance;
+        _api = new KeelApi(options.Endpoint!, options.TokenProvider!, options.HandlerFactory?.Invoke());
+        _set = new FlagSetState(this, options.Selection!, _api, options.Limits);
+        _name = options.Selection!.ToString();
+        if (options.CacheDirectory is { } directory)
+        {
+            _cache = new LastKnownGoodFile(directory, "flag", options.Endpoint!.AbsoluteUri + "\n" + _name, options.Time, () => _logger);
+        }
+
+        ClientMetrics.Track(this, () => _lastSuccessTimestamp == 0
+            ? null
+            : new Measurement<double>(options.Time.GetElapsedTime(Interlocked.Read(ref _lastSuccessTimestamp)).TotalSeconds, new KeyValuePair<string, object?>("kind", "flag"), new KeyValuePair<string, object?>("selection", _name)));
     }
 
-    /// <summary>The keys of the flags last fetched.</summary>
-    public IReadOnlyCollection<string> Keys => _snapshot.Flags.Keys;
+    /// <summary>
+    /// Raised after the flags changed, with the keys of the flags added, changed (any part of the definition) and removed,
+    /// never for a read that leaves them as they were; on a background thread.
+    /// </summary>
+    public event EventHandler<KeelChangedEventArgs>? Changed;
 
-    /// <summary>Fetches the flags, unless they are unchanged since the last fetch.</summary>
-    /// <returns>Whether the flags changed.</returns>
-    /// <exception cref="HttpRequestException">Keel refused or could not be reached; the last flags fetched stay in use.</exception>
-    /// <exception cref="FlagDefinitionException">Keel answered with definitions this client cannot read; the last flags fetched stay in use.</exception>
-    public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default)
+    /// <summary>The keys of the flags in use.</summary>
+    public IReadOnlyCollection<string> Keys => _published.Keys;
+
+    /// <summary>Where the flags come from, how they are kept current, and how the last attempts went.</summary>
+    public KeelRefreshStatus Status => new(_source, _transport, _set.Revision, _lastSuccess, _lastError);
+
+    /// <summary>The path of the last-known-good file, when there is one.</summary>
+    internal string? CachePath => _cache?.Path;
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>
+    /// Reads the flags and starts keeping them current; later calls return at once. Within
+    /// <see cref="KeelStartupOptions.Timeout"/> transient failures are retried; then the client serves its file cache, or
+    /// starts empty, and keeps trying in the background. A refused token (401, 403) is not retried.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait; the client is then not started.</param>
+    /// <returns>A task that completes when the client serves flags from Keel, from its file cache, or none.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        // One refresh at a time, so that an older answer never replaces a newer one.
-        await _refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _starting.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await FetchAsync(cancellationToken).ConfigureAwait(false);
+            if (_started)
+            {
+                return;
+            }
+
+            // Disposing of the client ends a start that is still trying.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            var error = await InitialLoad.RunAsync(
+                ct => _set.ReloadAsync(conditional: false, ct), _options.Startup, _options.Refresh, _options.Time, Failed, stopping.Token).ConfigureAwait(false);
+            if (error is null)
+            {
+                Succeeded(KeelTransport.None);
+            }
+            else
+            {
+                Failed(error);
+                if (ReadCache() is { } revision)
+                {
+                    _source = KeelDataSource.Cache;
+                    Log.ServingCache(_logger, "flags " + _name, _cache!.Path, revision, error);
+                    Publish(revision);
+                }
+                else
+                {
+                    Log.StartingEmpty(_logger, "flags " + _name, error);
+                }
+            }
+
+            _set.Watcher = new ChangeWatcher(_api, _set.Query, _set, _options.Refresh, _options.Time, "flag") { Logger = _logger };
+            var from = _set.Loaded ? _set.Revision : (long?)null;
+            using (ExecutionContext.SuppressFlow())
+            {
+                _background = Task.Run(() => _set.Watcher.RunAsync(from, _stopping.Token), CancellationToken.None);
+            }
+
+            _started = true;
         }
         finally
         {
-            _refreshing.Release();
+            _starting.Release();
         }
     }
 
-    async Task<bool> FetchAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the flags now (a conditional read: unchanged flags cost a <c>304</c>) and applies what changed.</summary>
+    /// <param name="cancellationToken">Ends the wait; the flags stay as they were.</param>
+    /// <returns>Whether the flags changed.</returns>
+    /// <exception cref="KeelConfigurationException">
+    /// Keel could not be reached, refused the request, or answered with definitions this client cannot read; the flags in
+    /// use stay as they were.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default)
     {
-        var current = _snapshot;
-        using var request = new HttpRequestMessage(HttpMethod.Get, _path);
-        if (current.ETag is { } etag)
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var before = _published;
+        try
         {
-            request.Headers.IfNoneMatch.Add(etag);
+            var revision = await _set.ReloadAsync(conditional: true, cancellationToken).ConfigureAwait(false);
+            _set.Succeeded(_transport, revision);
+        }
+        catch (Exception e) when (e is HttpRequestException or KeelHttpException or IOException or JsonException or InvalidDataException
+                                      || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Failed(e);
+            throw new KeelConfigurationException($"Keel flags {_name} could not be refreshed: " + e.Message, e) { StatusCode = (int?)(e as KeelHttpException)?.Status };
         }
 
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotModified)
-        {
-            return false;
-        }
-
-        response.EnsureSuccessStatusCode();
-        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (body.ConfigureAwait(false))
-        {
-            using var document = await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = 256 }, cancellationToken).ConfigureAwait(false);
-            var flags = FlagDefinitions.ParseFile(document.RootElement, limits: _limits).ToDictionary(f => f.Key, StringComparer.Ordinal);
-            _snapshot = new Snapshot(flags, response.Headers.ETag);
-        }
-
-        return true;
+        return !ReferenceEquals(before, _published);
     }
 
     /// <summary>Evaluates a flag for a context (such as <c>{"targetingKey": "user-1", "email": "..."}</c>).</summary>
-    /// <returns>The result; <see cref="FlagErrorCodes.FlagNotFound"/> for a key the last fetch did not have.</returns>
+    /// <param name="key">The flag's key.</param>
+    /// <param name="context">The evaluation context: strings, numbers, booleans, and lists and dictionaries of them.</param>
+    /// <returns>The result; <see cref="FlagErrorCodes.FlagNotFound"/> for a key the client does not hold.</returns>
     public FlagResult Evaluate(string key, IReadOnlyDictionary<string, object?>? context = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!_snapshot.Flags.TryGetValue(key, out var flag))
+        if (!_published.TryGetValue(key, out var flag))
         {
             return FlagResult.NotFound(key);
         }
@@ -118,10 +201,13 @@ public sealed class KeelFlagClient : IDisposable
             };
         }
 
-        return FlagEvaluator.Evaluate(flag, logic, _time.GetUtcNow(), _limits);
+        return FlagEvaluator.Evaluate(flag, logic, _options.Time.GetUtcNow(), _options.Limits);
     }
 
     /// <summary>Evaluates a flag for a context given as JSON (an object).</summary>
+    /// <param name="key">The flag's key.</param>
+    /// <param name="context">The evaluation context, a JSON object.</param>
+    /// <returns>The result; <see cref="FlagErrorCodes.FlagNotFound"/> for a key the client does not hold.</returns>
     public FlagResult Evaluate(string key, JsonElement context)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -130,9 +216,108 @@ public sealed class KeelFlagClient : IDisposable
             return new FlagResult { Key = key, Reason = FlagReasons.Error, ErrorCode = FlagErrorCodes.InvalidContext, ErrorDetails = "The context is a JSON object." };
         }
 
-        return _snapshot.Flags.TryGetValue(key, out var flag)
-            ? FlagEvaluator.Evaluate(flag, LogicObject.FromJson(context), _time.GetUtcNow(), _limits)
+        return _published.TryGetValue(key, out var flag)
+            ? FlagEvaluator.Evaluate(flag, LogicObject.FromJson(context), _options.Time.GetUtcNow(), _options.Limits)
             : FlagResult.NotFound(key);
+    }
+
+    /// <summary>Stops keeping the flags current and writes the file cache if a write is pending.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _stopping.Cancel();
+        try
+        {
+#pragma warning disable VSTHRD002 // Dispose is synchronous; the loop ends within moments of the cancellation.
+            _background.Wait(TimeSpan.FromSeconds(5));
+#pragma warning restore VSTHRD002
+        }
+        catch (AggregateException)
+        {
+            // The loop's failures are logged as they happen.
+        }
+
+        _cache?.Dispose();
+        _set.Dispose();
+        _starting.Dispose();
+        _api.Dispose();
+        _stopping.Dispose();
+        ClientMetrics.Forget(this);
+    }
+
+    /// <summary>Swaps in the flags read when they differ from those in use, and signals.</summary>
+    internal void Publish(long revision)
+    {
+        KeelChangedEventArgs? changed;
+        lock (_publishing)
+        {
+            var flags = _set.Flags;
+            changed = KeelChangedEventArgs.Between(_published, flags, static (a, b) => a.Json == b.Json, revision);
+            if (changed is null)
+            {
+                return;
+            }
+
+            _published = flags;
+        }
+
+        ClientMetrics.Reloads.Add(1, new KeyValuePair<string, object?>("kind", "flag"));
+        Log.FlagsReloaded(_logger, _name, revision, changed.Added.Count, changed.Changed.Count, changed.Removed.Count);
+        if (_set.File is { } file)
+        {
+            var cached = new CachedFlags(_options.Selection!.ServiceName, _options.Selection.Environment, revision, _set.ETag?.ToString(), file);
+            _cache?.Schedule(() => JsonSerializer.SerializeToElement(cached, KeelWireContext.Default.CachedFlags));
+        }
+
+        Changed?.Invoke(this, changed);
+    }
+
+    internal void Succeeded(KeelTransport transport)
+    {
+        if (_set.Loaded)
+        {
+            _source = KeelDataSource.Server;
+        }
+
+        _transport = transport;
+        _lastSuccess = _options.Time.GetUtcNow();
+        Interlocked.Exchange(ref _lastSuccessTimestamp, _options.Time.GetTimestamp());
+        _lastError = null;
+    }
+
+    internal void Failed(Exception error) => _lastError = error;
+
+    internal void Switched(KeelTransport transport) => _transport = transport;
+
+    long? ReadCache()
+    {
+        if (_cache?.Read() is not { } payload)
+        {
+            return null;
+        }
+
+        CachedFlags? cached;
+        try
+        {
+            cached = payload.Deserialize(KeelWireContext.Default.CachedFlags);
+        }
+        catch (JsonException)
+        {
+            cached = null;
+        }
+
+        if (cached is null || !_set.Restore(cached))
+        {
+            Log.CacheIgnored(_logger, _cache.Path, "it does not hold flags this client can read");
+            return null;
+        }
+
+        return cached.Revision;
     }
 
     static LogicObject ToLogic(IReadOnlyDictionary<string, object?>? context)
@@ -145,9 +330,4 @@ public sealed class KeelFlagClient : IDisposable
         using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(context, ContextJson.Default.IReadOnlyDictionaryStringObject));
         return LogicObject.FromJson(document.RootElement);
     }
-
-    /// <summary>Releases the refresh lock; the <see cref="HttpClient"/> stays the caller's.</summary>
-    public void Dispose() => _refreshing.Dispose();
-
-    sealed record Snapshot(Dictionary<string, FlagDefinition> Flags, EntityTagHeaderValue? ETag);
 }

@@ -41,22 +41,37 @@ sealed class KeelApi : IDisposable
     public async Task<(SnapshotAnswer Answer, EntityTagHeaderValue? ETag)?> GetSnapshotAsync(
         string serviceName, string environment, EntityTagHeaderValue? etag, CancellationToken cancellationToken)
     {
-        using var request = await RequestAsync(HttpMethod.Get, $"api/v1/config/{Escape(serviceName)}/{Escape(environment)}", cancellationToken).ConfigureAwait(false);
-        if (etag is not null)
-        {
-            request.Headers.IfNoneMatch.Add(etag);
-        }
-
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotModified)
+        using var response = await GetConditionalAsync($"api/v1/config/{Escape(serviceName)}/{Escape(environment)}", etag, cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
             return null;
         }
 
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         var answer = await response.Content.ReadFromJsonAsync(KeelWireContext.Default.SnapshotAnswer, cancellationToken).ConfigureAwait(false);
         return (answer ?? throw Malformed(), response.Headers.ETag);
     }
+
+    /// <summary>Reads the flag file of a service and environment; <see langword="null"/> when <paramref name="etag"/> still holds.</summary>
+    public async Task<(JsonElement File, EntityTagHeaderValue? ETag)?> GetFlagsAsync(
+        string serviceName, string environment, EntityTagHeaderValue? etag, CancellationToken cancellationToken)
+    {
+        using var response = await GetConditionalAsync($"api/v1/flags/{Escape(serviceName)}/{Escape(environment)}", etag, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            return null;
+        }
+
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            using var document = await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = 256 }, cancellationToken).ConfigureAwait(false);
+            return (document.RootElement.Clone(), response.Headers.ETag);
+        }
+    }
+
+    /// <summary>The revision the server's change feed has reached: a long-poll that does not wait.</summary>
+    public async Task<long> GetRevisionAsync(WatchQuery query, CancellationToken cancellationToken) =>
+        (await GetChangesAsync(query, since: null, TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).Revision;
 
     /// <summary>Reads the current values of up to <see cref="MaxBatchKeys"/> keys.</summary>
     public async Task<BatchAnswer> GetManyAsync(string serviceName, string environment, IReadOnlyList<string> keys, CancellationToken cancellationToken)
@@ -100,6 +115,34 @@ sealed class KeelApi : IDisposable
     public void Dispose() => _http.Dispose();
 
     public static string Escape(string segment) => Uri.EscapeDataString(segment);
+
+    /// <summary>A GET with <c>If-None-Match</c>: the successful answer, or <see langword="null"/> for a <c>304</c>.</summary>
+    async Task<HttpResponseMessage?> GetConditionalAsync(string path, EntityTagHeaderValue? etag, CancellationToken cancellationToken)
+    {
+        using var request = await RequestAsync(HttpMethod.Get, path, cancellationToken).ConfigureAwait(false);
+        if (etag is not null)
+        {
+            request.Headers.IfNoneMatch.Add(etag);
+        }
+
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (response.StatusCode == HttpStatusCode.NotModified)
+            {
+                response.Dispose();
+                return null;
+            }
+
+            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
 
     async ValueTask<HttpRequestMessage> RequestAsync(HttpMethod method, string path, CancellationToken cancellationToken)
     {

@@ -29,6 +29,9 @@ sealed record CachedSelection(string ServiceName, string Environment, string? Ke
 
 sealed record CachedConfig(string ConfigKey, string ConfigValue, string ValueType, long Version);
 
+/// <summary>The flags a flag client keeps in its cache file: the flag file as Keel answered it.</summary>
+sealed record CachedFlags(string ServiceName, string Environment, long Revision, string? ETag, JsonElement File);
+
 sealed record ProblemAnswer(string? Code, string? Detail, long? CurrentRevision);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
@@ -40,4 +43,5 @@ sealed record ProblemAnswer(string? Code, string? Detail, long? CurrentRevision)
 [JsonSerializable(typeof(ProblemAnswer))]
 [JsonSerializable(typeof(CacheFile))]
 [JsonSerializable(typeof(CachedConfiguration))]
+[JsonSerializable(typeof(CachedFlags))]
 sealed partial class KeelWireContext : JsonSerializerContext;

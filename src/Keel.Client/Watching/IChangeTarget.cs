@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using Keel.Client.Configuration;
 using Keel.Client.Http;
 
 namespace Keel.Client.Watching;

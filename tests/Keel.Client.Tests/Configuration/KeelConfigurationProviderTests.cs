@@ -83,7 +83,7 @@ public class KeelConfigurationProviderTests(ServerFixture fixture) : IClassFixtu
         await Admin.PutAsync(service, "timeout", "5");
         using var configuration = Build(Server, service);
         var reloads = CountReloads(configuration);
-        KeelConfigurationChangedEventArgs? changed = null;
+        KeelChangedEventArgs? changed = null;
         configuration.Keel().Changed += (_, e) => changed = e;
 
         await Admin.PutAsync(service, "timeout", "6");

@@ -36,7 +36,7 @@ public class ClientAgreementTests(ServerFixture fixture) : IClassFixture<ServerF
         var service = Service();
         await (await fixture.Client.PostAsync($"/api/v1/flags/{service}/prod/import", Json(File), Ct)).OkJsonAsync();
         using var ofrep = await fixture.Server.CreateEvaluationClientAsync(service, "prod");
-        using var client = new KeelFlagClient(fixture.Client, service, "prod");
+        using var client = new KeelFlagClient(new KeelFlagOptions().Connect(fixture.Server.BaseAddress, TestTokens.Admin).Select(service, "prod"));
         Assert.True(await client.RefreshAsync(Ct));
 
         var contexts = Enumerable.Range(0, 16).Select(i => new Dictionary<string, object?>
@@ -76,7 +76,7 @@ public class ClientAgreementTests(ServerFixture fixture) : IClassFixture<ServerF
     {
         var service = Service();
         await fixture.Client.PutAsync($"/api/v1/flags/{service}/dev/f", Json("""{"state": "ENABLED", "variants": {"a": 1, "b": 2}, "defaultVariant": "a"}"""), Ct);
-        using var client = new KeelFlagClient(fixture.Client, service, "dev");
+        using var client = new KeelFlagClient(new KeelFlagOptions().Connect(fixture.Server.BaseAddress, TestTokens.Admin).Select(service, "dev"));
 
         var first = await client.RefreshAsync(Ct);
         var unchanged = await client.RefreshAsync(Ct);

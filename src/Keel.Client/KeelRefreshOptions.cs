@@ -1,14 +1,14 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-namespace Keel.Client.Configuration;
+namespace Keel.Client;
 
-/// <summary>How a Keel configuration provider keeps its data current.</summary>
+/// <summary>How a Keel configuration provider or flag client keeps its data current.</summary>
 public sealed class KeelRefreshOptions
 {
     /// <summary>How changes are learnt of; <see cref="KeelRefreshMode.Watch"/> by default.</summary>
     public KeelRefreshMode Mode { get; set; } = KeelRefreshMode.Watch;
 
-    /// <summary>How often <see cref="KeelRefreshMode.Poll"/> reads the selection; 30 seconds by default.</summary>
+    /// <summary>How often <see cref="KeelRefreshMode.Poll"/> reads the data; 30 seconds by default.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

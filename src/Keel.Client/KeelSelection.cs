@@ -1,6 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-namespace Keel.Client.Configuration;
+namespace Keel.Client;
 
 /// <summary>One service and environment a provider reads, or the keys of it that start with a prefix.</summary>
 sealed record KeelSelection(string ServiceName, string Environment, string? KeyPrefix)

@@ -1,8 +1,8 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-namespace Keel.Client.Configuration;
+namespace Keel.Client;
 
-/// <summary>How a Keel configuration provider learns of changes after its first load.</summary>
+/// <summary>How a Keel configuration provider or flag client learns of changes after its first load.</summary>
 public enum KeelRefreshMode
 {
     /// <summary>
@@ -14,9 +14,9 @@ public enum KeelRefreshMode
     /// <summary>Long-polls only: each request is held by the server until a change or its wait ends.</summary>
     LongPoll,
 
-    /// <summary>A conditional read of the whole selection every <see cref="KeelRefreshOptions.PollInterval"/>.</summary>
+    /// <summary>A conditional read of all the data every <see cref="KeelRefreshOptions.PollInterval"/>.</summary>
     Poll,
 
-    /// <summary>No background refresh: the data changes only through <see cref="IKeelConfigurationRefresher.RefreshAsync"/>.</summary>
+    /// <summary>No background refresh: the data changes only through <see cref="Configuration.IKeelConfigurationRefresher.RefreshAsync"/> (or <see cref="Flags.KeelFlagClient.RefreshAsync"/>).</summary>
     Off,
 }

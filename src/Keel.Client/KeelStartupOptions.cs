@@ -1,18 +1,20 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-namespace Keel.Client.Configuration;
+using Keel.Client.Configuration;
 
-/// <summary>How a Keel configuration provider's first load behaves when Keel cannot be reached.</summary>
+namespace Keel.Client;
+
+/// <summary>How the first load of a Keel configuration provider or flag client behaves when Keel cannot be reached.</summary>
 public sealed class KeelStartupOptions
 {
     /// <summary>
-    /// How long the first load retries transient failures before it falls back to the file cache, to empty data (when the
-    /// source is optional) or throws; 30 seconds by default.
+    /// How long the first load retries transient failures before it falls back to the file cache, to empty data (a flag
+    /// client, or an optional configuration source) or throws; 30 seconds by default.
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The least time between the start of the first load and a <see cref="KeelConfigurationException"/>, so that a process
+    /// The least time between the start of a configuration provider's first load and a <see cref="KeelConfigurationException"/>, so that a process
     /// that exits on it and is restarted at once does not hammer Keel; 5 seconds by default.
     /// </summary>
     public TimeSpan MinDelayBeforeFailure { get; set; } = TimeSpan.FromSeconds(5);

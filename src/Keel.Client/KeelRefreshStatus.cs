@@ -1,8 +1,8 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-namespace Keel.Client.Configuration;
+namespace Keel.Client;
 
-/// <summary>Where a provider's data comes from.</summary>
+/// <summary>Where the data of a provider or flag client comes from.</summary>
 public enum KeelDataSource
 {
     /// <summary>Nowhere yet: Keel has not answered and there was no file cache; the data is empty.</summary>
@@ -15,7 +15,7 @@ public enum KeelDataSource
     Server,
 }
 
-/// <summary>How a provider learns of changes.</summary>
+/// <summary>How a provider or flag client learns of changes.</summary>
 public enum KeelTransport
 {
     /// <summary>Not at all, yet or by choice (<see cref="KeelRefreshMode.Off"/>).</summary>
@@ -31,7 +31,7 @@ public enum KeelTransport
     Poll,
 }
 
-/// <summary>A snapshot of a provider's state.</summary>
+/// <summary>A snapshot of the state of a provider or flag client.</summary>
 /// <param name="Source">Where the data comes from.</param>
 /// <param name="Transport">How changes are learnt of now.</param>
 /// <param name="Revision">

@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Keel.Client.Caching;
@@ -180,11 +181,20 @@ public sealed class KeelFlagClient : IDisposable
     public FlagResult Evaluate(string key, IReadOnlyDictionary<string, object?>? context = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!_published.TryGetValue(key, out var flag))
-        {
-            return FlagResult.NotFound(key);
-        }
+        return _published.TryGetValue(key, out var flag) ? Evaluate(flag, context) : FlagResult.NotFound(key);
+    }
 
+    /// <summary>
+    /// Evaluates a definition read with <see cref="TryGetFlag"/>, with this client's clock and limits: whoever lists a
+    /// flag's variants and then picks one reads both from the same definition, even while a change arrives.
+    /// </summary>
+    /// <param name="flag">The definition.</param>
+    /// <param name="context">The evaluation context: strings, numbers, booleans, and lists and dictionaries of them.</param>
+    /// <returns>The result.</returns>
+    public FlagResult Evaluate(FlagDefinition flag, IReadOnlyDictionary<string, object?>? context)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        var key = flag.Key;
         LogicObject logic;
         try
         {
@@ -202,6 +212,16 @@ public sealed class KeelFlagClient : IDisposable
         }
 
         return FlagEvaluator.Evaluate(flag, logic, _options.Time.GetUtcNow(), _options.Limits);
+    }
+
+    /// <summary>Reads the definition of a flag the client holds.</summary>
+    /// <param name="key">The flag's key.</param>
+    /// <param name="flag">The definition, as last read.</param>
+    /// <returns>Whether the client holds a flag with that key.</returns>
+    public bool TryGetFlag(string key, [NotNullWhen(true)] out FlagDefinition? flag)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _published.TryGetValue(key, out flag);
     }
 
     /// <summary>Evaluates a flag for a context given as JSON (an object).</summary>

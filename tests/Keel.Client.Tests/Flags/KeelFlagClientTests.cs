@@ -44,7 +44,7 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
     public async Task APut_ReachesTheClientOverTheWatch_WithOneChangedEvent_AndADeleteRemovesTheFlag()
     {
         var service = TestHttp.Service();
-        await PutFlagAsync(fixture.Client, service, "beta", Boolean);
+        await fixture.Client.PutFlagAsync(service, "beta", Boolean);
         using var client = new KeelFlagClient(Options(Server, service));
         await client.StartAsync(Ct);
         Assert.Equal(["beta"], client.Keys);
@@ -55,12 +55,12 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
         client.Changed += (_, e) => { lock (events) { events.Add(e); } };
         await EventuallyAsync(() => client.Status.Transport == KeelTransport.Watch, "the watch to open");
 
-        await PutFlagAsync(fixture.Client, service, "beta", Targeted);
+        await fixture.Client.PutFlagAsync(service, "beta", Targeted);
         await EventuallyAsync(() => client.Evaluate("beta", new Dictionary<string, object?> { ["email"] = "a@example.com" }).Value?.Boolean == true, "the changed flag");
         Assert.Equal(FlagReasons.TargetingMatch, client.Evaluate("beta", new Dictionary<string, object?> { ["email"] = "a@example.com" }).Reason);
         Assert.Equal(false, client.Evaluate("beta", new Dictionary<string, object?> { ["email"] = "a@elsewhere.org" }).Value?.Boolean);
 
-        await PutFlagAsync(fixture.Client, service, "other", Boolean);
+        await fixture.Client.PutFlagAsync(service, "other", Boolean);
         await EventuallyAsync(() => client.Keys.Count == 2, "the added flag");
         await QuietAsync();
         lock (events)
@@ -88,16 +88,16 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
     public async Task AFlagOfAnotherEnvironment_OrAConfigurationChange_RaisesNoEvent()
     {
         var service = TestHttp.Service();
-        await PutFlagAsync(fixture.Client, service, "beta", Boolean);
+        await fixture.Client.PutFlagAsync(service, "beta", Boolean);
         using var client = new KeelFlagClient(Options(Server, service));
         await client.StartAsync(Ct);
         await EventuallyAsync(() => client.Status.Transport == KeelTransport.Watch, "the watch to open");
         var events = 0;
         client.Changed += (_, _) => Interlocked.Increment(ref events);
 
-        await PutFlagAsync(fixture.Client, service, "beta", Targeted, environment: "dev");
+        await fixture.Client.PutFlagAsync(service, "beta", Targeted, environment: "dev");
         await fixture.Client.PutAsync(service, "beta", "a configuration value");
-        await PutFlagAsync(fixture.Client, service, "beta", Boolean);
+        await fixture.Client.PutFlagAsync(service, "beta", Boolean);
         await QuietAsync();
 
         Assert.Equal(0, Volatile.Read(ref events));
@@ -113,7 +113,7 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
         string path;
         try
         {
-            await PutFlagAsync(server.Client, service, "beta", Targeted);
+            await server.Client.PutFlagAsync(service, "beta", Targeted);
             using var first = new KeelFlagClient(Options(address, service).UseFileCache(_cacheDir));
             await first.StartAsync(Ct);
             path = first.CachePath!;
@@ -172,7 +172,7 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
     public async Task AContextValue_ThatIsNotData_IsAnInvalidContext_AndAJsonContextEvaluatesTheSame()
     {
         var service = TestHttp.Service();
-        await PutFlagAsync(fixture.Client, service, "beta", Targeted);
+        await fixture.Client.PutFlagAsync(service, "beta", Targeted);
         using var client = new KeelFlagClient(Options(Server, service));
         await client.StartAsync(Ct);
 
@@ -196,7 +196,7 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
     public async Task AddKeelFlags_StartsTheClientWithTheHost_AndOneHealthCheckCoversFlagsAndConfiguration()
     {
         var service = TestHttp.Service();
-        await PutFlagAsync(fixture.Client, service, "beta", Boolean);
+        await fixture.Client.PutFlagAsync(service, "beta", Boolean);
         await fixture.Client.PutAsync(service, "k", "v");
 
         var builder = Host.CreateApplicationBuilder();
@@ -226,10 +226,4 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
 
     static KeelFlagOptions Options(Uri server, string service, string token = TestTokens.Admin) =>
         new KeelFlagOptions().Connect(server, token).Select(service, "prod").ConfigureStartup(s => s.MinDelayBeforeFailure = TimeSpan.Zero);
-
-    static async Task PutFlagAsync(HttpClient client, string service, string key, string definition, string environment = "prod")
-    {
-        using var response = await client.PutAsync($"/api/v1/flags/{service}/{environment}/{key}", TestHttp.Json(definition), Ct);
-        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
-    }
 }

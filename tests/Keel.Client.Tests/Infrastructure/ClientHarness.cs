@@ -65,6 +65,12 @@ public static class ClientHarness
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
     }
 
+    public static async Task PutFlagAsync(this HttpClient client, string service, string key, string definition, string environment = "prod")
+    {
+        using var response = await client.PutAsync($"/api/v1/flags/{service}/{environment}/{key}", TestHttp.Json(definition), Ct);
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Ct));
+    }
+
     public static async Task DeleteAsync(this HttpClient client, string service, string key)
     {
         using var response = await client.DeleteAsync(TestHttp.ConfigPath(service, "prod", key), Ct);

@@ -174,11 +174,16 @@ public sealed class KeelFlagClient : IDisposable
         return !ReferenceEquals(before, _published);
     }
 
+    /// <summary>Evaluates a flag for the empty context.</summary>
+    /// <param name="key">The flag's key.</param>
+    /// <returns>The result; <see cref="FlagErrorCodes.FlagNotFound"/> for a key the client does not hold.</returns>
+    public FlagResult Evaluate(string key) => Evaluate(key, (IReadOnlyDictionary<string, object?>?)null);
+
     /// <summary>Evaluates a flag for a context (such as <c>{"targetingKey": "user-1", "email": "..."}</c>).</summary>
     /// <param name="key">The flag's key.</param>
     /// <param name="context">The evaluation context: strings, numbers, booleans, and lists and dictionaries of them.</param>
     /// <returns>The result; <see cref="FlagErrorCodes.FlagNotFound"/> for a key the client does not hold.</returns>
-    public FlagResult Evaluate(string key, IReadOnlyDictionary<string, object?>? context = null)
+    public FlagResult Evaluate(string key, IReadOnlyDictionary<string, object?>? context)
     {
         ArgumentNullException.ThrowIfNull(key);
         return _published.TryGetValue(key, out var flag) ? Evaluate(flag, context) : FlagResult.NotFound(key);

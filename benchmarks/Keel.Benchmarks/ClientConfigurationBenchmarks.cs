@@ -1,10 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using BenchmarkDotNet.Attributes;
-using Keel.Server.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -19,11 +15,9 @@ namespace Keel.Benchmarks;
 [MemoryDiagnoser]
 public class ClientConfigurationBenchmarks
 {
-    const string AdminToken = "keel-bench-admin-token-0123456789abcdef";
     const int Keys = 10_000;
 
-    WebApplication _server = null!;
-    string _dataDir = null!;
+    BenchServer _server = null!;
     ConfigurationRoot _keel = null!;
     ConfigurationRoot _memory = null!;
     IOptionsMonitor<PoolOptions> _keelOptions = null!;
@@ -34,24 +28,9 @@ public class ClientConfigurationBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _dataDir = Path.Combine(Path.GetTempPath(), "keel-client-bench-" + Guid.NewGuid().ToString("N"));
-        _server = KeelHost.Build(["--urls", "http://127.0.0.1:0", "--data-dir", _dataDir, "--Keel:Security:AdminToken=" + AdminToken, "--Logging:LogLevel:Default=Warning"]);
-        await _server.StartAsync();
-        var address = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        using (var http = new HttpClient { BaseAddress = address })
-        {
-            http.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
-            for (var start = 0; start < Keys; start += 1000)
-            {
-                var configs = Enumerable.Range(start, 1000).Select(i => new { config_key = $"section{i % 100}.key{i}", config_value = $"value-{i}" }).ToList();
-                configs[0] = new { config_key = "pool.size", config_value = "20" };
-                using var batch = await http.PostAsync("/api/v1/config/batch-set", new StringContent(
-                    System.Text.Json.JsonSerializer.Serialize(new { service_name = "bench", environment = "prod", configs }), System.Text.Encoding.UTF8, "application/json"));
-                batch.EnsureSuccessStatusCode();
-            }
-        }
-
-        _keel = (ConfigurationRoot)new ConfigurationBuilder().AddKeel(o => o.Connect(address, AdminToken).Select("bench", "prod")).Build();
+        _server = await BenchServer.StartAsync();
+        await _server.LoadAsync(Keys);
+        _keel = (ConfigurationRoot)new ConfigurationBuilder().AddKeel(o => o.Connect(_server.Address, BenchServer.AdminToken).Select("bench", "prod")).Build();
         _memory = (ConfigurationRoot)new ConfigurationBuilder().AddInMemoryCollection(_keel.AsEnumerable()).Build();
         _keelServices = Services(_keel);
         _memoryServices = Services(_memory);
@@ -70,7 +49,6 @@ public class ClientConfigurationBenchmarks
         await _memoryServices.DisposeAsync();
         _keel.Dispose();
         await _server.DisposeAsync();
-        Directory.Delete(_dataDir, recursive: true);
     }
 
     [Benchmark(Baseline = true)]

@@ -18,5 +18,15 @@ if (args.Length > 0 && args[0] == "reconnect")
     return await ReconnectSpreadBenchmark.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "client-propagation")
+{
+    return await ClientPropagationBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "client-memory")
+{
+    return await ClientMemoryBenchmark.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ConfigCacheBenchmarks).Assembly).Run(args);
 return 0;

@@ -36,7 +36,10 @@ static class PropagationBenchmark
     static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
     static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args) => (await MeasureAsync(args)).Exit;
+
+    /// <summary>Runs the measurement as <see cref="RunAsync"/> does, and returns its exit code with the p50 and p99 latencies (ms).</summary>
+    public static async Task<(int Exit, double P50, double P99)> MeasureAsync(string[] args)
     {
         var options = ConfigLoader.Parse(args);
         var url = new Uri(options.GetValueOrDefault("url", "http://127.0.0.1:8080"));
@@ -51,7 +54,7 @@ static class PropagationBenchmark
         if (watcherCount < 1 || changes < 1 || connectConcurrency < 1 || interval < TimeSpan.Zero)
         {
             Console.Error.WriteLine("--watchers, --changes and --connect-concurrency must be positive, --interval-ms not negative.");
-            return 2;
+            return (2, double.NaN, double.NaN);
         }
 
         var watchPath = "/api/v1/watch?service_name=" + Uri.EscapeDataString(service) + "&environment=" + Uri.EscapeDataString(environment)
@@ -244,11 +247,11 @@ static class PropagationBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {watcherCount:N0} | {acks.Count:N0} | {latencies.Count:N0} | {missed:N0} | {Ms(p50)} | {Ms(p90)} | {Ms(p99)} | {Ms(p999)} | {Ms(max)} | {Ms(putP50)} | {Ms(putP99)} |"));
 
-        return failedToConnect == 0 && missed == 0 && lost == 0 && putFailures == 0 && acks.Count == changes ? 0 : 1;
+        return (failedToConnect == 0 && missed == 0 && lost == 0 && putFailures == 0 && acks.Count == changes ? 0 : 1, p50, p99);
     }
 
     /// <summary>Writes the watched key; returns its revision, the acknowledgement timestamp and the PUT's duration, or null.</summary>
-    static async Task<(long Revision, long Ack, double Milliseconds)?> PutAsync(HttpClient client, string path, string value)
+    public static async Task<(long Revision, long Ack, double Milliseconds)?> PutAsync(HttpClient client, string path, string value)
     {
         using var timeout = new CancellationTokenSource(PutTimeout);
         var json = JsonSerializer.Serialize(new Body(value));
@@ -279,7 +282,7 @@ static class PropagationBenchmark
     }
 
     /// <summary>Nearest-rank percentile of sorted values; NaN when there are none.</summary>
-    static double Percentile(List<double> sorted, double percent)
+    public static double Percentile(List<double> sorted, double percent)
     {
         if (sorted.Count == 0)
         {
@@ -290,7 +293,7 @@ static class PropagationBenchmark
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
-    static string Ms(double value) => double.IsNaN(value) ? "n/a" : value.ToString("F2", CultureInfo.InvariantCulture);
+    public static string Ms(double value) => double.IsNaN(value) ? "n/a" : value.ToString("F2", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The revision in a <c>change</c> event's data; -1 for other events (an id-only heartbeat has no data), -2 for a change

@@ -36,7 +36,9 @@ var logger = app.Services.GetRequiredService<ILogger<CheckoutOptions>>();
 app.Services.GetRequiredService<IOptionsMonitor<CheckoutOptions>>().OnChange(o => Log.CheckoutOptionsChanged(logger, o.MaxItems, o.Currency));
 
 app.MapGet("/checkout", (IOptionsMonitor<CheckoutOptions> options) => options.CurrentValue);
-app.MapGet("/status", (IKeelConfigurationRefresher keelStatus) => keelStatus.Status);
+app.MapGet("/status", (IKeelConfigurationRefresher keel) => keel.Status is var s
+    ? new { source = s.Source.ToString(), transport = s.Transport.ToString(), s.Revision, s.LastSuccess, lastError = s.LastError?.GetType().Name }
+    : null);
 app.MapHealthChecks("/health");
 app.MapControllers();
 app.Run();

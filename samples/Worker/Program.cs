@@ -40,7 +40,7 @@ public sealed partial class BillingWorker(IOptionsMonitor<BillingOptions> option
             var current = options.CurrentValue;
             var express = flags.Evaluate("express-billing").Value?.Boolean ?? false;
             LogPass(logger, current.BatchSize, express);
-            await Task.Delay(current.Interval, stoppingToken).ConfigureAwait(false);
+            await Task.Delay(current.Interval > TimeSpan.Zero ? current.Interval : TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
         }
     }
 

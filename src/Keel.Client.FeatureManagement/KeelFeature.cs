@@ -79,10 +79,22 @@ sealed class KeelFeature
         return context;
     }
 
-    /// <summary>A variant's value as configuration, flattened as the JSON configuration provider flattens a file.</summary>
+    /// <summary>
+    /// A variant's value as configuration, flattened as the JSON configuration provider flattens a file. An object with
+    /// two keys that differ only in case, valid JSON that configuration cannot hold, is its JSON text as the section's value
+    /// instead, so that one such variant never makes the feature fail.
+    /// </summary>
     static IConfigurationSection Section(LogicValue value)
     {
-        using var json = new MemoryStream(Encoding.UTF8.GetBytes("{\"value\":" + value.ToJson() + "}"));
-        return new ConfigurationBuilder().AddJsonStream(json).Build().GetSection("value");
+        var text = value.ToJson();
+        try
+        {
+            using var json = new MemoryStream(Encoding.UTF8.GetBytes("{\"value\":" + text + "}"));
+            return new ConfigurationBuilder().AddJsonStream(json).Build().GetSection("value");
+        }
+        catch (FormatException)
+        {
+            return new ConfigurationBuilder().AddInMemoryCollection([new("value", text)]).Build().GetSection("value");
+        }
     }
 }

@@ -23,7 +23,9 @@ public static class KeelFeatureManagementBuilderExtensions
     /// A feature is enabled when its flag evaluates to <see langword="true"/>, or, for a flag whose values are not booleans,
     /// when the evaluation gives a variant. <c>GetVariantAsync</c> answers the evaluated variant, its value as the variant's
     /// configuration. The targeting context's <c>UserId</c> becomes <c>targetingKey</c> and its <c>Groups</c> become
-    /// <c>groups</c>, over what an <see cref="IKeelFlagAttributesAccessor"/>, if one is registered, adds.
+    /// <c>groups</c>, over what an <see cref="IKeelFlagAttributesAccessor"/>, if one is registered, adds. Feature names are
+    /// flag keys, matched exactly. A registered <c>ISessionManager</c> that answers for a feature answers instead of Keel,
+    /// and <c>GetVariantAsync</c> then has no variant.
     /// </remarks>
     public static IFeatureManagementBuilder AddKeelFeatureFlags(this IFeatureManagementBuilder builder, Action<KeelFlagOptions> configure)
     {
@@ -44,6 +46,25 @@ public static class KeelFeatureManagementBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddKeelFlags(configure);
+        return builder.UseKeelFlags();
+    }
+
+    /// <summary>
+    /// Makes the flags of the <see cref="KeelFlagClient"/> that <c>services.AddKeelFlags(...)</c> registered the features
+    /// that <see cref="IFeatureManager"/>, <see cref="IVariantFeatureManager"/> and <c>[FeatureGate]</c> answer for, so that
+    /// the application and its feature manager share one client.
+    /// </summary>
+    /// <param name="builder">The builder <c>services.AddFeatureManagement()</c> returns.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">No Keel flag client is registered.</exception>
+    public static IFeatureManagementBuilder AddKeelFeatureFlags(this IFeatureManagementBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.Services.Any(d => d.ServiceType == typeof(KeelFlagClient)))
+        {
+            throw new InvalidOperationException("No Keel flag client is registered: call services.AddKeelFlags(...) first, or AddKeelFeatureFlags(o => ...).");
+        }
+
         return builder.UseKeelFlags();
     }
 

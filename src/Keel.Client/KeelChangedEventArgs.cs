@@ -1,5 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Microsoft.Extensions.Logging;
+
 namespace Keel.Client;
 
 /// <summary>
@@ -27,6 +29,32 @@ public sealed class KeelChangedEventArgs : EventArgs
 
     /// <summary>The revision the data is current to after the change.</summary>
     public long Revision { get; }
+
+    /// <summary>
+    /// Calls each of <paramref name="handlers"/> in turn; a handler that throws is logged and the others still run, since
+    /// the change is applied already and the caller (a refresh, the start, the watch loop) did nothing wrong.
+    /// </summary>
+    internal static void Raise(EventHandler<KeelChangedEventArgs>? handlers, object sender, KeelChangedEventArgs change, ILogger logger)
+    {
+        if (handlers is null)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<KeelChangedEventArgs>>())
+        {
+            try
+            {
+                handler(sender, change);
+            }
+#pragma warning disable CA1031 // Any exception of an application's handler is logged, never thrown into Keel's loop.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.ChangedHandlerFailed(logger, change.Revision, e);
+            }
+        }
+    }
 
     /// <summary>What differs between <paramref name="before"/> and <paramref name="after"/>; <see langword="null"/> when nothing does.</summary>
     internal static KeelChangedEventArgs? Between<TValue>(

@@ -63,4 +63,7 @@ static partial class Log
 
     [LoggerMessage(19, LogLevel.Error, "Keel flags {Selection}: Keel answered with flag definitions this client cannot read; the last good flags stay in use.")]
     public static partial void FlagsUnreadable(ILogger logger, string selection, Exception error);
+
+    [LoggerMessage(20, LogLevel.Error, "A handler of Keel's Changed event threw at revision {Revision}; the change is applied, and the other handlers ran.")]
+    public static partial void ChangedHandlerFailed(ILogger logger, long revision, Exception error);
 }

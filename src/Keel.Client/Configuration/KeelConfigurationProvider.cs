@@ -224,7 +224,7 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
         Log.Reloaded(_logger, revision, changed.Added.Count, changed.Changed.Count, changed.Removed.Count);
         _cache?.Schedule(CachePayload);
         OnReload();
-        Changed?.Invoke(this, changed);
+        KeelChangedEventArgs.Raise(Changed, this, changed, _logger);
     }
 
     internal void Succeeded(KeelTransport transport)

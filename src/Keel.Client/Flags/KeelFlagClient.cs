@@ -132,6 +132,8 @@ public sealed class KeelFlagClient : IDisposable
                 }
             }
 
+            // A client disposed of while it loaded starts no loop; its caller learns so.
+            ObjectDisposedException.ThrowIf(_disposed, this);
             _set.Watcher = new ChangeWatcher(_api, _set.Query, _set, _options.Refresh, _options.Time, "flag") { Logger = _logger };
             var from = _set.Loaded ? _set.Revision : (long?)null;
             using (ExecutionContext.SuppressFlow())
@@ -269,10 +271,16 @@ public sealed class KeelFlagClient : IDisposable
 
         _cache?.Dispose();
         _set.Dispose();
-        _starting.Dispose();
         _api.Dispose();
-        _stopping.Dispose();
         ClientMetrics.Forget(this);
+
+        // A StartAsync still running ends on the cancellation and then releases _starting, so that the two stay for the
+        // collector; neither holds a wait handle or a timer.
+        if (_starting.Wait(0))
+        {
+            _starting.Dispose();
+            _stopping.Dispose();
+        }
     }
 
     /// <summary>Swaps in the flags read when they differ from those in use, and signals.</summary>
@@ -299,7 +307,7 @@ public sealed class KeelFlagClient : IDisposable
             _cache?.Schedule(() => JsonSerializer.SerializeToElement(cached, KeelWireContext.Default.CachedFlags));
         }
 
-        Changed?.Invoke(this, changed);
+        KeelChangedEventArgs.Raise(Changed, this, changed, _logger);
     }
 
     internal void Succeeded(KeelTransport transport)

@@ -13,16 +13,7 @@ public sealed class KeelConfigurationCacheTests : IDisposable
 {
     readonly string _cacheDir = Path.Combine(Path.GetTempPath(), "keel-client-tests", Guid.NewGuid().ToString("N"), "cache");
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(_cacheDir)!, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    public void Dispose() => DeleteDirectory(Path.GetDirectoryName(_cacheDir)!);
 
     [Fact]
     public async Task TheFile_IsOwnerOnly_HoldsNoSecret_AndServesAStartWhileKeelIsDown()
@@ -60,6 +51,7 @@ public sealed class KeelConfigurationCacheTests : IDisposable
         Assert.DoesNotContain("db.password", System.Text.Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_cacheDir, "*.tmp"));
 
+        using var held = HoldPort(address);
         using var offline = Build(address, service, o => o.UseFileCache(_cacheDir).ConfigureStartup(s => s.Timeout = TimeSpan.FromMilliseconds(500)));
         Assert.Equal("db2.internal", offline["db:host"]);
         Assert.Equal("7", offline["limits:rps"]);

@@ -75,6 +75,37 @@ public sealed class KeelFeatureFlagsTests(ServerFixture fixture) : IClassFixture
         Assert.False(await features.IsEnabledAsync("unknown"));
     }
 
+    [Fact]
+    public async Task AVariantThatConfigurationCannotHold_IsItsJsonText_AndTheFeatureStillAnswers()
+    {
+        var service = TestHttp.Service();
+        await fixture.Client.PutFlagAsync(service, "palette", """{"state": "ENABLED", "variants": {"a": {"Color": 1, "color": 2}}, "defaultVariant": "a"}""");
+        await using var services = await BuildAsync(service);
+        var features = services.GetRequiredService<IVariantFeatureManager>();
+
+        Assert.True(await features.IsEnabledAsync("palette", Ct));
+        var variant = await features.GetVariantAsync("palette", new TargetingContext { UserId = "u-1" }, Ct);
+        Assert.Equal("a", variant?.Name);
+        Assert.Equal("""{"Color":1,"color":2}""", variant!.Configuration.Value);
+        Assert.Equal(["palette"], await features.GetFeatureNamesAsync(Ct).ToListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task AddKeelFeatureFlags_WithoutOptions_SharesTheClientAddKeelFlagsRegistered_AndWithoutOneIsRefused()
+    {
+        var service = TestHttp.Service();
+        await fixture.Client.PutFlagAsync(service, "beta", """{"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"}""");
+        var collection = new ServiceCollection().AddLogging();
+        Assert.Throws<InvalidOperationException>(() => collection.AddFeatureManagement().AddKeelFeatureFlags());
+        collection.AddKeelFlags(o => o.Connect(fixture.Server.BaseAddress, TestTokens.Admin).Select(service, "prod"));
+        collection.AddFeatureManagement().AddKeelFeatureFlags();
+        await using var services = collection.BuildServiceProvider();
+        await services.GetRequiredService<KeelFlagClient>().StartAsync(Ct);
+
+        Assert.Single(services.GetServices<KeelFlagClient>());
+        Assert.True(await services.GetRequiredService<IFeatureManager>().IsEnabledAsync("beta"));
+    }
+
     async Task<ServiceProvider> BuildAsync(string service)
     {
         var collection = new ServiceCollection().AddLogging().AddSingleton<Ambient>();

@@ -10,6 +10,7 @@ using Keel.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using static Keel.Client.Tests.Infrastructure.ClientHarness;
 using TestHttp = Keel.Server.Tests.Infrastructure.Http;
 
@@ -29,16 +30,7 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
 
     Uri Server => fixture.Server.BaseAddress;
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(_cacheDir)!, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    public void Dispose() => DeleteDirectory(Path.GetDirectoryName(_cacheDir)!);
 
     [Fact]
     public async Task APut_ReachesTheClientOverTheWatch_WithOneChangedEvent_AndADeleteRemovesTheFlag()
@@ -130,6 +122,7 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_cacheDir));
         }
 
+        using var held = HoldPort(address);
         using var offline = new KeelFlagClient(Options(address, service).UseFileCache(_cacheDir).ConfigureStartup(s => s.Timeout = TimeSpan.FromMilliseconds(300)));
         await offline.StartAsync(Ct);
         Assert.Equal(KeelDataSource.Cache, offline.Status.Source);
@@ -181,6 +174,45 @@ public sealed class KeelFlagClientTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(true, client.Evaluate("beta", context.RootElement).Value?.Boolean);
         using var notAnObject = JsonDocument.Parse("[1]");
         Assert.Equal(FlagErrorCodes.InvalidContext, client.Evaluate("beta", notAnObject.RootElement).ErrorCode);
+    }
+
+    [Fact]
+    public async Task AChangedHandlerThatThrows_IsLogged_AndNeitherStopsTheOthersNorLaterChanges()
+    {
+        var service = TestHttp.Service();
+        await fixture.Client.PutFlagAsync(service, "beta", Boolean);
+        var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var client = new KeelFlagClient(Options(Server, service).UseLoggerFactory(factory));
+        await client.StartAsync(Ct);
+        await EventuallyAsync(() => client.Status.Transport == KeelTransport.Watch, "the watch to open");
+        var heard = 0;
+        client.Changed += (_, _) => throw new InvalidOperationException("the application's handler fails");
+        client.Changed += (_, _) => Interlocked.Increment(ref heard);
+
+        await fixture.Client.PutFlagAsync(service, "beta", Targeted);
+        await EventuallyAsync(() => Volatile.Read(ref heard) == 1, "the second handler");
+        await fixture.Client.PutFlagAsync(service, "other", Boolean);
+        await EventuallyAsync(() => Volatile.Read(ref heard) == 2, "the next change");
+
+        Assert.Contains(logs.Lines, l => l.Contains("handler of Keel's Changed event threw", StringComparison.Ordinal));
+        Assert.Null(client.Status.LastError);
+        Assert.Equal(KeelTransport.Watch, client.Status.Transport);
+    }
+
+    [Fact]
+    public async Task Disposing_OfAClientWhoseStartIsStillTrying_EndsTheStartAtOnce()
+    {
+        var client = new KeelFlagClient(Options(Unreachable(), "svc").ConfigureStartup(s => s.Timeout = TimeSpan.FromSeconds(60)));
+        var start = client.StartAsync(Ct);
+        await Task.Delay(300, Ct);
+        var watch = Stopwatch.StartNew();
+        client.Dispose();
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => start.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.True(failure is OperationCanceledException or ObjectDisposedException, failure.ToString());
+        Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.StartAsync(Ct));
     }
 
     [Fact]

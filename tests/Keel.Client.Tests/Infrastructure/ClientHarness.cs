@@ -77,6 +77,48 @@ public static class ClientHarness
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>
+    /// Binds the port of a server that has stopped without listening on it, so that connections to it stay refused and no
+    /// other test's server, started meanwhile, takes the port and answers in its place.
+    /// </summary>
+    public static IDisposable HoldPort(Uri address)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            // The stopped server's connections linger in TIME_WAIT; address reuse lets the bind through them, never past a listener.
+            socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, address.Port));
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Deletes a test's folder; a client's cache writer that is finishing a write may add a file meanwhile, so it tries again.</summary>
+    public static void DeleteDirectory(string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+                return;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return;
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+
     /// <summary>A loopback address nothing listens on.</summary>
     public static Uri Unreachable()
     {

@@ -36,7 +36,7 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
     readonly KeelApi _api;
     readonly SelectionState[] _selections;
     readonly LastKnownGoodFile? _cache;
-    readonly CancellationTokenSource _stopping = new();
+    readonly BackgroundLoop _loop = new();
     readonly Lock _publishing = new();
     readonly string _name;
     ILogger _logger;
@@ -46,7 +46,6 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
     long _lastSuccessTimestamp;
     Exception? _lastError;
     string? _collision;
-    Task _background = Task.CompletedTask;
     bool _loaded;
     bool _disposed;
 
@@ -154,17 +153,7 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
         }
 
         _disposed = true;
-        _stopping.Cancel();
-        try
-        {
-#pragma warning disable VSTHRD002 // Dispose is synchronous; the loop ends within moments of the cancellation.
-            _background.Wait(TimeSpan.FromSeconds(5));
-#pragma warning restore VSTHRD002
-        }
-        catch (AggregateException)
-        {
-            // The loop's failures are logged as they happen.
-        }
+        _loop.Stop();
 
         _cache?.Dispose();
         foreach (var selection in _selections)
@@ -173,7 +162,7 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
         }
 
         _api.Dispose();
-        _stopping.Dispose();
+        _loop.Dispose();
         ClientMetrics.Forget(this);
     }
 
@@ -312,10 +301,7 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
             { Logger = _logger };
         }
 
-        using (ExecutionContext.SuppressFlow())
-        {
-            _background = Task.Run(() => Task.WhenAll(_selections.Select(s => s.Watcher!.RunAsync(s.Loaded ? s.Revision : null, _stopping.Token))));
-        }
+        _loop.Start(stopping => Task.WhenAll(_selections.Select(s => s.Watcher!.RunAsync(s.Loaded ? s.Revision : null, stopping))));
     }
 
     long? ReadCache()

@@ -36,7 +36,7 @@ public sealed class KeelFlagClient : IDisposable
     readonly KeelApi _api;
     readonly FlagSetState _set;
     readonly LastKnownGoodFile? _cache;
-    readonly CancellationTokenSource _stopping = new();
+    readonly BackgroundLoop _loop = new();
     readonly Lock _publishing = new();
     readonly string _name;
     readonly SemaphoreSlim _starting = new(1, 1);
@@ -47,7 +47,6 @@ public sealed class KeelFlagClient : IDisposable
     DateTimeOffset? _lastSuccess;
     long _lastSuccessTimestamp;
     Exception? _lastError;
-    Task _background = Task.CompletedTask;
     bool _started;
     bool _disposed;
 
@@ -110,7 +109,7 @@ public sealed class KeelFlagClient : IDisposable
             }
 
             // Disposing of the client ends a start that is still trying.
-            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _loop.Stopping);
             var error = await InitialLoad.RunAsync(
                 ct => _set.ReloadAsync(conditional: false, ct), _options.Startup, _options.Refresh, _options.Time, Failed, stopping.Token).ConfigureAwait(false);
             if (error is null)
@@ -136,10 +135,7 @@ public sealed class KeelFlagClient : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             _set.Watcher = new ChangeWatcher(_api, _set.Query, _set, _options.Refresh, _options.Time, "flag") { Logger = _logger };
             var from = _set.Loaded ? _set.Revision : (long?)null;
-            using (ExecutionContext.SuppressFlow())
-            {
-                _background = Task.Run(() => _set.Watcher.RunAsync(from, _stopping.Token), CancellationToken.None);
-            }
+            _loop.Start(stopping => _set.Watcher.RunAsync(from, stopping));
 
             _started = true;
         }
@@ -257,29 +253,19 @@ public sealed class KeelFlagClient : IDisposable
         }
 
         _disposed = true;
-        _stopping.Cancel();
-        try
-        {
-#pragma warning disable VSTHRD002 // Dispose is synchronous; the loop ends within moments of the cancellation.
-            _background.Wait(TimeSpan.FromSeconds(5));
-#pragma warning restore VSTHRD002
-        }
-        catch (AggregateException)
-        {
-            // The loop's failures are logged as they happen.
-        }
+        _loop.Stop();
 
         _cache?.Dispose();
         _set.Dispose();
         _api.Dispose();
         ClientMetrics.Forget(this);
 
-        // A StartAsync still running ends on the cancellation and then releases _starting, so that the two stay for the
+        // A StartAsync still running ends on the cancellation and then releases _starting, so that it and the loop stay for the
         // collector; neither holds a wait handle or a timer.
         if (_starting.Wait(0))
         {
             _starting.Dispose();
-            _stopping.Dispose();
+            _loop.Dispose();
         }
     }
 

@@ -3,6 +3,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Keel.Client.Http;
 using Microsoft.Extensions.Logging;
 
@@ -52,7 +53,8 @@ sealed class LastKnownGoodFile : IDisposable
     public string Path { get; }
 
     /// <summary>The payload of the file, or <see langword="null"/> (with a warning) when there is none Keel wrote for this identity.</summary>
-    public JsonElement? Read()
+    public T? Read<T>(JsonTypeInfo<T> payloadType)
+        where T : class
     {
         if (!File.Exists(Path))
         {
@@ -75,7 +77,7 @@ sealed class LastKnownGoodFile : IDisposable
                 return null;
             }
 
-            return file.Payload.Clone();
+            return file.Payload.Deserialize(payloadType);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
         {

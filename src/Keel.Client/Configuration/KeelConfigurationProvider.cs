@@ -306,22 +306,12 @@ public sealed class KeelConfigurationProvider : ConfigurationProvider, IKeelConf
 
     long? ReadCache()
     {
-        if (_cache?.Read() is not { } payload)
+        if (_cache?.Read(KeelWireContext.Default.CachedConfiguration) is not { } cached)
         {
             return null;
         }
 
-        CachedConfiguration? cached;
-        try
-        {
-            cached = payload.Deserialize(KeelWireContext.Default.CachedConfiguration);
-        }
-        catch (JsonException)
-        {
-            cached = null;
-        }
-
-        if (cached is null || cached.Selections.Count != _selections.Length
+        if (cached.Selections.Count != _selections.Length
             || !cached.Selections.Zip(_selections).All(p => p.First.ServiceName == p.Second.Selection.ServiceName
                 && p.First.Environment == p.Second.Selection.Environment && p.First.KeyPrefix == p.Second.Selection.KeyPrefix))
         {

@@ -315,22 +315,12 @@ public sealed class KeelFlagClient : IDisposable
 
     long? ReadCache()
     {
-        if (_cache?.Read() is not { } payload)
+        if (_cache?.Read(KeelWireContext.Default.CachedFlags) is not { } cached)
         {
             return null;
         }
 
-        CachedFlags? cached;
-        try
-        {
-            cached = payload.Deserialize(KeelWireContext.Default.CachedFlags);
-        }
-        catch (JsonException)
-        {
-            cached = null;
-        }
-
-        if (cached is null || !_set.Restore(cached))
+        if (!_set.Restore(cached))
         {
             Log.CacheIgnored(_logger, _cache.Path, "it does not hold flags this client can read");
             return null;

@@ -13,13 +13,13 @@ namespace Keel.Storage.Specification.Tests;
 public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
     where TFixture : class, IConfigStoreFixture
 {
-    protected IChangeFeedStore Feed => (IChangeFeedStore)Fixture.Store;
+    protected IChangeFeedStore Feed => Fixture.Store.Changes;
 
     [Fact]
     public virtual async Task Read_ReportsEveryKindOfChange_OnceAndInOrder()
     {
         var id = Id();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         var created = await PutAsync(id, "one");
         var updated = await PutAsync(id, "two");
         var rolledBack = await Store.RollbackAsync(new RollbackConfigRequest { Id = id, TargetVersion = 1, Actor = TestIdentities.Tester }, Ct);
@@ -44,7 +44,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Read_FiltersByServiceAndEnvironment()
     {
         var service = Service();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         await PutAsync(new ConfigId(service, "dev", "a"), "1");
         var prod = await PutAsync(new ConfigId(service, "prod", "a"), "1");
         var other = await PutAsync(new ConfigId(service + "-other", "prod", "a"), "1");
@@ -65,7 +65,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Read_PagesByLimit_WithoutLosingOrRepeatingAChange()
     {
         var service = Service();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         List<long> written = [];
         for (var i = 0; i < 7; i++)
         {
@@ -93,7 +93,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Read_AtTheCurrentRevision_IsEmptyAndCurrent()
     {
         await PutAsync(Id(), "v");
-        var current = await Store.GetRevisionAsync(Ct);
+        var current = await GetRevisionAsync();
 
         var page = await Feed.ReadChangesAsync(Query(current), Ct);
 
@@ -106,7 +106,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Read_AfterTheCurrentRevision_IsAhead()
     {
         await PutAsync(Id(), "v");
-        var current = await Store.GetRevisionAsync(Ct);
+        var current = await GetRevisionAsync();
 
         var page = await Feed.ReadChangesAsync(Query(current + 1), Ct);
 
@@ -119,7 +119,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Compact_ByRevisions_KeepsTheLastOnes_AndReportsEarlierReadersAsCompacted()
     {
         var service = Service();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         List<long> written = [];
         for (var i = 0; i < 5; i++)
         {
@@ -158,7 +158,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Compact_WhenNothingIsOutsideTheRetention_ChangesNothing()
     {
         var id = Id();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         await PutAsync(id, "v");
         var before = (await Feed.ReadChangesAsync(Query(start, id.ServiceName), Ct)).CompactedRevision;
 
@@ -172,7 +172,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task ConcurrentWriters_EachChangeAppearsOnce_WithContiguousRevisions()
     {
         var service = Service();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         const int writers = 4, writesEach = 25;
 
         // Task.Run: a backend whose I/O completes synchronously would otherwise run the writers one after another.
@@ -215,8 +215,9 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
         // A reader that has read through revision N must never later find a change at or below N: with several stores (nodes)
         // committing at once, that holds only if revisions become visible in order.
         var service = Service();
-        var start = await Store.GetRevisionAsync(Ct);
-        List<IConfigStore> stores = [Store, await Fixture.OpenAnotherAsync(), await Fixture.OpenAnotherAsync()];
+        var start = await GetRevisionAsync();
+        IKeelStore[] others = [await Fixture.OpenAnotherAsync(), await Fixture.OpenAnotherAsync()];
+        List<IConfigStore> stores = [Store, .. others.Select(o => o.Configs)];
         try
         {
             const int writesEach = 30;
@@ -265,9 +266,9 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
         }
         finally
         {
-            foreach (var store in stores.Skip(1))
+            foreach (var other in others)
             {
-                await ((IAsyncDisposable)store).DisposeAsync();
+                await other.DisposeAsync();
             }
         }
     }
@@ -306,7 +307,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Feed_SurvivesARestart()
     {
         var id = Id();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         var change = await PutAsync(id, "v");
 
         await Fixture.ReopenAsync();
@@ -319,7 +320,7 @@ public abstract class ChangeFeedSpecification<TFixture>(TFixture fixture) : Stor
     public virtual async Task Read_ReportsAChangeSetAsOneRevision_InItemOrder_NeverSplitByAPage()
     {
         var service = Service();
-        var start = await Store.GetRevisionAsync(Ct);
+        var start = await GetRevisionAsync();
         await PutAsync(new ConfigId(service, "dev", "z"), "1");
         var set = await Store.ApplyChangeSetAsync(
             new ChangeSetRequest

@@ -22,7 +22,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
     public virtual async Task Set_CreatesVersionOne_WhenKeyIsNew()
     {
         var id = Id();
-        var before = await Store.GetRevisionAsync(Ct);
+        var before = await GetRevisionAsync();
 
         var change = await Store.SetAsync(Set(id, "8080", ConfigValueType.Number, "first"), Ct);
 
@@ -99,7 +99,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
 
         Assert.True(first.Revision < second.Revision);
         Assert.True(second.Revision < third.Revision);
-        Assert.True(await Store.GetRevisionAsync(Ct) >= third.Revision);
+        Assert.True(await GetRevisionAsync() >= third.Revision);
     }
 
     [Theory]
@@ -189,12 +189,12 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
     public virtual async Task Delete_ThrowsNotFound_WhenKeyNeverExisted()
     {
         var id = Id();
-        var revision = await Store.GetRevisionAsync(Ct);
+        var revision = await GetRevisionAsync();
 
         var e = await Assert.ThrowsAsync<KeelException>(() => Store.DeleteAsync(Delete(id), Ct));
 
         Assert.Equal(KeelError.ConfigNotFound, e.Error);
-        Assert.Equal(revision, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(revision, await GetRevisionAsync());
         Assert.Null(await Store.GetHistoryAsync(id, 10, null, Ct));
     }
 
@@ -236,12 +236,12 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         var id = Id();
         await Store.SetAsync(Set(id, "a"), Ct);
         await Store.SetAsync(Set(id, "b"), Ct);
-        var revision = await Store.GetRevisionAsync(Ct);
+        var revision = await GetRevisionAsync();
 
         var e = await Assert.ThrowsAsync<KeelException>(() => Store.SetAsync(Set(id, "c", condition: VersionCondition.IsVersion(1)), Ct));
 
         Assert.Equal(KeelError.PreconditionFailed, e.Error);
-        Assert.Equal(revision, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(revision, await GetRevisionAsync());
         Assert.Equal("b", (await Store.GetAsync(id, Ct))!.Value);
         var change = await Store.SetAsync(Set(id, "c", condition: VersionCondition.IsVersion(2)), Ct);
         Assert.Equal(3, change.Version);
@@ -413,7 +413,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         await Store.SetAsync(Set(id, "a"), Ct);
         await Store.DeleteAsync(Delete(id), Ct);
         await Store.SetAsync(Set(id, "b"), Ct);
-        var revision = await Store.GetRevisionAsync(Ct);
+        var revision = await GetRevisionAsync();
 
         var unknownVersion = await Assert.ThrowsAsync<KeelException>(() => Store.RollbackAsync(Rollback(id, 9), Ct));
         var unknownKey = await Assert.ThrowsAsync<KeelException>(() => Store.RollbackAsync(Rollback(id with { Key = "nope" }, 1), Ct));
@@ -422,7 +422,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         Assert.Equal(KeelError.VersionNotFound, unknownVersion.Error);
         Assert.Equal(KeelError.ConfigNotFound, unknownKey.Error);
         Assert.Equal(KeelError.RollbackToTombstone, tombstone.Error);
-        Assert.Equal(revision, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(revision, await GetRevisionAsync());
         Assert.Equal(3, (await Store.GetAsync(id, Ct))!.Version);
     }
 
@@ -490,7 +490,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         await Store.SetAsync(Set(new ConfigId(service, "dev", "gone"), "x"), Ct);
         await Store.DeleteAsync(Delete(new ConfigId(service, "dev", "gone")), Ct);
         await Store.SetAsync(Set(new ConfigId(service, "prod", "p"), "x"), Ct);
-        var revision = await Store.GetRevisionAsync(Ct);
+        var revision = await GetRevisionAsync();
 
         var snapshot = await Store.ListAsync(service, "dev", Ct);
 
@@ -579,7 +579,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         var deleted = id with { Key = "deleted" };
         await Store.SetAsync(Set(deleted, "x"), Ct);
         await Store.DeleteAsync(Delete(deleted), Ct);
-        var revision = await Store.GetRevisionAsync(Ct);
+        var revision = await GetRevisionAsync();
 
         await Fixture.ReopenAsync();
 
@@ -588,7 +588,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         Assert.Equal(2, entry.Version);
         Assert.Null(await Store.GetAsync(deleted, Ct));
         Assert.Equal(2, (await Store.GetHistoryAsync(deleted, 10, null, Ct))!.Count);
-        Assert.Equal(revision, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(revision, await GetRevisionAsync());
         var next = await Store.SetAsync(Set(id, "c"), Ct);
         Assert.Equal(3, next.Version);
         Assert.Equal(revision + 1, next.Revision);
@@ -598,7 +598,8 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
     public virtual async Task Changes_AreVisibleToAnotherStoreOnTheSameData()
     {
         var id = Id();
-        var other = await Fixture.OpenAnotherAsync();
+        var opened = await Fixture.OpenAnotherAsync();
+        var other = opened.Configs;
         try
         {
             await Store.SetAsync(Set(id, "from the first"), Ct);
@@ -610,7 +611,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         }
         finally
         {
-            await DisposeAsync(other);
+            await opened.DisposeAsync();
         }
     }
 
@@ -636,7 +637,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         await PutAsync(kept, "k");
         await PutAsync(updated, "old");
         await PutAsync(deleted, "gone soon");
-        var before = await Store.GetRevisionAsync(Ct);
+        var before = await GetRevisionAsync();
 
         var result = await Store.ApplyChangeSetAsync(
             ChangeSet(
@@ -648,7 +649,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
             Ct);
 
         Assert.Equal(before + 1, result.Revision);
-        Assert.Equal(before + 1, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(before + 1, await GetRevisionAsync());
         Assert.All(result.Changes, c => Assert.Equal(result.Revision, c.Revision));
         Assert.Equal(
             [("created", ChangeType.Create, 1L), ("updated", ChangeType.Update, 2L), ("deleted", ChangeType.Delete, 2L)],
@@ -671,7 +672,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         await PutAsync(new ConfigId(service, "dev", "a"), "a1");
         await PutAsync(new ConfigId(service, "dev", "a"), "a2");
         await PutAsync(new ConfigId(service, "dev", "b"), "b1");
-        var before = await Store.GetRevisionAsync(Ct);
+        var before = await GetRevisionAsync();
 
         var e = await Assert.ThrowsAsync<KeelException>(() => Store.ApplyChangeSetAsync(
             ChangeSet(
@@ -685,7 +686,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         Assert.Equal(KeelError.VersionConflict, e.Error);
         Assert.Equal(["a", "c", "never"], e.FieldErrors.Select(f => f.Path));
         Assert.Contains("is at version 2", e.FieldErrors[0].Message, StringComparison.Ordinal);
-        Assert.Equal(before, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(before, await GetRevisionAsync());
         Assert.Equal("b1", (await Store.GetAsync(new ConfigId(service, "dev", "b"), Ct))!.Value);
         Assert.Null(await Store.GetHistoryAsync(new ConfigId(service, "dev", "c"), 10, null, Ct));
         Assert.Null(await Store.GetHistoryAsync(new ConfigId(service, "dev", "never"), 10, null, Ct));
@@ -700,7 +701,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         var planned = await Store.ListAsync(service, "dev", Ct);
         await PutAsync(other, "2");
         await PutAsync(new ConfigId(service, "prod", "elsewhere"), "x");
-        var before = await Store.GetRevisionAsync(Ct);
+        var before = await GetRevisionAsync();
 
         var e = await Assert.ThrowsAsync<KeelException>(() => Store.ApplyChangeSetAsync(
             ChangeSet(service, ChangeSetItem.Set("a", "x", ConfigValueType.String)) with { UnchangedSince = planned.LastChangeRevision }, Ct));
@@ -715,13 +716,13 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
     [Fact]
     public virtual async Task ChangeSet_ThatIsEmpty_TakesNoRevision()
     {
-        var before = await Store.GetRevisionAsync(Ct);
+        var before = await GetRevisionAsync();
 
         var result = await Store.ApplyChangeSetAsync(ChangeSet(Service()), Ct);
 
         Assert.Null(result.Revision);
         Assert.Empty(result.Changes);
-        Assert.Equal(before, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(before, await GetRevisionAsync());
     }
 
     [Fact]
@@ -754,7 +755,8 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
     public virtual async Task ConcurrentChangeSets_OverOverlappingKeys_AllCommit_WithContiguousVersions()
     {
         var service = Service();
-        var other = await Fixture.OpenAnotherAsync();
+        var opened = await Fixture.OpenAnotherAsync();
+        var other = opened.Configs;
         try
         {
             // Each writer lists the keys in its own order; a store that locked them in request order could deadlock.
@@ -779,7 +781,7 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         }
         finally
         {
-            await DisposeAsync(other);
+            await opened.DisposeAsync();
         }
     }
 
@@ -820,17 +822,4 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
         TargetVersion = target,
         Actor = TestIdentities.Tester,
     };
-
-    static async Task DisposeAsync(IConfigStore store)
-    {
-        switch (store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
 }

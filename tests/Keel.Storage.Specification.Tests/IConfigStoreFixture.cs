@@ -17,10 +17,10 @@ public interface IConfigStoreFixture : IAsyncLifetime
     FakeTimeProvider Time { get; }
 
     /// <summary>An initialized store, shared by the tests of one class; each test writes only under its own service name.</summary>
-    IConfigStore Store { get; }
+    IKeelStore Store { get; }
 
     /// <summary>Opens a new, initialized store on the same data as <see cref="Store"/>; the caller disposes it.</summary>
-    Task<IConfigStore> OpenAnotherAsync();
+    Task<IKeelStore> OpenAnotherAsync();
 
     /// <summary>Closes <see cref="Store"/> and opens it again on the same data, as a restart does.</summary>
     Task ReopenAsync();

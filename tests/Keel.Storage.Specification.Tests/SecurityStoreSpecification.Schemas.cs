@@ -10,7 +10,7 @@ namespace Keel.Storage.Specification.Tests;
 /// <summary>Schemas, versioned and audited, and search over encrypted keys, as every backend must store and answer them.</summary>
 public abstract partial class SecurityStoreSpecification<TFixture>
 {
-    protected ISchemaStore Schemas => (ISchemaStore)Fixture.Store;
+    protected ISchemaStore Schemas => Fixture.Store.Schemas;
 
     [Fact]
     public virtual async Task Schema_PutReplaceAndDelete_AreVersioned_ListedByPattern_AndAudited()
@@ -72,12 +72,12 @@ public abstract partial class SecurityStoreSpecification<TFixture>
         try
         {
             Assert.Equal(3, back.Version);
-            var seen = Assert.Single(await ((ISchemaStore)other).ListSchemasAsync(service, Ct));
+            var seen = Assert.Single(await other.Schemas.ListSchemasAsync(service, Ct));
             Assert.Equal(("""{"type":"number"}""", 3L), (seen.Schema, seen.Version));
         }
         finally
         {
-            await ((IAsyncDisposable)other).DisposeAsync();
+            await other.DisposeAsync();
         }
 
         await Fixture.ReopenAsync();

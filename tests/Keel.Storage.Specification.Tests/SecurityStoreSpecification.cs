@@ -15,11 +15,11 @@ namespace Keel.Storage.Specification.Tests;
 public abstract partial class SecurityStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
     where TFixture : class, IConfigStoreFixture
 {
-    protected ITokenStore Tokens => (ITokenStore)Fixture.Store;
+    protected ITokenStore Tokens => Fixture.Store.Tokens;
 
-    protected IAuditStore Audit => (IAuditStore)Fixture.Store;
+    protected IAuditStore Audit => Fixture.Store.Audit;
 
-    protected IEncryptionKeyStore Keys => (IEncryptionKeyStore)Fixture.Store;
+    protected IEncryptionKeyStore Keys => Fixture.Store.Keys;
 
     [Fact]
     public virtual async Task Set_Encrypted_ReadsBackThePlaintextMarkedEncrypted()

@@ -23,7 +23,9 @@ public abstract class StoreSpecification<TFixture> : IClassFixture<TFixture>
 
     protected TFixture Fixture { get; }
 
-    protected IConfigStore Store => Fixture.Store;
+    protected IConfigStore Store => Fixture.Store.Configs;
+
+    protected Task<long> GetRevisionAsync() => Fixture.Store.Lifecycle.GetRevisionAsync(Ct);
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 

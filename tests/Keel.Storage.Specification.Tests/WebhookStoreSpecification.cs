@@ -15,7 +15,7 @@ namespace Keel.Storage.Specification.Tests;
 public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : StoreSpecification<TFixture>(fixture)
     where TFixture : class, IConfigStoreFixture
 {
-    protected IWebhookStore Webhooks => (IWebhookStore)Fixture.Store;
+    protected IWebhookStore Webhooks => Fixture.Store.Webhooks;
 
     [Fact]
     public virtual async Task Subscription_IsCreatedListedAndDeleted_WithAuditRecords()
@@ -35,7 +35,7 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
         Assert.Equal(created.Id, deleted?.Id);
         Assert.Null(await Webhooks.GetSubscriptionAsync(created.Id, Ct));
         Assert.Null(await Webhooks.DeleteSubscriptionAsync(created.Id, TestIdentities.Tester, Ct));
-        var audit = await ((IAuditStore)Fixture.Store).QueryAuditAsync(new AuditQuery { ServiceName = service }, Ct);
+        var audit = await Fixture.Store.Audit.QueryAuditAsync(new AuditQuery { ServiceName = service }, Ct);
         Assert.Equal(
             [WireNames.AuditActions.SubscriptionDelete, WireNames.AuditActions.SubscriptionCreate],
             audit.Select(r => r.Action));
@@ -129,9 +129,11 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
         }
 
         List<IWebhookStore> stores = [Webhooks];
+        List<IKeelStore> others = [];
         for (var i = 0; i < 2; i++)
         {
-            stores.Add((IWebhookStore)await Fixture.OpenAnotherAsync());
+            others.Add(await Fixture.OpenAnotherAsync());
+            stores.Add(others[^1].Webhooks);
         }
 
         try
@@ -154,9 +156,9 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
         }
         finally
         {
-            foreach (var store in stores.Skip(1))
+            foreach (var other in others)
             {
-                await ((IAsyncDisposable)store).DisposeAsync();
+                await other.DisposeAsync();
             }
         }
     }
@@ -249,7 +251,7 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
         Assert.Equal(delivery.Id, Assert.Single(await DueAsync(subscription.Id)).Delivery.Id);
         Assert.Null(await Webhooks.RedeliverAsync(subscription.Id, "no-such-delivery", TestIdentities.Tester, Ct));
         Assert.Null(await Webhooks.RedeliverAsync("no-such-subscription", delivery.Id, TestIdentities.Tester, Ct));
-        var audit = await ((IAuditStore)Fixture.Store).QueryAuditAsync(
+        var audit = await Fixture.Store.Audit.QueryAuditAsync(
             new AuditQuery { ServiceName = service, Action = WireNames.AuditActions.DeliveryRedeliver }, Ct);
         Assert.Equal(delivery.Id, Assert.Single(audit).Target);
     }
@@ -295,7 +297,7 @@ public abstract class WebhookStoreSpecification<TFixture>(TFixture fixture) : St
         var subscription = await Webhooks.CreateSubscriptionAsync(NewSubscription(service, ["*"]), TestIdentities.Tester, Ct);
         var change = await PutAsync(new ConfigId(service, "dev", "k"), "1");
 
-        await ((IEncryptionKeyStore)Fixture.Store).RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
+        await Fixture.Store.Keys.RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
         await Fixture.ReopenAsync();
 
         var due = Assert.Single(await DueAsync(subscription.Id));

@@ -257,14 +257,4 @@ public static class ConfigWrites
                 },
         };
     }
-
-    /// <summary>The status an attempt leaves its delivery in.</summary>
-    /// <param name="attempt">The attempt.</param>
-    public static Webhooks.DeliveryStatus StatusAfter(Webhooks.DeliveryAttempt attempt)
-    {
-        ArgumentNullException.ThrowIfNull(attempt);
-        return attempt.Succeeded ? Webhooks.DeliveryStatus.Delivered
-            : attempt.RetryAt is null ? Webhooks.DeliveryStatus.Dead
-            : Webhooks.DeliveryStatus.Pending;
-    }
 }

@@ -20,10 +20,6 @@ namespace Keel.Core.Storage;
 /// </remarks>
 public interface IConfigStore
 {
-    /// <summary>Creates or migrates the store's schema. Called once at start, before any other member.</summary>
-    /// <param name="cancellationToken">Cancels the initialization.</param>
-    Task InitializeAsync(CancellationToken cancellationToken);
-
     /// <summary>Reads a key's live entry.</summary>
     /// <param name="id">The key.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -115,8 +111,4 @@ public interface IConfigStore
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The entries, with plaintext values, ordered by environment and key.</returns>
     Task<IReadOnlyList<ConfigEntry>> ListServiceAsync(string serviceName, string keyPrefix, CancellationToken cancellationToken);
-
-    /// <summary>The store's current revision: the revision of the last committed change, or 0 for an empty store.</summary>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    Task<long> GetRevisionAsync(CancellationToken cancellationToken);
 }

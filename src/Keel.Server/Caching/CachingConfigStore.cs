@@ -11,8 +11,6 @@ namespace Keel.Server.Caching;
 /// </summary>
 sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfigStore
 {
-    public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
     public ValueTask<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken) =>
         cache.TryGet(id, out var entry) ? ValueTask.FromResult(entry) : LoadAsync(id, cancellationToken);
 
@@ -76,7 +74,6 @@ sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfig
         ConfigId id, int limit, long? beforeVersion, CancellationToken cancellationToken) =>
         inner.GetHistoryAsync(id, limit, beforeVersion, cancellationToken);
 
-    public Task<long> GetRevisionAsync(CancellationToken cancellationToken) => inner.GetRevisionAsync(cancellationToken);
 
     public Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken) =>
         InvalidateAfterAsync(request.Id, inner.SetAsync(request, cancellationToken));

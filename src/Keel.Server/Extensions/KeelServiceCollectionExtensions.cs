@@ -33,7 +33,7 @@ static class KeelServiceCollectionExtensions
         services.AddOptions<EncryptionOptions>().BindConfiguration(EncryptionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<IKeyEncryptionKey, MasterKeySource>();
 
-        services.TryAddKeyedSingleton<IConfigStore>(BackendKey, static (sp, _) =>
+        services.TryAddSingleton<IKeelStore>(static sp =>
         {
             var provider = sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider;
             return provider switch
@@ -44,45 +44,46 @@ static class KeelServiceCollectionExtensions
             };
         });
 
-        // One backend object serves every store contract.
-        services.TryAddSingleton(static sp => (ITokenStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
-        services.TryAddSingleton(static sp => (IAuditStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
-        services.TryAddSingleton(static sp => (ISchemaStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
+        // Every part of the backend but its configuration store, which the cache wraps (AddKeelCache).
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Lifecycle);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Changes);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Webhooks);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Tokens);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Audit);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Keys);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Schemas);
         services.AddOptions<Schemas.SchemaOptions>().BindConfiguration(Schemas.SchemaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Schemas.SchemaValidator>();
         services.AddOptions<Flags.FlagOptions>().BindConfiguration(Flags.FlagOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Flags.CompiledFlags>();
-        services.TryAddSingleton(static sp => (IEncryptionKeyStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
-        services.TryAddSingleton(static sp => (IChangeFeedStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
-        services.TryAddSingleton(static sp => (IWebhookStore)sp.GetRequiredKeyedService<IConfigStore>(BackendKey));
 
         services.AddHostedService<StoreStartup>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
         return services;
     }
 
-    static SqliteConfigStore CreateSqliteStore(IServiceProvider services)
+    static SqliteStore CreateSqliteStore(IServiceProvider services)
     {
         var sqlite = services.GetRequiredService<IOptions<SqliteStorageOptions>>().Value;
-        return new SqliteConfigStore(
-            new SqliteConfigStoreOptions
+        return new SqliteStore(
+            new SqliteStoreOptions
             {
                 DatabasePath = services.GetRequiredService<DataDirectory>().PathOf(sqlite.FileName),
                 BusyTimeout = sqlite.BusyTimeout,
             },
             services.GetRequiredService<IKeyEncryptionKey>(),
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<SqliteConfigStore>>());
+            services.GetRequiredService<ILogger<SqliteStore>>());
     }
 
-    static PostgresConfigStore CreatePostgresStore(IServiceProvider services) => new(
-        new PostgresConfigStoreOptions
+    static PostgresStore CreatePostgresStore(IServiceProvider services) => new(
+        new PostgresStoreOptions
         {
             ConnectionString = services.GetRequiredService<IOptions<PostgresStorageOptions>>().Value.ConnectionString!,
         },
         services.GetRequiredService<IKeyEncryptionKey>(),
         services.GetRequiredService<TimeProvider>(),
-        services.GetRequiredService<ILogger<PostgresConfigStore>>());
+        services.GetRequiredService<ILogger<PostgresStore>>());
 
     /// <summary>The bounded configuration cache, placed in front of the backend store as the <see cref="IConfigStore"/> everyone uses.</summary>
     public static IServiceCollection AddKeelCache(this IServiceCollection services)
@@ -90,7 +91,7 @@ static class KeelServiceCollectionExtensions
         services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ConfigCache>();
         services.TryAddSingleton<IConfigStore>(static sp => new CachingConfigStore(
-            sp.GetRequiredKeyedService<IConfigStore>(BackendKey), sp.GetRequiredService<ConfigCache>()));
+            sp.GetRequiredService<IKeelStore>().Configs, sp.GetRequiredService<ConfigCache>()));
         return services;
     }
 
@@ -193,6 +194,4 @@ static class KeelServiceCollectionExtensions
     }
 
     public const string ReadyTag = "ready";
-
-    const string BackendKey = "keel-backend";
 }

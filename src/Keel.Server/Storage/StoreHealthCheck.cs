@@ -6,7 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Keel.Server.Storage;
 
 /// <summary>Readiness: the store answers a read of its revision within two seconds.</summary>
-sealed class StoreHealthCheck(IConfigStore store) : IHealthCheck
+sealed class StoreHealthCheck(IStoreLifecycle store) : IHealthCheck
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 

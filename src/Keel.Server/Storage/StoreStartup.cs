@@ -10,7 +10,7 @@ namespace Keel.Server.Storage;
 /// meets an unmigrated store.
 /// </summary>
 sealed class StoreStartup(
-    DataDirectory dataDirectory, IConfigStore store, IOptions<StorageOptions> options, ILogger<StoreStartup> logger) : IHostedLifecycleService
+    DataDirectory dataDirectory, IStoreLifecycle store, IOptions<StorageOptions> options, ILogger<StoreStartup> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {

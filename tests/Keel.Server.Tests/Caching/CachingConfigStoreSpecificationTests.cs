@@ -5,7 +5,6 @@ using Keel.Server.Caching;
 using Keel.Storage.Specification.Tests;
 using Keel.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Keel.Server.Tests.Caching;
 
@@ -17,48 +16,21 @@ public sealed class CachingConfigStoreSpecificationTests(CachingStoreFixture fix
     : ConfigStoreSpecification<CachingStoreFixture>(fixture);
 
 /// <summary>A SQLite store in a temporary folder, behind a cache of its own; every store opened on the same data gets its own cache.</summary>
-public sealed class CachingStoreFixture : IConfigStoreFixture
+public sealed class CachingStoreFixture : StoreFixture<CachingStoreFixture.CachedStore>
 {
     readonly string _directory = Path.Combine(Path.GetTempPath(), "keel-caching-spec", Guid.NewGuid().ToString("N"));
-    readonly List<SqliteConfigStore> _backends = [];
-    IConfigStore? _store;
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
-
-    public IConfigStore Store => _store ?? throw new InvalidOperationException("The fixture is not initialized.");
-
-    public async ValueTask InitializeAsync()
+    public override ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        _store = await OpenAnotherAsync();
+        return base.InitializeAsync();
     }
 
-    public async Task ReopenAsync()
+    protected override CachedStore Create() => new(new SqliteStore(
+        new SqliteStoreOptions { DatabasePath = Path.Combine(_directory, "keel.db") }, TestIdentities.MasterKey, Time, NullLogger<SqliteStore>.Instance));
+
+    protected override ValueTask CleanUpAsync()
     {
-        var backend = _backends[0];
-        _backends.RemoveAt(0);
-        await backend.DisposeAsync();
-        _store = await OpenAsync(atFront: true);
-    }
-
-    public Task<IConfigStore> OpenAnotherAsync() => OpenAsync(atFront: false);
-
-    async Task<IConfigStore> OpenAsync(bool atFront)
-    {
-        var backend = new SqliteConfigStore(
-            new SqliteConfigStoreOptions { DatabasePath = Path.Combine(_directory, "keel.db") }, TestIdentities.MasterKey, Time, NullLogger<SqliteConfigStore>.Instance);
-        await backend.InitializeAsync(TestContext.Current.CancellationToken);
-        _backends.Insert(atFront ? 0 : _backends.Count, backend);
-        return new CachingConfigStore(backend, ConfigCacheTests.NewCache());
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var backend in _backends)
-        {
-            await backend.DisposeAsync();
-        }
-
         try
         {
             Directory.Delete(_directory, recursive: true);
@@ -66,5 +38,29 @@ public sealed class CachingStoreFixture : IConfigStoreFixture
         catch (IOException)
         {
         }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A backend whose configuration store is cached, as the server composes it.</summary>
+    public sealed class CachedStore(SqliteStore backend) : IKeelStore
+    {
+        public IStoreLifecycle Lifecycle => backend.Lifecycle;
+
+        public IConfigStore Configs { get; } = new CachingConfigStore(backend.Configs, ConfigCacheTests.NewCache());
+
+        public IChangeFeedStore Changes => backend.Changes;
+
+        public IWebhookStore Webhooks => backend.Webhooks;
+
+        public ITokenStore Tokens => backend.Tokens;
+
+        public IAuditStore Audit => backend.Audit;
+
+        public IEncryptionKeyStore Keys => backend.Keys;
+
+        public ISchemaStore Schemas => backend.Schemas;
+
+        public ValueTask DisposeAsync() => backend.DisposeAsync();
     }
 }

@@ -211,5 +211,5 @@ public sealed class LongPollTests(ServerFixture fixture) : IClassFixture<ServerF
         return await response.OkJsonAsync();
     }
 
-    async Task<long> RevisionAsync() => await fixture.Server.GetRequiredService<IConfigStore>().GetRevisionAsync(Ct);
+    async Task<long> RevisionAsync() => await fixture.Server.GetRequiredService<IStoreLifecycle>().GetRevisionAsync(Ct);
 }

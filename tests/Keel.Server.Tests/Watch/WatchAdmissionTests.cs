@@ -32,7 +32,7 @@ public sealed class WatchAdmissionTests
             using (refused)
             {
                 await using var watch = await SseClient.ConnectAsync(other, $"/api/v1/watch?service_name={service}");
-                var start = await server.GetRequiredService<IConfigStore>().GetRevisionAsync(Ct);
+                var start = await server.GetRequiredService<IStoreLifecycle>().GetRevisionAsync(Ct);
                 var poll = other.GetAsync($"/api/v1/changes?service_name={service}&since_revision={start}&wait=10", Ct);
                 var change = await server.Client.PutValueAsync(service, "dev", "k", "1");
 

@@ -292,5 +292,5 @@ public sealed class WatchStreamTests(WatchFixture fixture) : IClassFixture<Watch
         fixture.Client.PutValueAsync(service, environment, key, value);
 
     async Task<long> RevisionAsync() =>
-        await fixture.Server.GetRequiredService<IConfigStore>().GetRevisionAsync(Ct);
+        await fixture.Server.GetRequiredService<IStoreLifecycle>().GetRevisionAsync(Ct);
 }

@@ -1,0 +1,280 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Data;
+using Keel.Core;
+using Keel.Core.Encryption;
+using Keel.Core.Storage;
+using Keel.Storage.Postgres.Migrations;
+using Keel.Storage.Relational;
+using Keel.Storage.Relational.Encryption;
+using Keel.Storage.Relational.Migrations;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Keel.Storage.Postgres;
+
+/// <summary>
+/// One PostgreSQL database shared by any number of Keel nodes: pooled connections, prepared statements, and one listener
+/// connection per node for the other nodes' notifications.
+/// </summary>
+sealed partial class PostgresDatabase : RelationalDatabase
+{
+    /// <summary>How many times a change is retried when the key ring it encrypted with turns out to be out of date.</summary>
+    const int StaleRingRetries = 3;
+
+    /// <summary>The session advisory lock a rotation holds, so that one runs at a time across all nodes: "keel" + 1.</summary>
+    const long RotationLockKey = 0x6B65656C + 1;
+
+    readonly PostgresStoreOptions _options;
+    readonly NpgsqlDataSource _dataSource;
+    readonly CancellationTokenSource _stopping = new();
+    Task? _listener;
+    int _disposed;
+
+    public PostgresDatabase(PostgresStoreOptions options, IKeyEncryptionKey keyEncryptionKey, TimeProvider timeProvider, ILogger logger)
+        : base(PostgresDialect.Instance, keyEncryptionKey, timeProvider, logger)
+    {
+        _options = options;
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+
+        // Every statement here is a constant text: preparing them saves a parse and plan per call.
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
+
+        builder.ConnectionStringBuilder.ApplicationName ??= "keel";
+        Name = $"{builder.ConnectionStringBuilder.Host}/{builder.ConnectionStringBuilder.Database}";
+        _dataSource = builder.Build();
+    }
+
+    public override string Name { get; }
+
+    public override async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_listener is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            int schemaVersion;
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    // Nodes that start together queue here; the first migrates, the others find the schema current.
+                    var session = new Session(connection, transaction, Dialect);
+                    using (var advisory = session.Sql("SELECT pg_advisory_xact_lock(@key);"))
+                    {
+                        await advisory.With("key", PostgresMigrations.LockKey).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    schemaVersion = await MigrationRunner.RunAsync(session, PostgresMigrations.All, this, cancellationToken).ConfigureAwait(false);
+                    await KeyTable.EnsureFirstKeyAsync(session, this, cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            Ring = await ReadAsync(this, static (session, db, cancellationToken) => KeyTable.LoadRingAsync(session, db, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+            Log.Opened(Logger, Name, schemaVersion);
+        }
+        catch (Exception e) when (IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+
+        _listener = Task.Run(() => ListenAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    public override async Task<T> ReadAsync<TState, T>(
+        TState state, Func<Session, TState, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool snapshot = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                if (!snapshot)
+                {
+                    return await read(new Session(connection, null, Dialect), state, cancellationToken).ConfigureAwait(false);
+                }
+
+                var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    var result = await read(new Session(connection, transaction, Dialect), state, cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return result;
+                }
+            }
+        }
+        catch (Exception e) when (IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    public override Task<T> WriteAsync<TState, T>(
+        TState state, Func<WriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        TransactAsync(state, work, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction and commits it. A change that encrypted with a data key another node has
+    /// since retired is run again on the reloaded key ring.
+    /// </summary>
+    public async Task<T> TransactAsync<TState, T>(
+        TState state, Func<PostgresWriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    await using (transaction.ConfigureAwait(false))
+                    {
+                        var write = new PostgresWriteTransaction(connection, transaction, Ring, Time.GetUtcNow());
+                        var result = await work(write, state, cancellationToken).ConfigureAwait(false);
+                        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                        if (write.Revision is { } revision)
+                        {
+                            RaiseCommitted(revision);
+                        }
+
+                        return result;
+                    }
+                }
+            }
+            catch (StaleKeyRingException) when (attempt < StaleRingRetries)
+            {
+                await ReloadKeyRingAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsUnavailable(e))
+            {
+                throw Unavailable(e);
+            }
+        }
+    }
+
+    /// <summary>A session lock on a connection of its own: it is held across the rotation's many transactions, on every node.</summary>
+    public override async Task<IAsyncDisposable> LockRotationAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            using var tryLock = new Session(connection, null, Dialect).Sql("SELECT pg_try_advisory_lock(@key);").With("key", RotationLockKey);
+            if (!(await tryLock.FirstAsync(static (r, _) => r.GetBoolean(0), cancellationToken).ConfigureAwait(false)))
+            {
+                throw new KeelException(KeelError.RotationInProgress, "A key rotation is already running; try again when it has finished.");
+            }
+
+            (var held, connection) = (new RotationLock(connection), null);
+            return held;
+        }
+        catch (Exception e) when (IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_listener is not null)
+        {
+            await _listener.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// Conditions of the database or the network, not of the request, that can clear without any change to Keel: a lost or refused
+    /// connection, an exhausted pool, a server shutting down or starting up, a standby that is read-only during a failover.
+    /// </summary>
+    static bool IsUnavailable(Exception e) => e switch
+    {
+        PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || p.SqlState.StartsWith("53", StringComparison.Ordinal)
+            || p.SqlState.StartsWith("57P", StringComparison.Ordinal)
+            || p.SqlState is PostgresErrorCodes.ReadOnlySqlTransaction or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException => true,
+        TimeoutException => true,
+        _ => false,
+    };
+
+    StoreUnavailableException Unavailable(Exception e) =>
+        new($"The PostgreSQL database {Name} cannot be used right now ({(e as PostgresException)?.SqlState ?? e.GetType().Name}).", e);
+
+    sealed class RotationLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await using (connection.ConfigureAwait(false))
+            {
+                using var unlock = new Session(connection, null, PostgresDialect.Instance).Sql("SELECT pg_advisory_unlock(@key);").With("key", RotationLockKey);
+                await unlock.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The change encrypted with a data key that is no longer active; the key ring is reloaded and the change run again.</summary>
+    internal sealed class StaleKeyRingException : Exception;
+}
+
+/// <summary>One write transaction on PostgreSQL, whose statements go out in batches of one round trip each.</summary>
+sealed class PostgresWriteTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, KeyRing ring, DateTimeOffset now)
+    : WriteTransaction(connection, transaction, PostgresDialect.Instance, ring, now)
+{
+    /// <summary>The channel every node listens on.</summary>
+    public const string Channel = "keel_events";
+
+    readonly NpgsqlConnection _connection = connection;
+    readonly NpgsqlTransaction _transaction = transaction;
+
+    public NpgsqlBatch Batch() => new(_connection, _transaction);
+
+    /// <summary>
+    /// Holds the ring's active data key in place until commit (rotation on another node waits), and finds out whether it is
+    /// still the active one.
+    /// </summary>
+    public override async Task LockActiveKeyAsync(CancellationToken cancellationToken)
+    {
+        using var select = Sql("SELECT is_active FROM encryption_keys WHERE id = @id FOR SHARE;").With("id", Ring.ActiveKeyId);
+        if (!await select.FirstAsync(static (r, _) => r.GetBoolean(0), cancellationToken).ConfigureAwait(false))
+        {
+            throw new PostgresDatabase.StaleKeyRingException();
+        }
+    }
+
+    public override async Task NotifyAsync(StoreSignal signal, CancellationToken cancellationToken)
+    {
+        using var notify = Sql($"SELECT pg_notify('{Channel}', @payload);").With("payload", signal == StoreSignal.Tokens ? "t" : "k");
+        await notify.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,49 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Data.Common;
+using Keel.Storage.Relational;
+using Npgsql;
+
+namespace Keel.Storage.Postgres;
+
+/// <summary>PostgreSQL's words: times as <c>timestamptz</c>, lists as text arrays, rows locked until commit.</summary>
+sealed class PostgresDialect : SqlDialect
+{
+    public static PostgresDialect Instance { get; } = new();
+
+    public override string Engine => "PostgreSQL";
+
+    public override string FeedTable => "keel_feed";
+
+    public override string MigrationsTable => """
+        CREATE TABLE IF NOT EXISTS keel_schema_migrations (
+            version integer PRIMARY KEY,
+            name text NOT NULL,
+            applied_at timestamptz NOT NULL
+        );
+        """;
+
+    /// <summary>A parameter; times go as UTC, the only offset a <c>timestamptz</c> parameter takes.</summary>
+    public override DbParameter Parameter(string name, object? value) => new NpgsqlParameter(name, value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset time => time.ToUniversalTime(),
+        _ => value,
+    });
+
+    public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    public override object List(IEnumerable<string> values) => values.ToArray();
+
+    public override IReadOnlyList<string> ReadList(DbDataReader reader, int ordinal) => reader.GetFieldValue<string[]>(ordinal);
+
+    public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    public override string Contains(string text, string part) => $"strpos({text}, {part}) > 0";
+
+    public override string Greatest(string first, string second) => $"GREATEST({first}, {second})";
+
+    public override string ForUpdate(string? table = null) => table is null ? " FOR UPDATE" : $" FOR UPDATE OF {table}";
+
+    public override string ForUpdateSkipLocked(string table) => $" FOR UPDATE OF {table} SKIP LOCKED";
+}

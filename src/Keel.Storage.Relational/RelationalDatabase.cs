@@ -1,0 +1,104 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Encryption;
+using Keel.Core.Storage;
+using Keel.Storage.Relational.Encryption;
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Storage.Relational;
+
+/// <summary>
+/// The seam between the shared tables and a backend: how it opens connections, runs a read or a write transaction, and
+/// reports a database that cannot be used. Everything else a backend holds is its write engine and its dialect.
+/// </summary>
+abstract class RelationalDatabase(SqlDialect dialect, IKeyEncryptionKey keyEncryptionKey, TimeProvider timeProvider, ILogger logger)
+    : IStoreLifecycle, IAsyncDisposable
+{
+    [System.Diagnostics.CodeAnalysis.SuppressMessage(
+        "Reliability",
+        "CA2213:Disposable fields should be disposed",
+        Justification = "It holds no wait handle, so it owns nothing to release.")]
+    readonly SemaphoreSlim _ringReload = new(1, 1);
+    volatile KeyRing? _ring;
+
+    public SqlDialect Dialect { get; } = dialect;
+
+    public IKeyEncryptionKey KeyEncryptionKey { get; } = keyEncryptionKey;
+
+    public TimeProvider Time { get; } = timeProvider;
+
+    public ILogger Logger { get; } = logger;
+
+    /// <summary>The database, for messages; never a password.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The data keys values are encrypted and decrypted with.</summary>
+    public KeyRing Ring
+    {
+        get => _ring ?? throw new InvalidOperationException("The store is not initialized.");
+        set => _ring = value;
+    }
+
+    /// <summary>Raised with a revision once it is committed, by this node or, where several share the database, another.</summary>
+    public event Action<long>? Committed;
+
+    /// <summary>Raised when another node may have created or revoked a token.</summary>
+    public event Action? TokensChanged;
+
+    public abstract Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs a read on a connection of its own, in one snapshot of the database when <paramref name="snapshot"/> is set.</summary>
+    public abstract Task<T> ReadAsync<TState, T>(
+        TState state, Func<Session, TState, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool snapshot = false);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction and commits it, then raises <see cref="Committed"/> when it took a
+    /// revision. Once the work is done the commit is not cancelled: a change either commits or is rolled back whole.
+    /// </summary>
+    public abstract Task<T> WriteAsync<TState, T>(
+        TState state, Func<WriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes what lets one key rotation run at a time, on every node that shares the database, until the result is disposed.
+    /// </summary>
+    /// <exception cref="Core.KeelException">A rotation is already running.</exception>
+    public abstract Task<IAsyncDisposable> LockRotationAsync(CancellationToken cancellationToken);
+
+    public Task<long> GetRevisionAsync(CancellationToken cancellationToken) =>
+        ReadAsync(0, static (session, _, cancellationToken) => RevisionAsync(session, cancellationToken), cancellationToken);
+
+    /// <summary>The store-wide revision as the session sees it.</summary>
+    public static async Task<long> RevisionAsync(Session session, CancellationToken cancellationToken)
+    {
+        using var select = session.Sql("SELECT revision FROM keel_revision WHERE id = 1;");
+        return await select.Int64Async(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Loads the data keys again, after another node rotated them. Keys this node already held stay in its ring: a read that took
+    /// its snapshot before a re-encryption committed may still hold a value under a retired key.
+    /// </summary>
+    public async Task ReloadKeyRingAsync(CancellationToken cancellationToken)
+    {
+        await _ringReload.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var loaded = await ReadAsync(this, static (session, db, cancellationToken) => KeyTable.LoadRingAsync(session, db, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+            var ring = _ring is { } old ? loaded.Including(old) : loaded;
+            _ring = ring;
+            var count = ring.KeyIds.Count();
+            Log.KeyRingReloaded(Logger, count, ring.ActiveKeyId);
+        }
+        finally
+        {
+            _ringReload.Release();
+        }
+    }
+
+    public abstract ValueTask DisposeAsync();
+
+    protected void RaiseCommitted(long revision) => Committed?.Invoke(revision);
+
+    protected void RaiseTokensChanged() => TokensChanged?.Invoke();
+}

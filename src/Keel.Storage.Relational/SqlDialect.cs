@@ -1,0 +1,54 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Data.Common;
+
+namespace Keel.Storage.Relational;
+
+/// <summary>
+/// The few words in which the backends' SQL differs, and how each stores what .NET hands it. Statements name their parameters
+/// <c>@name</c>, which both SQLite and PostgreSQL accept, and bind them by name without the marker.
+/// </summary>
+abstract class SqlDialect
+{
+    /// <summary>The database engine's name, for messages.</summary>
+    public abstract string Engine { get; }
+
+    /// <summary>A parameter by name; a time goes as the backend stores times, <see langword="null"/> as SQL NULL.</summary>
+    public abstract DbParameter Parameter(string name, object? value);
+
+    /// <summary>A time column as the backend stores it.</summary>
+    public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>A list of strings as one parameter value, for <see cref="InList"/> and list columns.</summary>
+    public abstract object List(IEnumerable<string> values);
+
+    /// <summary>A list column as <see cref="List"/> stored it.</summary>
+    public abstract IReadOnlyList<string> ReadList(DbDataReader reader, int ordinal);
+
+    /// <summary>The test that <paramref name="column"/> is one of the list in <paramref name="parameter"/>.</summary>
+    public abstract string InList(string column, string parameter);
+
+    /// <summary>The test that text <paramref name="text"/> contains text <paramref name="part"/>.</summary>
+    public abstract string Contains(string text, string part);
+
+    /// <summary>The larger of two values of a row.</summary>
+    public abstract string Greatest(string first, string second);
+
+    /// <summary>The table whose row 1 holds <c>compacted_revision</c>.</summary>
+    public abstract string FeedTable { get; }
+
+    /// <summary>
+    /// The clause that locks the rows a <c>SELECT</c> reads until commit, of <paramref name="table"/> alone when given; empty
+    /// where one writer at a time is the only writer there is.
+    /// </summary>
+    public virtual string ForUpdate(string? table = null) => string.Empty;
+
+    /// <summary>As <see cref="ForUpdate"/>, skipping rows another transaction holds instead of waiting for them.</summary>
+    public virtual string ForUpdateSkipLocked(string table) => string.Empty;
+
+    /// <summary>The <c>CREATE TABLE IF NOT EXISTS keel_schema_migrations</c> statement.</summary>
+    public abstract string MigrationsTable { get; }
+
+    /// <summary>Cuts a time to the microseconds both backends keep, so that what a write reports is what a read returns.</summary>
+    public static DateTimeOffset Truncate(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % 10), TimeSpan.Zero);
+}

@@ -1,0 +1,285 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core;
+using Keel.Core.Configs;
+using Keel.Core.Encryption;
+using Keel.Core.Storage;
+using Keel.Storage.Relational;
+using Keel.Storage.Relational.Encryption;
+using Keel.Storage.Relational.Migrations;
+using Keel.Storage.Sqlite.Migrations;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Keel.Storage.Sqlite;
+
+/// <summary>
+/// One SQLite database file: pooled read-only connections for reads, which never wait for the writer, and one writer
+/// connection that runs one transaction at a time under a lock and keeps its statements prepared.
+/// </summary>
+sealed class SqliteDatabase : RelationalDatabase
+{
+    readonly SqliteStoreOptions _options;
+    readonly string _readConnectionString;
+    [System.Diagnostics.CodeAnalysis.SuppressMessage(
+        "Reliability",
+        "CA2213:Disposable fields should be disposed",
+        Justification = "Disposing it could strand a caller already waiting; it holds no wait handle, so it owns nothing to release.")]
+    readonly SemaphoreSlim _writeLock = new(1, 1);
+    [System.Diagnostics.CodeAnalysis.SuppressMessage(
+        "Reliability",
+        "CA2213:Disposable fields should be disposed",
+        Justification = "It holds no wait handle, so it owns nothing to release.")]
+    readonly SemaphoreSlim _rotationLock = new(1, 1);
+    readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+    SqliteConnection? _writer;
+    bool _disposed;
+
+    public SqliteDatabase(SqliteStoreOptions options, IKeyEncryptionKey keyEncryptionKey, TimeProvider timeProvider, ILogger logger)
+        : base(SqliteDialect.Instance, keyEncryptionKey, timeProvider, logger)
+    {
+        _options = options;
+        _readConnectionString = ConnectionString(SqliteOpenMode.ReadOnly, pooling: true);
+    }
+
+    public override string Name => $"'{_options.DatabasePath}'";
+
+    /// <summary>Set by a change that overwrote plaintext; the commit then checkpoints the write-ahead log.</summary>
+    public bool PlaintextOverwritten { get; set; }
+
+    public override async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_writer is not null)
+            {
+                return;
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                SqliteFiles.Protect(_options.DatabasePath, Logger);
+            }
+
+            SqliteConnection? connection = new(ConnectionString(SqliteOpenMode.ReadWriteCreate, pooling: false));
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                var session = new Session(connection, null, Dialect);
+                using (var wal = session.Sql("PRAGMA journal_mode = WAL;"))
+                {
+                    var mode = (await wal.RowsAsync(static (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false))[0];
+                    if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new InvalidOperationException(
+                            $"SQLite refused WAL mode for {Name} (journal mode is '{mode}'); is it on a network file system?");
+                    }
+                }
+
+                using (var pragmas = session.Sql("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"))
+                {
+                    await pragmas.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                // Migration 5 folds the keys written before it the same way writers fold new ones.
+                connection.CreateFunction("keel_fold", (string key) => ConfigSearch.Fold(key), isDeterministic: true);
+                var schemaVersion = await MigrationRunner.RunAsync(session, SqliteMigrations.All, this, cancellationToken).ConfigureAwait(false);
+                await KeyTable.EnsureFirstKeyAsync(session, this, cancellationToken).ConfigureAwait(false);
+                Ring = await KeyTable.LoadRingAsync(session, this, cancellationToken).ConfigureAwait(false);
+                (_writer, connection) = (connection, null);
+                Log.Opened(Logger, _options.DatabasePath, schemaVersion);
+            }
+            finally
+            {
+                connection?.Dispose();
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public override async Task<T> ReadAsync<TState, T>(
+        TState state, Func<Session, TState, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool snapshot = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            var connection = new SqliteConnection(_readConnectionString);
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+                // A deferred transaction reads one WAL snapshot for all its statements.
+                using var transaction = snapshot ? connection.BeginTransaction(deferred: true) : null;
+                return await read(new Session(connection, transaction, Dialect), state, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (SqliteException e) when (IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    public override Task<T> WriteAsync<TState, T>(
+        TState state, Func<WriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        TransactAsync(state, work, cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> with the writer in one <c>BEGIN IMMEDIATE</c> transaction, under the write lock.</summary>
+    public async Task<T> TransactAsync<TState, T>(
+        TState state, Func<SqliteWriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var connection = _writer ?? throw new InvalidOperationException("The store is not initialized.");
+
+            // The last point where cancellation is honoured: once the transaction begins it runs to commit or rollback without
+            // waiting on anything but the disk.
+            cancellationToken.ThrowIfCancellationRequested();
+            T result;
+            long? revision;
+
+            // BEGIN IMMEDIATE: the write lock is taken up front, so no statement in the transaction can fail for want of it.
+            using (var transaction = connection.BeginTransaction(deferred: false))
+            {
+                var write = new SqliteWriteTransaction(this, connection, transaction, Ring, Time.GetUtcNow());
+                result = await work(write, state, CancellationToken.None).ConfigureAwait(false);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                revision = write.Revision;
+            }
+
+            if (PlaintextOverwritten)
+            {
+                // The old page images must not linger in the write-ahead log. A reader holding an old snapshot can make it a
+                // partial checkpoint; the next one finishes.
+                PlaintextOverwritten = false;
+                using var checkpoint = new Session(connection, null, Dialect).Sql("PRAGMA wal_checkpoint(TRUNCATE);");
+                await checkpoint.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (revision is { } committed)
+            {
+                RaiseCommitted(committed);
+            }
+
+            return result;
+        }
+        catch (SqliteException e) when (IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The writer's command for <paramref name="sql"/>, prepared once and kept for the connection's life; under the write lock.</summary>
+    public SqliteCommand Prepared(string sql)
+    {
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = _writer!.CreateCommand();
+            command.CommandText = sql;
+            _prepared.Add(sql, command);
+        }
+
+        return command;
+    }
+
+    public override async Task<IAsyncDisposable> LockRotationAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!await _rotationLock.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            throw new KeelException(KeelError.RotationInProgress, "A key rotation is already running; try again when it has finished.");
+        }
+
+        return new Releaser(_rotationLock);
+    }
+
+    /// <summary>The writer connection's journal mode and synchronous level, as SQLite reports them.</summary>
+    public Task<(string JournalMode, long Synchronous)> GetDurabilitySettingsAsync() =>
+        TransactAsync(0, static async (write, _, cancellationToken) =>
+        {
+            using var journal = write.Sql("PRAGMA journal_mode;");
+            using var synchronous = write.Sql("PRAGMA synchronous;");
+            var mode = (await journal.RowsAsync(static (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false))[0];
+            return (mode, await synchronous.Int64Async(cancellationToken).ConfigureAwait(false));
+        }, CancellationToken.None);
+
+    /// <summary>Waits for the change in progress, if any, then closes every connection; later calls fail.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+
+            // Readers close first: the last connection to close checkpoints the WAL into the database file and removes it, and
+            // only the writer may do that.
+            using (var reader = new SqliteConnection(_readConnectionString))
+            {
+                SqliteConnection.ClearPool(reader);
+            }
+
+            foreach (var command in _prepared.Values)
+            {
+                await command.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    string ConnectionString(SqliteOpenMode mode, bool pooling) => new SqliteConnectionStringBuilder
+    {
+        DataSource = _options.DatabasePath,
+        Mode = mode,
+        Pooling = pooling,
+        DefaultTimeout = (int)Math.Ceiling(_options.BusyTimeout.TotalSeconds),
+    }.ToString();
+
+    // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN: conditions of the
+    // machine, not of the request, that can clear without any change to Keel.
+    static bool IsUnavailable(SqliteException e) => e.SqliteErrorCode is 5 or 6 or 7 or 8 or 10 or 13 or 14;
+
+    static StoreUnavailableException Unavailable(SqliteException e) =>
+        new($"The SQLite database cannot be used right now (SQLite error {e.SqliteErrorCode}, extended {e.SqliteExtendedErrorCode}).", e);
+
+    sealed class Releaser(SemaphoreSlim semaphore) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            semaphore.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>A transaction of the SQLite writer, whose statements it keeps prepared.</summary>
+sealed class SqliteWriteTransaction(SqliteDatabase db, SqliteConnection connection, SqliteTransaction transaction, KeyRing ring, DateTimeOffset now)
+    : WriteTransaction(connection, transaction, SqliteDialect.Instance, ring, now)
+{
+    public SqliteDatabase Database { get; } = db;
+
+    public override Sql Prepared(string text) => new(Database.Prepared(text), Transaction!, Dialect);
+}

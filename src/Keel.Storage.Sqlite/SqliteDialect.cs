@@ -1,0 +1,66 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Buffers;
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using Keel.Storage.Relational;
+using Microsoft.Data.Sqlite;
+
+namespace Keel.Storage.Sqlite;
+
+/// <summary>SQLite's words: times as microseconds since the Unix epoch in an integer, lists as JSON arrays.</summary>
+sealed class SqliteDialect : SqlDialect
+{
+    public static SqliteDialect Instance { get; } = new();
+
+    public override string Engine => "SQLite";
+
+    public override string FeedTable => "keel_revision";
+
+    public override string MigrationsTable => """
+        CREATE TABLE IF NOT EXISTS keel_schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at INTEGER NOT NULL
+        );
+        """;
+
+    public override DbParameter Parameter(string name, object? value) => new SqliteParameter(name, value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset time => ToUnixMicroseconds(time),
+        _ => value,
+    });
+
+    public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
+        DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(ordinal) * 10);
+
+    public override object List(IEnumerable<string> values)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var value in values)
+            {
+                json.WriteStringValue(value);
+            }
+
+            json.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public override IReadOnlyList<string> ReadList(DbDataReader reader, int ordinal) =>
+        JsonSerializer.Deserialize(reader.GetString(ordinal), SqliteJson.Default.IReadOnlyListString) ?? [];
+
+    public override string InList(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+    public override string Contains(string text, string part) => $"instr({text}, {part}) > 0";
+
+    public override string Greatest(string first, string second) => $"MAX({first}, {second})";
+
+    static long ToUnixMicroseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+}

@@ -1,11 +1,9 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using Keel.Core.Audit;
 using Keel.Core.Configs;
 using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
-using Keel.Storage.Relational.Audit;
 using Keel.Storage.Relational.Configs;
 using Keel.Storage.Relational.Webhooks;
 using Npgsql;
@@ -24,10 +22,11 @@ namespace Keel.Storage.Postgres;
 /// across the cluster, the price of a feed that needs no gap detection.
 /// </para>
 /// <para>
-/// A change runs in two round trips and a commit. The first locks the key's row (inserting a placeholder first, so that two
-/// creators of one key queue on it instead of failing) and reads what the change needs; the second takes the revision and writes
-/// the row, its version, audit record, feed row, outbox deliveries and a <c>NOTIFY</c>, which PostgreSQL delivers to every
-/// node's listener when, and only if, the change commits.
+/// A change, to one key or to many, runs in two round trips and a commit. The first locks the keys' rows in key order (inserting
+/// placeholders first, so that two creators of one key queue on it instead of failing, and two sets never wait on each other)
+/// and reads what the change needs; the second takes the revision and writes every row of every table with one statement each
+/// over arrays: the keys, their versions, audit records, feed rows, outbox deliveries and a <c>NOTIFY</c>, which PostgreSQL
+/// delivers to every node's listener when, and only if, the change commits.
 /// </para>
 /// </remarks>
 sealed partial class PostgresConfigWriter(PostgresDatabase db) : IConfigWriter
@@ -71,146 +70,158 @@ sealed partial class PostgresConfigWriter(PostgresDatabase db) : IConfigWriter
         CancellationToken cancellationToken) =>
         db.TransactAsync((id, request, targetVersion, plan), static async (write, state, cancellationToken) =>
         {
-            var (current, target, subscriptions) = await LockKeyAsync(write, state.id, state.targetVersion, cancellationToken).ConfigureAwait(false);
-            var p = state.plan(state.request, current, target, write.Ring);
-            var version = current.Version + 1;
-            var isEncrypted = p.Encrypt && p.Value is not null;
-            if (isEncrypted)
-            {
-                await write.LockActiveKeyAsync(cancellationToken).ConfigureAwait(false);
-                if (current is { IsLiveEncrypted: false, Exists: true })
-                {
-                    await EncryptHistoryAsync(write, state.id, current.RowId, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            // A key that comes back after a delete (by a write or a rollback) starts a new life.
-            var createdAt = current.LiveVersion is null ? write.Now : current.CreatedAt;
-            var stored = isEncrypted ? write.Ring.Encrypt(state.id, version, p.Value!) : p.Value;
-            int? keyId = isEncrypted ? write.Ring.ActiveKeyId : null;
-            var valueType = p.ValueType?.ToWireName();
-            var changeType = p.ChangeType.ToWireName();
             var id = state.id;
-
-            using var batch = write.Batch();
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE keel_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision;"));
-            batch.BatchCommands.Add(Statement(
-                $"""
-                UPDATE configs SET version = @version, value = @value, value_type = @value_type, is_encrypted = @is_encrypted,
-                                   is_deleted = @is_deleted, created_at = @created_at, updated_at = @now, updated_by = @actor,
-                                   revision = {TakenRevision}, key_id = @key_id
-                WHERE id = @id;
-                """,
-                ("id", current.RowId), ("version", version), ("value", stored), ("value_type", valueType),
-                ("is_encrypted", isEncrypted), ("is_deleted", p.ChangeType == ChangeType.Delete), ("created_at", createdAt),
-                ("now", write.Now), ("actor", p.Actor.Name), ("key_id", keyId)));
-            batch.BatchCommands.Add(Statement(
-                $"""
-                INSERT INTO config_versions (config_id, version, value, value_type, is_encrypted, change_type, change_description,
-                                             created_at, created_by, revision, key_id)
-                VALUES (@id, @version, @value, @value_type, @is_encrypted, @change_type, @change_description, @now, @actor,
-                        {TakenRevision}, @key_id);
-                """,
-                ("id", current.RowId), ("version", version), ("value", stored), ("value_type", valueType),
-                ("is_encrypted", isEncrypted), ("change_type", changeType), ("change_description", p.Description),
-                ("now", write.Now), ("actor", p.Actor.Name), ("key_id", keyId)));
-            batch.BatchCommands.Add(Statement(
-                $"""
-                INSERT INTO changes (revision, seq, service_name, environment, config_key, version, change_type, changed_at)
-                VALUES ({TakenRevision}, 0, @service_name, @environment, @config_key, @version, @change_type, @now);
-                """,
-                ("service_name", id.ServiceName), ("environment", id.Environment), ("config_key", id.Key), ("version", version),
-                ("change_type", changeType), ("now", write.Now)));
-            batch.BatchCommands.Add(AuditStatement(
-                p.Actor, ConfigWrites.AuditAction(p.ChangeType), id.Key, write.Now, id.ServiceName, id.Environment, current.PreviousVersion, version));
-
-            var matching = subscriptions.Where(s => KeyPatterns.MatchesAny(s.Keys, id.Key)).Select(s => s.Id).ToArray();
-            if (matching.Length > 0)
-            {
-                // Deliveries get their ids under the revision's lock, so a subscription's deliveries are numbered in commit order.
-                batch.BatchCommands.Add(Statement(
-                    $"""
-                    INSERT INTO webhook_deliveries (delivery_id, subscription_id, revision, service_name, environment, config_key, version,
-                                                    change_type, changed_at, status, attempts, next_attempt_at, created_at)
-                    SELECT d.delivery_id, d.subscription_id, {TakenRevision}, @service_name, @environment, @config_key, @version,
-                           @change_type, @now, 'pending', 0, @now, @now
-                    FROM unnest(@delivery_ids, @subscription_ids) WITH ORDINALITY AS d (delivery_id, subscription_id, n)
-                    ORDER BY d.n;
-                    """,
-                    ("delivery_ids", matching.Select(_ => WebhookTables.NewDeliveryId(write.Now)).ToArray()), ("subscription_ids", matching),
-                    ("service_name", id.ServiceName), ("environment", id.Environment), ("config_key", id.Key), ("version", version),
-                    ("change_type", changeType), ("now", write.Now)));
-            }
-
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{PostgresWriteTransaction.Channel}', 'r' || {TakenRevision});"));
-            var revision = (long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            write.Revision = revision;
-            return ConfigWrites.Result(
-                id, p.ChangeType, p.Value, p.ValueType, isEncrypted, version, current.PreviousVersion, createdAt, revision, write.Now, p.Actor);
+            var (rows, subscriptions, target) = await LockKeysAsync(write, id.ServiceName, id.Environment, [id.Key], state.targetVersion, cancellationToken)
+                .ConfigureAwait(false);
+            var current = rows[id.Key];
+            var change = await RecordAsync(
+                write, id.ServiceName, id.Environment, [(id.Key, current, state.plan(state.request, current, target, write.Ring))], subscriptions, cancellationToken)
+                .ConfigureAwait(false);
+            return change.Changes[0];
         }, cancellationToken);
 
     /// <summary>
-    /// Locks the key's row, creating a placeholder (version 0, never committed as such) when the key never existed, and reads what
-    /// a change needs: the row, the target version of a rollback, and the subscriptions of the key's service and environment.
+    /// Records each planned change as its key's next version, all under one revision: taking the revision first unless the
+    /// transaction holds it already, then writing every table's rows with one statement each, in one round trip.
     /// </summary>
-    static async Task<(PostgresLockedRow Current, ChangePlan.Target? Target, List<(string Id, string[] Keys)> Subscriptions)> LockKeyAsync(
-        PostgresWriteTransaction write, ConfigId id, long? targetVersion, CancellationToken cancellationToken)
+    static async Task<ChangeSetResult> RecordAsync(
+        PostgresWriteTransaction write,
+        string serviceName,
+        string environment,
+        IReadOnlyList<(string Key, PostgresLockedRow Current, ChangePlan Plan)> changes,
+        List<(string Id, string[] Keys)> subscriptions,
+        CancellationToken cancellationToken)
     {
+        var n = changes.Count;
+        var ids = new ConfigId[n];
+        var encrypted = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            ids[i] = new ConfigId(serviceName, environment, changes[i].Key);
+            encrypted[i] = changes[i].Plan.Encrypt && changes[i].Plan.Value is not null;
+        }
+
+        if (encrypted.Any(e => e))
+        {
+            await write.LockActiveKeyAsync(cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < n; i++)
+            {
+                if (encrypted[i] && changes[i].Current is { IsLiveEncrypted: false, Exists: true })
+                {
+                    await EncryptHistoryAsync(write, ids[i], changes[i].Current.RowId, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        var keys = changes.Select(c => c.Key).ToArray();
+        var versions = changes.Select(c => c.Current.Version + 1).ToArray();
+        var changeTypes = changes.Select(c => c.Plan.ChangeType.ToWireName()).ToArray();
+
+        // A key that comes back after a delete (by a write or a rollback) starts a new life.
+        var createdAts = changes.Select(c => (c.Current.LiveVersion is null ? write.Now : c.Current.CreatedAt).ToUniversalTime()).ToArray();
+        List<(string DeliveryId, string SubscriptionId, int Seq)> deliveries = [];
+        for (var i = 0; i < n; i++)
+        {
+            foreach (var (subscriptionId, patterns) in subscriptions)
+            {
+                if (KeyPatterns.MatchesAny(patterns, keys[i]))
+                {
+                    // Deliveries get their ids under the revision's lock, so a subscription's deliveries are numbered in commit order.
+                    deliveries.Add((WebhookTables.NewDeliveryId(write.Now), subscriptionId, i));
+                }
+            }
+        }
+
+        var actor = changes[0].Plan.Actor;
+        (string, object?)[] rows =
+        [
+            ("now", write.Now), ("actor", actor.Name), ("service_name", serviceName), ("environment", environment), ("keys", keys),
+            ("ids", changes.Select(c => c.Current.RowId).ToArray()), ("versions", versions), ("change_types", changeTypes),
+            ("values", changes.Select((c, i) => encrypted[i] ? write.Ring.Encrypt(ids[i], versions[i], c.Plan.Value!) : c.Plan.Value).ToArray()),
+            ("value_types", changes.Select(c => c.Plan.ValueType?.ToWireName()).ToArray()), ("encrypted", encrypted),
+            ("deleted", changes.Select(c => c.Plan.ChangeType == ChangeType.Delete).ToArray()), ("created_ats", createdAts),
+            ("key_ids", encrypted.Select(e => e ? write.Ring.ActiveKeyId : (int?)null).ToArray()),
+            ("descriptions", changes.Select(c => c.Plan.Description).ToArray()),
+            ("actions", changes.Select(c => ConfigWrites.AuditAction(c.Plan.ChangeType)).ToArray()),
+            ("from_versions", changes.Select(c => c.Current.PreviousVersion).ToArray()),
+        ];
+
         using var batch = write.Batch();
-        var key = new (string, object?)[] { ("service_name", id.ServiceName), ("environment", id.Environment), ("config_key", id.Key) };
+        var taken = write.Revision;
+        if (taken is null)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE keel_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision;"));
+        }
+
         batch.BatchCommands.Add(Statement(
-            """
-            INSERT INTO configs (service_name, environment, config_key, version, is_deleted, created_at, updated_at, updated_by, revision,
-                                 search_key)
-            VALUES (@service_name, @environment, @config_key, 0, true, @now, @now, '', 0, @search_key)
-            ON CONFLICT (service_name, environment, config_key) DO NOTHING;
+            $"""
+            UPDATE configs c SET version = u.version, value = u.value, value_type = u.value_type, is_encrypted = u.is_encrypted,
+                                 is_deleted = u.is_deleted, created_at = u.created_at, updated_at = @now, updated_by = @actor,
+                                 revision = {TakenRevision}, key_id = u.key_id
+            FROM unnest(@ids, @versions, @values, @value_types, @encrypted, @deleted, @created_ats, @key_ids)
+                AS u (id, version, value, value_type, is_encrypted, is_deleted, created_at, key_id)
+            WHERE c.id = u.id;
             """,
-            [.. key, ("now", write.Now), ("search_key", ConfigSearch.Fold(id.Key))]));
+            rows));
         batch.BatchCommands.Add(Statement(
-            """
-            SELECT id, version, is_deleted, created_at, is_encrypted FROM configs
-            WHERE service_name = @service_name AND environment = @environment AND config_key = @config_key
-            FOR UPDATE;
+            $"""
+            INSERT INTO config_versions (config_id, version, value, value_type, is_encrypted, change_type, change_description,
+                                         created_at, created_by, revision, key_id)
+            SELECT u.id, u.version, u.value, u.value_type, u.is_encrypted, u.change_type, u.change_description, @now, @actor,
+                   {TakenRevision}, u.key_id
+            FROM unnest(@ids, @versions, @values, @value_types, @encrypted, @change_types, @key_ids, @descriptions)
+                AS u (id, version, value, value_type, is_encrypted, change_type, key_id, change_description);
             """,
-            key));
+            rows));
         batch.BatchCommands.Add(Statement(
-            "SELECT id, config_keys FROM webhook_subscriptions WHERE service_name = @service_name AND environment = @environment;",
-            key[..2]));
-        if (targetVersion is { } target)
+            $"""
+            INSERT INTO changes (revision, seq, service_name, environment, config_key, version, change_type, changed_at)
+            SELECT {TakenRevision}, u.n - 1, @service_name, @environment, u.config_key, u.version, u.change_type, @now
+            FROM unnest(@keys, @versions, @change_types) WITH ORDINALITY AS u (config_key, version, change_type, n);
+            """,
+            rows));
+        batch.BatchCommands.Add(Statement(
+            $"""
+            INSERT INTO audit_log (occurred_at, actor_token_id, actor_name, client_address, action, service_name, environment,
+                                   target, from_version, to_version, revision, request_id)
+            SELECT @now, @actor_token_id, @actor, @client_address, u.action, @service_name, @environment, u.config_key,
+                   u.from_version, u.version, {TakenRevision}, @request_id
+            FROM unnest(@actions, @keys, @from_versions, @versions) WITH ORDINALITY AS u (action, config_key, from_version, version, n)
+            ORDER BY u.n;
+            """,
+            [.. rows, ("actor_token_id", actor.TokenId), ("client_address", actor.ClientAddress), ("request_id", actor.RequestId)]));
+        if (deliveries.Count > 0)
         {
             batch.BatchCommands.Add(Statement(
                 $"""
-                SELECT {ChangePlan.Target.Columns} FROM config_versions
-                WHERE version = @version AND config_id =
-                    (SELECT id FROM configs WHERE service_name = @service_name AND environment = @environment AND config_key = @config_key);
+                {WebhookTables.InsertDeliveryColumns}
+                SELECT d.delivery_id, d.subscription_id, {TakenRevision}, @service_name, @environment, d.config_key, d.version,
+                       d.change_type, @now, 'pending', 0, @now, @now
+                FROM unnest(@delivery_ids, @subscription_ids, @delivery_keys, @delivery_versions, @delivery_change_types)
+                    WITH ORDINALITY AS d (delivery_id, subscription_id, config_key, version, change_type, n)
+                ORDER BY d.n;
                 """,
-                [.. key, ("version", target)]));
+                [.. rows, ("delivery_ids", deliveries.Select(d => d.DeliveryId).ToArray()),
+                    ("subscription_ids", deliveries.Select(d => d.SubscriptionId).ToArray()),
+                    ("delivery_keys", deliveries.Select(d => keys[d.Seq]).ToArray()),
+                    ("delivery_versions", deliveries.Select(d => versions[d.Seq]).ToArray()),
+                    ("delivery_change_types", deliveries.Select(d => changeTypes[d.Seq]).ToArray())]));
         }
 
-        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{PostgresWriteTransaction.Channel}', 'r' || {TakenRevision});"));
+        var scalar = await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        var revision = taken ?? (long)scalar!;
+        write.Revision = revision;
+        var results = new ConfigChange[n];
+        for (var i = 0; i < n; i++)
         {
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var current = ReadCurrent(reader);
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            List<(string, string[])> subscriptions = [];
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                subscriptions.Add(ReadSubscriptionKeys(reader));
-            }
-
-            ChangePlan.Target? stored = null;
-            if (targetVersion is not null)
-            {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    stored = ChangePlan.Target.Read(reader, PostgresDialect.Instance);
-                }
-            }
-
-            return (current, stored, subscriptions);
+            var (_, current, plan) = changes[i];
+            results[i] = ConfigWrites.Result(
+                ids[i], plan.ChangeType, plan.Value, plan.ValueType, encrypted[i], versions[i], current.PreviousVersion, createdAts[i], revision,
+                write.Now, plan.Actor);
         }
+
+        return new ChangeSetResult { Revision = revision, Changes = results };
     }
 
     static PostgresLockedRow ReadCurrent(NpgsqlDataReader r) =>
@@ -244,15 +255,6 @@ sealed partial class PostgresConfigWriter(PostgresDatabase db) : IConfigWriter
             .With("values", plain.Select(p => write.Ring.Encrypt(id, p.Version, p.Value)).ToArray())
             .ExecuteAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>The audit record of a change, with the revision the transaction took.</summary>
-    static NpgsqlBatchCommand AuditStatement(
-        Actor actor, string action, string target, DateTimeOffset now, string serviceName, string environment, long? fromVersion, long toVersion) =>
-        Statement(
-            AuditLog.InsertSql(TakenRevision),
-            ("occurred_at", now), ("actor_token_id", actor.TokenId), ("actor_name", actor.Name), ("client_address", actor.ClientAddress),
-            ("action", action), ("service_name", serviceName), ("environment", environment), ("target", target), ("from_version", fromVersion),
-            ("to_version", toVersion), ("request_id", actor.RequestId));
 
     static NpgsqlBatchCommand Statement(string sql, params (string Name, object? Value)[] parameters)
     {

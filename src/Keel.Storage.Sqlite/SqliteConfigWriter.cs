@@ -2,6 +2,7 @@
 
 using Keel.Core.Changes;
 using Keel.Core.Configs;
+using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
 using Keel.Storage.Relational;
@@ -58,49 +59,41 @@ sealed partial class SqliteConfigWriter(SqliteDatabase db) : IConfigWriter
                 'pending', 0, @now, @now);
         """;
 
-    public Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return db.TransactAsync(request, static async (write, request, cancellationToken) =>
-        {
-            var current = await SelectKeyAsync(write, request.Id, cancellationToken).ConfigureAwait(false);
-            var plan = ChangePlan.ForSet(request, current?.LiveVersion, current?.IsLiveEncrypted ?? false);
-            return await ApplyAsync(write, request.Id, current, plan, await TakeRevisionAsync(write, cancellationToken).ConfigureAwait(false), 0, cancellationToken)
-                .ConfigureAwait(false);
-        }, cancellationToken);
-    }
+    public Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken) => ChangeAsync(
+        Checked(request).Id,
+        request,
+        static (request, current, _, _) => ChangePlan.ForSet(request, current?.LiveVersion, current?.IsLiveEncrypted ?? false),
+        cancellationToken);
 
-    public Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return db.TransactAsync(request, static async (write, request, cancellationToken) =>
-        {
-            var current = await SelectKeyAsync(write, request.Id, cancellationToken).ConfigureAwait(false);
-            var plan = ChangePlan.ForDelete(request, current?.LiveVersion);
-            return await ApplyAsync(write, request.Id, current, plan, await TakeRevisionAsync(write, cancellationToken).ConfigureAwait(false), 0, cancellationToken)
-                .ConfigureAwait(false);
-        }, cancellationToken);
-    }
+    public Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken) => ChangeAsync(
+        Checked(request).Id, request, static (request, current, _, _) => ChangePlan.ForDelete(request, current?.LiveVersion), cancellationToken);
 
-    public Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return db.TransactAsync(request, static async (write, request, cancellationToken) =>
+    public Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken) => ChangeAsync(
+        Checked(request).Id,
+        request,
+        static (request, current, target, ring) =>
+            ChangePlan.ForRollback(request, current is not null, current?.LiveVersion, current?.IsLiveEncrypted ?? false, target, ring),
+        cancellationToken);
+
+    /// <summary>Runs one change to one key: reads its row (and a rollback's target), lets <paramref name="plan"/> decide, then records it.</summary>
+    Task<ConfigChange> ChangeAsync<TRequest>(
+        ConfigId id, TRequest request, Func<TRequest, SqliteKeyRow?, ChangePlan.Target?, KeyRing, ChangePlan> plan, CancellationToken cancellationToken)
+        where TRequest : class =>
+        db.TransactAsync((id, request, plan), static async (write, state, cancellationToken) =>
         {
-            var current = await SelectKeyAsync(write, request.Id, cancellationToken).ConfigureAwait(false);
+            var current = await SelectKeyAsync(write, state.id, cancellationToken).ConfigureAwait(false);
             ChangePlan.Target? target = null;
-            if (current is not null)
+            if (current is not null && state.request is RollbackConfigRequest rollback)
             {
                 using var select = write.Prepared($"SELECT {ChangePlan.Target.Columns} FROM config_versions WHERE config_id = @id AND version = @version;");
-                target = await select.With("id", current.RowId).With("version", request.TargetVersion).FirstAsync(ChangePlan.Target.Read, cancellationToken)
+                target = await select.With("id", current.RowId).With("version", rollback.TargetVersion).FirstAsync(ChangePlan.Target.Read, cancellationToken)
                     .ConfigureAwait(false);
             }
 
-            var plan = ChangePlan.ForRollback(request, current is not null, current?.LiveVersion, current?.IsLiveEncrypted ?? false, target, write.Ring);
-            return await ApplyAsync(write, request.Id, current, plan, await TakeRevisionAsync(write, cancellationToken).ConfigureAwait(false), 0, cancellationToken)
-                .ConfigureAwait(false);
+            var change = state.plan(state.request, current, target, write.Ring);
+            var revision = await TakeRevisionAsync(write, cancellationToken).ConfigureAwait(false);
+            return await ApplyAsync(write, state.id, current, change, revision, 0, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
-    }
 
     static async Task<SqliteKeyRow?> SelectKeyAsync(SqliteWriteTransaction write, ConfigId id, CancellationToken cancellationToken)
     {
@@ -214,6 +207,9 @@ sealed partial class SqliteConfigWriter(SqliteDatabase db) : IConfigWriter
 
         write.Database.PlaintextOverwritten |= plain.Count > 0;
     }
+
+    static T Checked<T>(T request)
+        where T : class => request ?? throw new ArgumentNullException(nameof(request));
 
     /// <summary>A key's row as the writer sees it inside its transaction; absent for a key never written.</summary>
     sealed record SqliteKeyRow(long RowId, long Version, bool IsDeleted, DateTimeOffset CreatedAt, bool IsEncrypted)

@@ -10,17 +10,12 @@ namespace Keel.Storage.Relational.Audit;
 /// <summary>The audit trail: one row per change to configuration, flags, schemas, tokens, subscriptions and keys.</summary>
 sealed class AuditLog(RelationalDatabase db) : IAuditStore
 {
-    static readonly string DefaultInsertSql = InsertSql();
-
-    /// <summary>
-    /// The insert of one audit record; <paramref name="revision"/> is the SQL of its revision, for an engine that takes the
-    /// revision in the same statement batch. A write engine prepares it and binds the parameters by these names.
-    /// </summary>
-    public static string InsertSql(string revision = "@revision") => $"""
+    /// <summary>The insert of one audit record.</summary>
+    const string InsertSql = """
         INSERT INTO audit_log (occurred_at, actor_token_id, actor_name, client_address, action, service_name, environment,
                                target, from_version, to_version, revision, request_id)
         VALUES (@occurred_at, @actor_token_id, @actor_name, @client_address, @action, @service_name, @environment,
-                @target, @from_version, @to_version, {revision}, @request_id);
+                @target, @from_version, @to_version, @revision, @request_id);
         """;
 
     /// <summary>Appends an audit record in the transaction.</summary>
@@ -36,7 +31,7 @@ sealed class AuditLog(RelationalDatabase db) : IAuditStore
         long? toVersion = null,
         long? revision = null)
     {
-        using var insert = write.Prepared(DefaultInsertSql);
+        using var insert = write.Prepared(InsertSql);
         await insert.With("occurred_at", write.Now).With("actor_token_id", actor.TokenId).With("actor_name", actor.Name)
             .With("client_address", actor.ClientAddress).With("action", action).With("service_name", serviceName)
             .With("environment", environment).With("target", target).With("from_version", fromVersion).With("to_version", toVersion)

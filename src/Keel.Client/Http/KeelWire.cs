@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 
 namespace Keel.Client.Http;
 
-// The shapes of the server's answers the client reads; README's "The API" documents them.
+// The shapes of the server's answers the client reads; docs/api.md documents them.
 
 sealed record SnapshotAnswer(long Revision, IReadOnlyList<ConfigItem> Configs);
 

@@ -7,10 +7,11 @@ using Keel.Core.Flags;
 using Keel.Core.Storage;
 using Keel.Flags;
 using Keel.Flags.JsonLogic;
-using Keel.Server.Api;
+using Keel.Server.Config;
+using Keel.Server.Http;
 using Keel.Server.Security;
+using Keel.Server.Transfer;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Flags;
@@ -130,7 +131,7 @@ static class FlagEndpoints
         [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
         var (id, stored) = Ids(route, httpContext);
-        var (limit, before) = ConfigEndpoints.HistoryPage(httpContext.Request.Query);
+        var (limit, before) = HistoryPage.From(httpContext.Request.Query);
         var versions = await store.GetHistoryAsync(stored, limit, before, cancellationToken) ?? throw NotFound(id);
         return TypedResults.Json(
             new FlagHistoryResponse(
@@ -151,7 +152,7 @@ static class FlagEndpoints
     {
         var (id, stored) = Ids(route, httpContext, write: true);
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
-        var (body, target) = await ConfigEndpoints.ReadRollbackAsync(httpContext.Request, limits.Value, cancellationToken);
+        var (body, target) = await RollbackRequest.ReadAsync(httpContext.Request, limits.Value, cancellationToken);
         var change = await InFlagTermsAsync(id, () => store.RollbackAsync(
             new RollbackConfigRequest
             {
@@ -173,7 +174,7 @@ static class FlagEndpoints
         route.Validate(httpContext);
         httpContext.EnsureCovers(route.ServiceName, route.Environment);
         var snapshot = await reads.ListAsync(httpContext, route.ServiceName, FlagStorage.Environment(route.Environment), cancellationToken);
-        httpContext.Response.Headers.ETag = ConfigEndpoints.ListTag(snapshot.LastChangeRevision);
+        httpContext.Response.Headers.ETag = EntityTags.ForListing(snapshot.LastChangeRevision);
         if (EntityTags.IfNoneMatchHits(httpContext.Request, httpContext.Response.Headers.ETag!))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
@@ -348,34 +349,4 @@ static class FlagEndpoints
 
     static KeelException NotFound(ConfigId id) =>
         new(KeelError.FlagNotFound, $"Flag '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
-}
-
-/// <summary>Flags by key, as in a flagd flag file.</summary>
-sealed record FlagSetResponse(IReadOnlyDictionary<string, JsonElement> Flags);
-
-/// <summary>The route values of <c>/api/v1/flags/{service_name}/{environment}/{flag_key}</c>.</summary>
-readonly record struct FlagRoute(
-    [property: FromRoute(Name = "service_name")] string ServiceName,
-    [property: FromRoute(Name = "environment")] string Environment,
-    [property: FromRoute(Name = "flag_key")] string FlagKey)
-{
-    public const string KeyField = "flag_key";
-
-    /// <summary>The flag the route names (as service, environment and key), after checking every part of it.</summary>
-    /// <exception cref="KeelException">A part is invalid (400).</exception>
-    /// <param name="httpContext">The request.</param>
-    /// <param name="write">Whether the request writes the flag, which needs its key in NFC (<see cref="FlagStorage.IsWritableKey"/>).</param>
-    public ConfigId ToId(HttpContext httpContext, bool write = false)
-    {
-        ConfigRoute.EnsureUnambiguousPath(httpContext, KeyField);
-        List<FieldError> errors = [];
-        ConfigNames.AddErrors(errors, ServiceName, Environment);
-        string? error;
-        if (!(write ? FlagStorage.IsWritableKey(FlagKey, out error) : FlagStorage.IsValidKey(FlagKey, out error)))
-        {
-            errors.Add(new FieldError(KeyField, error.Replace(ConfigNames.KeyField, KeyField, StringComparison.Ordinal)));
-        }
-
-        return errors.Count > 0 ? throw ConfigNames.InvalidName(errors) : new ConfigId(ServiceName, Environment, FlagKey);
-    }
 }

@@ -6,7 +6,8 @@ using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Schemas;
 using Keel.Core.Storage;
-using Keel.Server.Api;
+using Keel.Server.Config;
+using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -52,7 +53,7 @@ static class SchemaEndpoints
     static async Task<JsonHttpResult<SchemaListResponse>> ListAsync(
         [FromRoute(Name = "service_name")] string serviceName, HttpContext httpContext, ISchemaStore store, CancellationToken cancellationToken)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        PathEscapes.EnsureUnambiguous(httpContext);
         ValidateService(serviceName);
         httpContext.EnsureReachesService(serviceName);
         var schemas = await store.ListSchemasAsync(serviceName, cancellationToken);
@@ -211,33 +212,4 @@ static class SchemaEndpoints
 
     static KeelException NotFound(SchemaRoute route) =>
         new(KeelError.SchemaNotFound, $"Service '{route.ServiceName}' has no schema for key pattern '{route.KeyPattern}'.");
-
-    /// <summary>The route values of <c>/api/v1/schemas/{service_name}/{key_pattern}</c>.</summary>
-    readonly record struct SchemaRoute(
-        [property: FromRoute(Name = "service_name")] string ServiceName,
-        [property: FromRoute(Name = "key_pattern")] string KeyPattern)
-    {
-        /// <param name="httpContext">The request.</param>
-        /// <param name="write">Whether the request puts a schema, which needs the pattern in NFC (<see cref="SchemaPatterns.IsWritable"/>).</param>
-        public void Validate(HttpContext httpContext, bool write = false)
-        {
-            ConfigRoute.EnsureUnambiguousPath(httpContext, SchemaPatterns.Field);
-            List<FieldError> errors = [];
-            if (!ConfigNames.IsValidServiceName(ServiceName, out var serviceError))
-            {
-                errors.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
-            }
-
-            string? patternError;
-            if (!(write ? SchemaPatterns.IsWritable(KeyPattern, out patternError) : SchemaPatterns.IsValid(KeyPattern, out patternError)))
-            {
-                errors.Add(new FieldError(SchemaPatterns.Field, patternError));
-            }
-
-            if (errors.Count > 0)
-            {
-                throw ConfigNames.InvalidName(errors);
-            }
-        }
-    }
 }

@@ -6,8 +6,7 @@ using Keel.Core.Changes;
 using Keel.Core.Configs;
 using Keel.Core.Flags;
 using Keel.Core.Security;
-using Keel.Server.Api;
-using Keel.Server.Security;
+using Keel.Server.Http;
 
 namespace Keel.Server.Watch;
 

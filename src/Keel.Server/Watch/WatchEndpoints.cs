@@ -8,7 +8,7 @@ using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Changes;
 using Keel.Core.Security;
-using Keel.Server.Api;
+using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -54,7 +54,7 @@ static class WatchEndpoints
         IHostApplicationLifetime host,
         CancellationToken cancellationToken)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        PathEscapes.EnsureUnambiguous(httpContext);
         var filter = ChangeFilter.FromQuery(httpContext);
         var since = QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, long.MaxValue);
         var wait = TimeSpan.FromSeconds(
@@ -138,7 +138,7 @@ static class WatchEndpoints
         IHostApplicationLifetime host,
         ILogger<ChangeFeedPump> logger)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
+        PathEscapes.EnsureUnambiguous(httpContext);
         var filter = ChangeFilter.FromQuery(httpContext);
         var since = LastEventId(httpContext) ?? QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, long.MaxValue);
         var aborted = httpContext.RequestAborted;

@@ -9,6 +9,7 @@ using Keel.Core;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
 using Keel.Server.Hosting;
+using Keel.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Webhooks;
@@ -267,7 +268,7 @@ sealed class WebhookDispatcher : BackgroundService
                 change.Revision,
                 Core.Configs.ChangeTypes.ToWireName(change.ChangeType),
                 change.Timestamp.UtcDateTime),
-            Api.KeelJson.Context.WebhookPayload);
+            KeelJson.Context.WebhookPayload);
     }
 
     /// <summary><c>sha256=</c> and the lower-case hex HMAC-SHA256 of the body, keyed with the subscription's secret.</summary>

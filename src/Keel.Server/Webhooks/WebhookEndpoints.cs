@@ -7,7 +7,7 @@ using Keel.Core.Configs;
 using Keel.Core.Flags;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
-using Keel.Server.Api;
+using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,0 +1,18 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using Keel.Core.Configs;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Keel.Server.Http;
+
+/// <summary>The route values of <c>{service_name}/{environment}</c>, as the configuration, transfer and flag APIs name a scope.</summary>
+readonly record struct ScopeRoute(
+    [property: FromRoute(Name = "service_name")] string ServiceName,
+    [property: FromRoute(Name = "environment")] string Environment)
+{
+    public void Validate(HttpContext httpContext)
+    {
+        PathEscapes.EnsureUnambiguous(httpContext);
+        ConfigNames.Validate(ServiceName, Environment);
+    }
+}

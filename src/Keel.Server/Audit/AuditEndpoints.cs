@@ -20,6 +20,7 @@ static class AuditEndpoints
         endpoints.MapGet("/api/v1/audit", QueryAsync)
             .WithTags("Audit")
             .RequireAuthorization(KeelPolicies.Admin)
+            .CheckRoutes()
             .WithName("QueryAudit")
             .WithSummary("Lists audit records newest first, filtered by service_name, environment, actor, action, since and until, paged by cursor.");
         return endpoints;
@@ -27,7 +28,6 @@ static class AuditEndpoints
 
     static async Task<JsonHttpResult<AuditResponse>> QueryAsync(HttpContext httpContext, IAuditStore audit, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var q = httpContext.Request.Query;
         var serviceName = QueryParameters.ServiceName(q);
         var environment = QueryParameters.Environment(q);

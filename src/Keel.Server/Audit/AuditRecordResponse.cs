@@ -32,7 +32,7 @@ sealed record AuditRecordResponse(
             r.ClientAddress,
             flag && r.Action.StartsWith(ConfigActionPrefix, StringComparison.Ordinal) ? "flag." + r.Action[ConfigActionPrefix.Length..] : r.Action,
             r.ServiceName,
-            flag ? FlagStorage.PublicEnvironment(r.Environment!) : r.Environment,
+            r.Environment is { } environment ? FlagStorage.PublicEnvironment(environment) : null,
             r.Target,
             r.FromVersion,
             r.ToVersion,

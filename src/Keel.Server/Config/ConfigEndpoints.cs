@@ -5,10 +5,8 @@ using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Storage;
 using Keel.Server.Http;
-using Keel.Server.Schemas;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Config;
 
@@ -17,7 +15,7 @@ static class ConfigEndpoints
 {
     public static IEndpointRouteBuilder MapConfigEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var config = endpoints.MapGroup("/api/v1/config").WithTags("Configuration");
+        var config = endpoints.MapGroup("/api/v1/config").WithTags("Configuration").CheckRoutes();
 
         config.MapPost("/batch", BatchGetAsync)
             .WithName("GetConfigBatch")
@@ -39,12 +37,14 @@ static class ConfigEndpoints
         config.MapPut("/{service_name}/{environment}/{config_key}", PutAsync)
             .WithName("PutConfig")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Write)
             .WithSummary("Creates or updates a key. Honours If-Match and If-None-Match: *.")
             .Accepts<PutConfigRequest>("application/json");
 
         config.MapDelete("/{service_name}/{environment}/{config_key}", DeleteAsync)
             .WithName("DeleteConfig")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Remove)
             .WithSummary("Deletes a key, leaving a tombstone version in its history. Honours If-Match.");
 
         config.MapGet("/{service_name}/{environment}/{config_key}/history", HistoryAsync)
@@ -55,6 +55,7 @@ static class ConfigEndpoints
         config.MapPost("/{service_name}/{environment}/{config_key}/rollback", RollbackAsync)
             .WithName("RollbackConfig")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Write)
             .WithSummary("Gives a key the value and type of an earlier version, as a new version. Honours If-Match.")
             .Accepts<RollbackRequest>("application/json");
 
@@ -64,8 +65,7 @@ static class ConfigEndpoints
     static async Task<Results<JsonHttpResult<ConfigResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(
         [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
-        var id = route.ToId(httpContext);
-        httpContext.EnsureCovers(id.ServiceName, id.Environment);
+        var id = route.Id;
         var entry = await store.GetAsync(id, cancellationToken);
         if (entry is null)
         {
@@ -93,17 +93,13 @@ static class ConfigEndpoints
     }
 
     static async Task<JsonHttpResult<ConfigResponse>> PutAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
+        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] WriteServices services, CancellationToken cancellationToken)
     {
-        var id = route.ToWriteId(httpContext);
-        httpContext.EnsureCovers(id.ServiceName, id.Environment);
+        var id = route.Id;
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.PutConfigRequest, cancellationToken);
         var (value, type) = ConfigWriteInput.ReadValue(body, services.Limits.Value);
-        await EnsurePreconditionAsync(services.Store, id, condition, cancellationToken);
-        await services.Schemas.ValidateAsync(id.ServiceName, [new SchemaCandidate(id.Key, value, type, "$." + ConfigValues.ValueField)], cancellationToken);
-
-        var change = await services.Store.SetAsync(
+        var change = await services.Writes.SetAsync(
             new SetConfigRequest
             {
                 Id = id,
@@ -115,7 +111,6 @@ static class ConfigEndpoints
                 Encrypt = body.Encrypt,
             },
             cancellationToken);
-        Log.ConfigChanged(services.Logger, change);
 
         httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
         var created = change.ChangeType == ChangeType.Create;
@@ -131,14 +126,12 @@ static class ConfigEndpoints
     }
 
     static async Task<JsonHttpResult<DeleteResponse>> DeleteAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
+        [AsParameters] ConfigRoute route, HttpContext httpContext, ConfigWritePipeline writes, CancellationToken cancellationToken)
     {
-        var id = route.ToId(httpContext);
-        httpContext.EnsureCovers(id.ServiceName, id.Environment);
+        var id = route.Id;
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
-        var change = await services.Store.DeleteAsync(
+        var change = await writes.DeleteAsync(
             new DeleteConfigRequest { Id = id, Actor = httpContext.Actor(), Condition = condition }, cancellationToken);
-        Log.ConfigChanged(services.Logger, change);
 
         return TypedResults.Json(
             new DeleteResponse(true, $"Key '{id.Key}' deleted; version {change.Version} records the delete.", change.Version, change.Revision),
@@ -148,8 +141,7 @@ static class ConfigEndpoints
     static async Task<Results<JsonHttpResult<HistoryResponse>, ProblemHttpResult>> HistoryAsync(
         [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
-        var id = route.ToId(httpContext);
-        httpContext.EnsureCovers(id.ServiceName, id.Environment);
+        var id = route.Id;
         var (limit, before) = HistoryPage.From(httpContext.Request.Query);
         var versions = await store.GetHistoryAsync(id, limit, before, cancellationToken);
         var reveal = httpContext.CanReadSecrets();
@@ -163,25 +155,12 @@ static class ConfigEndpoints
     }
 
     static async Task<JsonHttpResult<RollbackResponse>> RollbackAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] ConfigServices services, CancellationToken cancellationToken)
+        [AsParameters] ConfigRoute route, HttpContext httpContext, [AsParameters] WriteServices services, CancellationToken cancellationToken)
     {
-        var id = route.ToWriteId(httpContext);
-        httpContext.EnsureCovers(id.ServiceName, id.Environment);
+        var id = route.Id;
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
         var (body, target) = await RollbackRequest.ReadAsync(httpContext.Request, services.Limits.Value, cancellationToken);
-        await EnsurePreconditionAsync(services.Store, id, condition, cancellationToken);
-
-        // The target is immutable, so checking it before the store runs the rollback sees what the rollback writes. An
-        // encrypted target is checked only for a caller who may read it: the answer (and its timing) would otherwise tell the
-        // caller whether the secret matches a schema of their own making, one question per request.
-        var targetVersion = await services.Store.GetHistoryAsync(id, 1, target + 1, cancellationToken);
-        if (targetVersion is [{ Value: { } targetValue, ValueType: { } targetType, DecryptionFailed: false } found] && found.Version == target
-            && (!found.IsEncrypted || httpContext.CanReadSecrets()))
-        {
-            await services.Schemas.ValidateAsync(id.ServiceName, [new SchemaCandidate(id.Key, targetValue, targetType, "$")], cancellationToken);
-        }
-
-        var change = await services.Store.RollbackAsync(
+        var change = await services.Writes.RollbackAsync(
             new RollbackConfigRequest
             {
                 Id = id,
@@ -190,8 +169,8 @@ static class ConfigEndpoints
                 Actor = httpContext.Actor(),
                 Condition = condition,
             },
+            httpContext.CanReadSecrets(),
             cancellationToken);
-        Log.ConfigChanged(services.Logger, change);
 
         httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
         return TypedResults.Json(RollbackResponse.From(change, target), KeelJson.Context.RollbackResponse);
@@ -200,8 +179,6 @@ static class ConfigEndpoints
     static async Task<Results<JsonHttpResult<ListResponse>, StatusCodeHttpResult>> ListAsync(
         [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, SnapshotReads reads, CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureCovers(route.ServiceName, route.Environment);
         httpContext.Response.Headers.Vary = "Authorization";
 
         // The tag is the revision of the scope's last change, deletes included: any change to the listing changes it.
@@ -227,7 +204,6 @@ static class ConfigEndpoints
     static async Task<JsonHttpResult<BatchGetResponse>> BatchGetAsync(
         HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.BatchGetRequest, cancellationToken);
         var (serviceName, environment, keys) = ValidateBatch(body);
         httpContext.EnsureCovers(serviceName, environment);
@@ -295,31 +271,9 @@ static class ConfigEndpoints
         return (body.ServiceName!, body.Environment!, keys);
     }
 
-    /// <summary>
-    /// Answers 412 for a write whose <c>If-Match</c> or <c>If-None-Match</c> the key's live version fails, before the write's
-    /// content is validated: which of the two failures a caller meets must not depend on a value they may not read. The store
-    /// checks the condition again in the write's transaction.
-    /// </summary>
-    static async Task EnsurePreconditionAsync(IConfigStore store, ConfigId id, VersionCondition condition, CancellationToken cancellationToken)
-    {
-        if (condition.Kind == VersionConditionKind.None)
-        {
-            return;
-        }
-
-        var live = await store.GetAsync(id, cancellationToken);
-        condition.EnsureMetBy(live?.Version);
-    }
-
     static ProblemHttpResult NotFound(ConfigId id) =>
         Problems.Result(KeelError.ConfigNotFound, $"Key '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
 
     static string KeyPath(ConfigId id) =>
         $"/api/v1/config/{id.ServiceName}/{id.Environment}/{Uri.EscapeDataString(id.Key)}";
 }
-
-/// <summary>The services every write handler takes.</summary>
-readonly record struct ConfigServices(IConfigStore Store, IOptions<LimitsOptions> Limits, ILogger<ConfigChangeLog> Logger, SchemaValidator Schemas);
-
-/// <summary>The logger category of configuration changes.</summary>
-sealed class ConfigChangeLog;

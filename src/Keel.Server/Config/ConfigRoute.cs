@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Server.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -11,25 +10,24 @@ namespace Keel.Server.Config;
 readonly record struct ConfigRoute(
     [property: FromRoute(Name = "service_name")] string ServiceName,
     [property: FromRoute(Name = "environment")] string Environment,
-    [property: FromRoute(Name = "config_key")] string ConfigKey)
+    [property: FromRoute(Name = "config_key")] string ConfigKey) : IRouteTarget
 {
-    /// <summary>The key the route names, after checking every part of it.</summary>
-    /// <exception cref="KeelException">A part is invalid (400).</exception>
-    public ConfigId ToId(HttpContext httpContext)
-    {
-        PathEscapes.EnsureUnambiguous(httpContext);
-        var id = new ConfigId(ServiceName, Environment, ConfigKey);
-        ConfigNames.Validate(id);
-        return id;
-    }
+    /// <summary>The key the route names; <see cref="RouteChecks"/> checked it.</summary>
+    public ConfigId Id => new(ServiceName, Environment, ConfigKey);
 
-    /// <summary>The key the route names for a write, which also needs the key in NFC (<see cref="ConfigNames.IsWritableKey"/>).</summary>
-    /// <exception cref="KeelException">A part is invalid (400).</exception>
-    public ConfigId ToWriteId(HttpContext httpContext)
+    public string EscapeField => ConfigNames.KeyField;
+
+    public void Check(HttpContext httpContext, RouteUse use)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
-        var id = new ConfigId(ServiceName, Environment, ConfigKey);
-        ConfigNames.ValidateForWrite(id);
-        return id;
+        if (use == RouteUse.Write)
+        {
+            ConfigNames.ValidateForWrite(Id);
+        }
+        else
+        {
+            ConfigNames.Validate(Id);
+        }
+
+        httpContext.EnsureCovers(ServiceName, Environment);
     }
 }

@@ -12,25 +12,34 @@ namespace Keel.Server.Flags;
 readonly record struct FlagRoute(
     [property: FromRoute(Name = "service_name")] string ServiceName,
     [property: FromRoute(Name = "environment")] string Environment,
-    [property: FromRoute(Name = "flag_key")] string FlagKey)
+    [property: FromRoute(Name = "flag_key")] string FlagKey) : IRouteTarget
 {
     public const string KeyField = "flag_key";
 
-    /// <summary>The flag the route names (as service, environment and key), after checking every part of it.</summary>
-    /// <exception cref="KeelException">A part is invalid (400).</exception>
-    /// <param name="httpContext">The request.</param>
-    /// <param name="write">Whether the request writes the flag, which needs its key in NFC (<see cref="FlagStorage.IsWritableKey"/>).</param>
-    public ConfigId ToId(HttpContext httpContext, bool write = false)
+    /// <summary>The flag the route names, as service, environment and key; <see cref="RouteChecks"/> checked it.</summary>
+    public ConfigId Id => new(ServiceName, Environment, FlagKey);
+
+    /// <summary>Where the store keeps the flag (<see cref="FlagStorage"/>).</summary>
+    public ConfigId StoredId => FlagStorage.Id(ServiceName, Environment, FlagKey);
+
+    public string EscapeField => KeyField;
+
+    /// <summary>Checks every part of the route and the token's scope; a write needs the key in NFC (<see cref="FlagStorage.IsWritableKey"/>).</summary>
+    public void Check(HttpContext httpContext, RouteUse use)
     {
-        PathEscapes.EnsureUnambiguous(httpContext, KeyField);
         List<FieldError> errors = [];
         ConfigNames.AddErrors(errors, ServiceName, Environment);
         string? error;
-        if (!(write ? FlagStorage.IsWritableKey(FlagKey, out error) : FlagStorage.IsValidKey(FlagKey, out error)))
+        if (!(use == RouteUse.Write ? FlagStorage.IsWritableKey(FlagKey, out error) : FlagStorage.IsValidKey(FlagKey, out error)))
         {
             errors.Add(new FieldError(KeyField, error.Replace(ConfigNames.KeyField, KeyField, StringComparison.Ordinal)));
         }
 
-        return errors.Count > 0 ? throw ConfigNames.InvalidName(errors) : new ConfigId(ServiceName, Environment, FlagKey);
+        if (errors.Count > 0)
+        {
+            throw ConfigNames.InvalidName(errors);
+        }
+
+        httpContext.EnsureCovers(ServiceName, Environment);
     }
 }

@@ -179,6 +179,7 @@ static class KeelServiceCollectionExtensions
         });
         services.AddExceptionHandler<KeelExceptionHandler>();
         services.TryAddSingleton<SnapshotReads>();
+        services.TryAddSingleton<Config.ConfigWritePipeline>();
 
         services.AddOptions<Flags.OfrepCorsOptions>().BindConfiguration(Flags.OfrepCorsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddCors();

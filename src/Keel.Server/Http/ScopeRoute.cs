@@ -8,11 +8,13 @@ namespace Keel.Server.Http;
 /// <summary>The route values of <c>{service_name}/{environment}</c>, as the configuration, transfer and flag APIs name a scope.</summary>
 readonly record struct ScopeRoute(
     [property: FromRoute(Name = "service_name")] string ServiceName,
-    [property: FromRoute(Name = "environment")] string Environment)
+    [property: FromRoute(Name = "environment")] string Environment) : IRouteTarget
 {
-    public void Validate(HttpContext httpContext)
+    public string EscapeField => ConfigNames.KeyField;
+
+    public void Check(HttpContext httpContext, RouteUse use)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         ConfigNames.Validate(ServiceName, Environment);
+        httpContext.EnsureCovers(ServiceName, Environment);
     }
 }

@@ -12,7 +12,7 @@ static class KeyEndpoints
 {
     public static IEndpointRouteBuilder MapKeyEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var keys = endpoints.MapGroup("/api/v1/admin/keys").WithTags("Encryption keys").RequireAuthorization(KeelPolicies.Admin);
+        var keys = endpoints.MapGroup("/api/v1/admin/keys").WithTags("Encryption keys").RequireAuthorization(KeelPolicies.Admin).CheckRoutes();
 
         keys.MapGet("/", ListAsync)
             .WithName("ListEncryptionKeys")
@@ -28,7 +28,6 @@ static class KeyEndpoints
     static async Task<JsonHttpResult<EncryptionKeysResponse>> ListAsync(
         HttpContext httpContext, IEncryptionKeyStore keys, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var list = await keys.ListEncryptionKeysAsync(cancellationToken);
         return TypedResults.Json(
             new EncryptionKeysResponse(list.Single(k => k.IsActive).Id, list.Select(EncryptionKeyItem.From).ToList()),
@@ -38,7 +37,6 @@ static class KeyEndpoints
     static async Task<JsonHttpResult<KeyRotationResponse>> RotateAsync(
         HttpContext httpContext, IEncryptionKeyStore keys, IHostApplicationLifetime lifetime, ILogger<KeyRotationResponse> logger)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var actor = httpContext.Actor();
 
         // A client that hangs up does not stop the rotation; shutting down does, and the next rotation finishes the rest.

@@ -10,7 +10,6 @@ using Keel.Server.Config;
 using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Schemas;
@@ -20,7 +19,7 @@ static class SchemaEndpoints
 {
     public static IEndpointRouteBuilder MapSchemaEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var schemas = endpoints.MapGroup("/api/v1/schemas").WithTags("Schemas");
+        var schemas = endpoints.MapGroup("/api/v1/schemas").WithTags("Schemas").CheckRoutes();
 
         schemas.MapGet("/{service_name}", ListAsync)
             .WithName("ListSchemas")
@@ -35,11 +34,13 @@ static class SchemaEndpoints
         schemas.MapPut("/{service_name}/{key_pattern}", PutAsync)
             .WithName("PutSchema")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Write)
             .WithSummary("Creates or replaces the JSON Schema (the body) that values of matching keys must validate against, in every environment.");
 
         schemas.MapDelete("/{service_name}/{key_pattern}", DeleteAsync)
             .WithName("DeleteSchema")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Remove)
             .WithSummary("Deletes the JSON Schema of a key pattern.");
 
         schemas.MapPost("/{service_name}/{key_pattern}/check", CheckAsync)
@@ -51,21 +52,16 @@ static class SchemaEndpoints
     }
 
     static async Task<JsonHttpResult<SchemaListResponse>> ListAsync(
-        [FromRoute(Name = "service_name")] string serviceName, HttpContext httpContext, ISchemaStore store, CancellationToken cancellationToken)
+        [AsParameters] ServiceRoute route, ISchemaStore store, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
-        ValidateService(serviceName);
-        httpContext.EnsureReachesService(serviceName);
-        var schemas = await store.ListSchemasAsync(serviceName, cancellationToken);
+        var schemas = await store.ListSchemasAsync(route.ServiceName, cancellationToken);
         return TypedResults.Json(
-            new SchemaListResponse(serviceName, [.. schemas.Select(s => new SchemaListItem(s.KeyPattern, Parse(s.Schema), s.Version, s.UpdatedAt.UtcDateTime))]),
+            new SchemaListResponse(route.ServiceName, [.. schemas.Select(s => new SchemaListItem(s.KeyPattern, Parse(s.Schema), s.Version, s.UpdatedAt.UtcDateTime))]),
             KeelJson.Context.SchemaListResponse);
     }
 
     static async Task<IResult> GetAsync([AsParameters] SchemaRoute route, HttpContext httpContext, ISchemaStore store, CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureReachesService(route.ServiceName);
         var schemas = await store.ListSchemasAsync(route.ServiceName, cancellationToken);
         var schema = schemas.FirstOrDefault(s => s.KeyPattern == route.KeyPattern) ?? throw NotFound(route);
         SetHeaders(httpContext, schema);
@@ -81,8 +77,6 @@ static class SchemaEndpoints
         ILogger<ConfigChangeLog> logger,
         CancellationToken cancellationToken)
     {
-        route.Validate(httpContext, write: true);
-        httpContext.EnsureCoversService(route.ServiceName);
         var (document, _) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var schema = await store.PutSchemaAsync(route.ServiceName, route.KeyPattern, document, httpContext.Actor(), cancellationToken);
         Log.SchemaChanged(logger, route.ServiceName, route.KeyPattern, "put", schema.Version);
@@ -96,8 +90,6 @@ static class SchemaEndpoints
     static async Task<NoContent> DeleteAsync(
         [AsParameters] SchemaRoute route, HttpContext httpContext, ISchemaStore store, ILogger<ConfigChangeLog> logger, CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureCoversService(route.ServiceName);
         await store.DeleteSchemaAsync(route.ServiceName, route.KeyPattern, httpContext.Actor(), cancellationToken);
         Log.SchemaChanged(logger, route.ServiceName, route.KeyPattern, "delete", 0);
         return TypedResults.NoContent();
@@ -112,8 +104,6 @@ static class SchemaEndpoints
         IOptions<LimitsOptions> limits,
         CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureReachesService(route.ServiceName);
         var (_, candidate) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var patterns = (await schemas.ListSchemasAsync(route.ServiceName, cancellationToken)).Select(s => s.KeyPattern).Append(route.KeyPattern).ToList();
         var prefix = route.KeyPattern.EndsWith('*') ? route.KeyPattern[..^1] : route.KeyPattern;
@@ -200,14 +190,6 @@ static class SchemaEndpoints
     {
         using var document = JsonDocument.Parse(schema);
         return document.RootElement.Clone();
-    }
-
-    static void ValidateService(string serviceName)
-    {
-        if (!ConfigNames.IsValidServiceName(serviceName, out var error))
-        {
-            throw ConfigNames.InvalidName([new FieldError(ConfigNames.ServiceNameField, error)]);
-        }
     }
 
     static KeelException NotFound(SchemaRoute route) =>

@@ -18,7 +18,7 @@ static class TokenEndpoints
 
     public static IEndpointRouteBuilder MapTokenEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var tokens = endpoints.MapGroup("/api/v1/tokens").WithTags("Tokens").RequireAuthorization(KeelPolicies.Admin);
+        var tokens = endpoints.MapGroup("/api/v1/tokens").WithTags("Tokens").RequireAuthorization(KeelPolicies.Admin).CheckRoutes();
 
         tokens.MapPost("/", CreateAsync)
             .WithName("CreateToken")
@@ -39,7 +39,6 @@ static class TokenEndpoints
     static async Task<Created<TokenResponse>> CreateAsync(
         HttpContext httpContext, TokenRegistry registry, TimeProvider timeProvider, ILogger<TokenRegistry> logger, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.CreateTokenRequest, cancellationToken);
         var now = timeProvider.GetUtcNow();
         var actor = httpContext.Actor();
@@ -68,7 +67,6 @@ static class TokenEndpoints
     static async Task<JsonHttpResult<TokenListResponse>> ListAsync(
         HttpContext httpContext, TokenRegistry registry, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var now = timeProvider.GetUtcNow();
         var tokens = await registry.ListAsync(cancellationToken);
         return TypedResults.Json(new TokenListResponse(tokens.Select(t => TokenResponse.From(t, now)).ToList()), KeelJson.Context.TokenListResponse);
@@ -77,7 +75,6 @@ static class TokenEndpoints
     static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
         string id, HttpContext httpContext, TokenRegistry registry, ILogger<TokenRegistry> logger, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var actor = httpContext.Actor();
         var revoked = await registry.RevokeAsync(id, actor, cancellationToken);
         if (revoked is null)

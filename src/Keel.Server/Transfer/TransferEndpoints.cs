@@ -17,12 +17,9 @@ namespace Keel.Server.Transfer;
 /// <summary>Writes of many keys at once: batch-set, and import and export of whole files.</summary>
 static class TransferEndpoints
 {
-    /// <summary>How many times an import is planned and committed before a concurrent writer makes it give up.</summary>
-    public const int ImportAttempts = 4;
-
     public static IEndpointRouteBuilder MapTransferEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var config = endpoints.MapGroup("/api/v1/config").WithTags("Configuration");
+        var config = endpoints.MapGroup("/api/v1/config").WithTags("Configuration").CheckRoutes();
 
         config.MapPost("/batch-set", BatchSetAsync)
             .WithName("SetConfigBatch")
@@ -44,21 +41,16 @@ static class TransferEndpoints
     }
 
     static async Task<JsonHttpResult<BatchSetResponse>> BatchSetAsync(
-        HttpContext httpContext, [AsParameters] ConfigServices services, SchemaValidator schemas, CancellationToken cancellationToken)
+        HttpContext httpContext, [AsParameters] WriteServices services, CancellationToken cancellationToken)
     {
-        PathEscapes.EnsureUnambiguous(httpContext);
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.BatchSetRequest, cancellationToken);
         var request = ValidateBatchSet(body, httpContext.Actor(), services.Limits.Value);
         httpContext.EnsureCovers(request.ServiceName, request.Environment);
-        await schemas.ValidateAsync(
-            request.ServiceName,
-            request.Items.Select((item, i) => new SchemaCandidate(item.Key, item.Value!, item.ValueType!.Value, Prefix(i))),
-            cancellationToken);
 
         ChangeSetResult result;
         try
         {
-            result = await services.Store.ApplyChangeSetAsync(request, cancellationToken);
+            result = await services.Writes.ApplyBatchAsync(request, Prefix, cancellationToken);
         }
         catch (KeelException e) when (e.Error == KeelError.VersionConflict)
         {
@@ -66,11 +58,6 @@ static class TransferEndpoints
             var index = request.Items.Select((item, i) => (item.Key, i)).ToDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
             throw new KeelException(
                 e.Error, e.Message, [.. e.FieldErrors.Select(f => new FieldError(Prefix(index[f.Path]) + "expected_version", f.Message))]);
-        }
-
-        foreach (var change in result.Changes)
-        {
-            Log.ConfigChanged(services.Logger, change);
         }
 
         return TypedResults.Json(
@@ -176,12 +163,10 @@ static class TransferEndpoints
     static async Task<JsonHttpResult<ImportResponse>> ImportAsync(
         [AsParameters] ScopeRoute route,
         HttpContext httpContext,
-        [AsParameters] ConfigServices services,
-        SchemaValidator schemas,
+        IConfigStore store,
+        [AsParameters] WriteServices services,
         CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureCovers(route.ServiceName, route.Environment);
         var query = httpContext.Request.Query;
         var limits = services.Limits.Value;
         var format = ImportFormat(httpContext.Request);
@@ -197,11 +182,11 @@ static class TransferEndpoints
         var fileLimits = new ConfigFileLimits(limits.MaxImportKeys, limits.MaxValueBytes);
         for (var attempt = 1; ; attempt++)
         {
-            var snapshot = await services.Store.ListAsync(route.ServiceName, route.Environment, cancellationToken);
+            var snapshot = await store.ListAsync(route.ServiceName, route.Environment, cancellationToken);
             var types = snapshot.Entries.ToDictionary(e => e.Id.Key, e => e.ValueType, StringComparer.Ordinal);
             var entries = ConfigFileReader.Read(format, file, fileLimits, key => types.TryGetValue(key, out var type) ? type : null);
-            await schemas.ValidateAsync(
-                route.ServiceName, entries.Select(e => new SchemaCandidate(e.Key, e.Value, e.ValueType, e.Location)), cancellationToken);
+            await services.Writes.ValidateImportAsync(
+                route.ServiceName, route.Environment, entries.Select(e => new SchemaCandidate(e.Key, e.Value, e.ValueType, e.Location)), cancellationToken);
             var plan = ImportPlan.Create(entries, snapshot.Entries, prune, canReadSecrets);
             if (dryRun)
             {
@@ -210,7 +195,7 @@ static class TransferEndpoints
 
             try
             {
-                var result = await services.Store.ApplyChangeSetAsync(
+                var result = await services.Writes.ImportAsync(
                     new ChangeSetRequest
                     {
                         ServiceName = route.ServiceName,
@@ -221,10 +206,9 @@ static class TransferEndpoints
                         UnchangedSince = snapshot.LastChangeRevision,
                     },
                     cancellationToken);
-                Log.ConfigImported(services.Logger, route.ServiceName, route.Environment, result.Changes.Count, result.Revision ?? 0);
                 return TypedResults.Json(ImportResponse.From(plan, dryRun: false, result.Revision), KeelJson.Context.ImportResponse);
             }
-            catch (KeelException e) when (e.Error == KeelError.ConcurrentChange && attempt < ImportAttempts)
+            catch (KeelException e) when (e.Error == KeelError.ConcurrentChange && attempt < ConfigWritePipeline.ImportAttempts)
             {
                 // Other writes landed between planning and committing; plan again over what they left.
             }
@@ -234,8 +218,6 @@ static class TransferEndpoints
     static async Task<EmptyHttpResult> ExportAsync(
         [AsParameters] ScopeRoute route, HttpContext httpContext, SnapshotReads reads, CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureCovers(route.ServiceName, route.Environment);
         var name = QueryParameters.Single(httpContext.Request.Query, "format") ?? "json";
         if (!ConfigFileFormats.ExportNames.Contains(name) || !ConfigFileFormats.TryParse(name, out var format))
         {

@@ -37,7 +37,7 @@ sealed class ChangeFilter
             return false;
         }
 
-        var environment = Flags ? FlagStorage.PublicEnvironment(id.Environment) : id.Environment;
+        var environment = FlagStorage.PublicEnvironment(id.Environment);
         return (ServiceName is null || string.Equals(ServiceName, id.ServiceName, StringComparison.Ordinal))
             && (Environment is null || string.Equals(Environment, environment, StringComparison.Ordinal))
             && ((Keys is null && Prefix is null)

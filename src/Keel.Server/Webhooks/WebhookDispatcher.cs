@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Keel.Core;
+using Keel.Core.Flags;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
 using Keel.Server.Hosting;
@@ -260,9 +261,9 @@ sealed class WebhookDispatcher : BackgroundService
         var change = delivery.Change;
         return JsonSerializer.SerializeToUtf8Bytes(
             new WebhookPayload(
-                Core.Flags.FlagStorage.IsFlagEnvironment(change.Id.Environment) ? WireNames.Events.FlagChange : WireNames.Events.ConfigChange,
+                FlagStorage.IsFlagEnvironment(change.Id.Environment) ? WireNames.Events.FlagChange : WireNames.Events.ConfigChange,
                 change.Id.ServiceName,
-                Core.Flags.FlagStorage.PublicEnvironment(change.Id.Environment),
+                FlagStorage.PublicEnvironment(change.Id.Environment),
                 change.Id.Key,
                 change.Version,
                 change.Revision,

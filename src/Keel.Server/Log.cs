@@ -1,6 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using Keel.Core.Configs;
+using Keel.Core.Flags;
 using Keel.Core.Storage;
 
 namespace Keel.Server;
@@ -36,14 +37,50 @@ static partial class Log
     static partial void ConfigChanged(
         ILogger logger, string serviceName, string environment, string key, ChangeType changeType, long version, long revision);
 
-    public static void ConfigChanged(ILogger logger, ConfigChange change) =>
-        ConfigChanged(logger, change.Id.ServiceName, change.Id.Environment, change.Id.Key, change.ChangeType, change.Version, change.Revision);
+    /// <summary>Logs a change of a key, or of a flag in the flag API's terms.</summary>
+    public static void Changed(ILogger logger, ConfigChange change)
+    {
+        var id = change.Id;
+        if (!FlagStorage.IsFlagEnvironment(id.Environment))
+        {
+            ConfigChanged(logger, id.ServiceName, id.Environment, id.Key, change.ChangeType, change.Version, change.Revision);
+        }
+        else
+        {
+            var environment = FlagStorage.PublicEnvironment(id.Environment);
+            FlagChanged(logger, id.ServiceName, environment, id.Key, change.ChangeType, change.Version, change.Revision);
+        }
+    }
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Config {ServiceName}/{Environment}: imported {Count} changes at revision {Revision}")]
-    public static partial void ConfigImported(ILogger logger, string serviceName, string environment, int count, long revision);
+    static partial void ConfigImported(ILogger logger, string serviceName, string environment, int count, long revision);
+
+    /// <summary>Logs an import into a stored environment, of keys or of flags.</summary>
+    public static void Imported(ILogger logger, string serviceName, string storedEnvironment, int count, long revision)
+    {
+        if (!FlagStorage.IsFlagEnvironment(storedEnvironment))
+        {
+            ConfigImported(logger, serviceName, storedEnvironment, count, revision);
+        }
+        else
+        {
+            var environment = FlagStorage.PublicEnvironment(storedEnvironment);
+            FlagsImported(logger, serviceName, environment, count, revision);
+        }
+    }
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Schema {ServiceName}/{KeyPattern}: {Action} version {Version}")]
     public static partial void SchemaChanged(ILogger logger, string serviceName, string keyPattern, string action, long version);
+
+    [LoggerMessage(
+        EventId = 1104,
+        Level = LogLevel.Information,
+        Message = "Flag {ServiceName}/{Environment}/{Key}: {ChangeType} to version {Version} at revision {Revision}")]
+    static partial void FlagChanged(
+        ILogger logger, string serviceName, string environment, string key, ChangeType changeType, long version, long revision);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Flags {ServiceName}/{Environment}: imported {Count} changes at revision {Revision}")]
+    static partial void FlagsImported(ILogger logger, string serviceName, string environment, int count, long revision);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Master key read from {Source}")]
     public static partial void MasterKeyFrom(ILogger logger, string source);

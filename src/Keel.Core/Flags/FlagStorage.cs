@@ -26,6 +26,12 @@ public static class FlagStorage
     /// <summary>The stored environment of the flags of <paramref name="environment"/>.</summary>
     public static string Environment(string environment) => environment + EnvironmentSuffix;
 
+    /// <summary>
+    /// The stored environment of the flags of <paramref name="environment"/> when <paramref name="flags"/> is
+    /// <see langword="true"/>, else of its configuration: the environment itself.
+    /// </summary>
+    public static string Environment(string environment, bool flags) => flags ? Environment(environment) : environment;
+
     /// <summary>Whether a stored environment is one of flags.</summary>
     public static bool IsFlagEnvironment(string storedEnvironment)
     {

@@ -1,6 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using Keel.Server.Api;
+using Keel.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Keel.Server.Caching;

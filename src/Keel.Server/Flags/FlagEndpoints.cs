@@ -7,10 +7,11 @@ using Keel.Core.Flags;
 using Keel.Core.Storage;
 using Keel.Flags;
 using Keel.Flags.JsonLogic;
-using Keel.Server.Api;
+using Keel.Server.Config;
+using Keel.Server.Http;
 using Keel.Server.Security;
+using Keel.Server.Transfer;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Flags;
@@ -23,7 +24,7 @@ static class FlagEndpoints
 {
     public static IEndpointRouteBuilder MapFlagEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var flags = endpoints.MapGroup("/api/v1/flags").WithTags("Feature flags");
+        var flags = endpoints.MapGroup("/api/v1/flags").WithTags("Feature flags").CheckRoutes();
 
         flags.MapGet("/{service_name}/{environment}", ListAsync)
             .WithName("ListFlags")
@@ -43,11 +44,13 @@ static class FlagEndpoints
         flags.MapPut("/{service_name}/{environment}/{flag_key}", PutAsync)
             .WithName("PutFlag")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Write)
             .WithSummary("Creates or replaces a flag; the body is its definition in flagd's format. Honours If-Match and If-None-Match: *.");
 
         flags.MapDelete("/{service_name}/{environment}/{flag_key}", DeleteAsync)
             .WithName("DeleteFlag")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Remove)
             .WithSummary("Deletes a flag, leaving a tombstone version in its history. Honours If-Match.");
 
         flags.MapGet("/{service_name}/{environment}/{flag_key}/history", HistoryAsync)
@@ -58,6 +61,7 @@ static class FlagEndpoints
         flags.MapPost("/{service_name}/{environment}/{flag_key}/rollback", RollbackAsync)
             .WithName("RollbackFlag")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Write)
             .WithSummary("Gives a flag the definition of an earlier version, as a new version. Honours If-Match.")
             .Accepts<RollbackRequest>("application/json");
 
@@ -67,8 +71,8 @@ static class FlagEndpoints
     static async Task<Results<JsonHttpResult<FlagResponse>, StatusCodeHttpResult>> GetAsync(
         [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
-        var (id, stored) = Ids(route, httpContext);
-        var entry = await store.GetAsync(stored, cancellationToken) ?? throw NotFound(id);
+        var id = route.Id;
+        var entry = await store.GetAsync(route.StoredId, cancellationToken) ?? throw NotFound(id);
         var etag = EntityTags.ForVersion(entry.Version);
         httpContext.Response.Headers.ETag = etag;
         if (EntityTags.IfNoneMatchHits(httpContext.Request, etag))
@@ -82,18 +86,17 @@ static class FlagEndpoints
     static async Task<JsonHttpResult<FlagResponse>> PutAsync(
         [AsParameters] FlagRoute route,
         HttpContext httpContext,
-        IConfigStore store,
-        IOptions<LimitsOptions> limits,
+        [AsParameters] WriteServices services,
         IOptions<FlagOptions> flags,
         CancellationToken cancellationToken)
     {
-        var (id, stored) = Ids(route, httpContext, write: true);
+        var id = route.Id;
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: true);
-        var definition = await ReadDefinitionAsync(httpContext.Request, id.Key, limits.Value, flags.Value.Limits, cancellationToken);
-        var change = await store.SetAsync(
+        var definition = await ReadDefinitionAsync(httpContext.Request, id.Key, services.Limits.Value, flags.Value.Limits, cancellationToken);
+        var change = await services.Writes.SetAsync(
             new SetConfigRequest
             {
-                Id = stored,
+                Id = route.StoredId,
                 Value = definition.Json,
                 ValueType = ConfigValueType.Json,
                 Actor = httpContext.Actor(),
@@ -115,12 +118,12 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagDeleteResponse>> DeleteAsync(
-        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, ConfigWritePipeline writes, CancellationToken cancellationToken)
     {
-        var (id, stored) = Ids(route, httpContext);
+        var id = route.Id;
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
-        var change = await InFlagTermsAsync(id, () => store.DeleteAsync(
-            new DeleteConfigRequest { Id = stored, Actor = httpContext.Actor(), Condition = condition }, cancellationToken));
+        var change = await InFlagTermsAsync(id, () => writes.DeleteAsync(
+            new DeleteConfigRequest { Id = route.StoredId, Actor = httpContext.Actor(), Condition = condition }, cancellationToken));
         return TypedResults.Json(
             new FlagDeleteResponse(true, $"Flag '{id.Key}' deleted; version {change.Version} records the delete.", change.Version, change.Revision),
             FlagJson.Context.FlagDeleteResponse);
@@ -129,9 +132,9 @@ static class FlagEndpoints
     static async Task<JsonHttpResult<FlagHistoryResponse>> HistoryAsync(
         [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
     {
-        var (id, stored) = Ids(route, httpContext);
-        var (limit, before) = ConfigEndpoints.HistoryPage(httpContext.Request.Query);
-        var versions = await store.GetHistoryAsync(stored, limit, before, cancellationToken) ?? throw NotFound(id);
+        var id = route.Id;
+        var (limit, before) = HistoryPage.From(httpContext.Request.Query);
+        var versions = await store.GetHistoryAsync(route.StoredId, limit, before, cancellationToken) ?? throw NotFound(id);
         return TypedResults.Json(
             new FlagHistoryResponse(
                 id.Key,
@@ -147,20 +150,21 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagResponse>> RollbackAsync(
-        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, [AsParameters] WriteServices services, CancellationToken cancellationToken)
     {
-        var (id, stored) = Ids(route, httpContext, write: true);
+        var id = route.Id;
         var condition = EntityTags.WriteCondition(httpContext.Request, allowIfNoneMatch: false);
-        var (body, target) = await ConfigEndpoints.ReadRollbackAsync(httpContext.Request, limits.Value, cancellationToken);
-        var change = await InFlagTermsAsync(id, () => store.RollbackAsync(
+        var (body, target) = await RollbackRequest.ReadAsync(httpContext.Request, services.Limits.Value, cancellationToken);
+        var change = await InFlagTermsAsync(id, () => services.Writes.RollbackAsync(
             new RollbackConfigRequest
             {
-                Id = stored,
+                Id = route.StoredId,
                 TargetVersion = target,
                 ChangeDescription = body.ChangeDescription,
                 Actor = httpContext.Actor(),
                 Condition = condition,
             },
+            httpContext.CanReadSecrets(),
             cancellationToken));
 
         httpContext.Response.Headers.ETag = EntityTags.ForVersion(change.Version);
@@ -170,10 +174,8 @@ static class FlagEndpoints
     static async Task<Results<JsonHttpResult<FlagSetResponse>, StatusCodeHttpResult>> ListAsync(
         [AsParameters] ScopeRoute route, HttpContext httpContext, SnapshotReads reads, CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureCovers(route.ServiceName, route.Environment);
         var snapshot = await reads.ListAsync(httpContext, route.ServiceName, FlagStorage.Environment(route.Environment), cancellationToken);
-        httpContext.Response.Headers.ETag = ConfigEndpoints.ListTag(snapshot.LastChangeRevision);
+        httpContext.Response.Headers.ETag = EntityTags.ForListing(snapshot.LastChangeRevision);
         if (EntityTags.IfNoneMatchHits(httpContext.Request, httpContext.Response.Headers.ETag!))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
@@ -188,13 +190,11 @@ static class FlagEndpoints
         [AsParameters] ScopeRoute route,
         HttpContext httpContext,
         IConfigStore store,
+        ConfigWritePipeline writes,
         IOptions<LimitsOptions> options,
         IOptions<FlagOptions> flags,
-        ILogger<ConfigChangeLog> logger,
         CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureCovers(route.ServiceName, route.Environment);
         var query = httpContext.Request.Query;
         var limits = options.Value;
         var dryRun = QueryParameters.Boolean(query, "dry_run");
@@ -268,7 +268,7 @@ static class FlagEndpoints
 
             try
             {
-                var result = await store.ApplyChangeSetAsync(
+                var result = await writes.ImportAsync(
                     new ChangeSetRequest
                     {
                         ServiceName = route.ServiceName,
@@ -279,10 +279,9 @@ static class FlagEndpoints
                         UnchangedSince = snapshot.LastChangeRevision,
                     },
                     cancellationToken);
-                Log.ConfigImported(logger, route.ServiceName, environment, result.Changes.Count, result.Revision ?? 0);
                 return TypedResults.Json(new ImportResponse(false, result.Revision, added, changed, removed, unchanged), KeelJson.Context.ImportResponse);
             }
-            catch (KeelException e) when (e.Error == KeelError.ConcurrentChange && attempt < TransferEndpoints.ImportAttempts)
+            catch (KeelException e) when (e.Error == KeelError.ConcurrentChange && attempt < ConfigWritePipeline.ImportAttempts)
             {
                 // Other writes landed between planning and committing; plan again over what they left.
             }
@@ -290,7 +289,7 @@ static class FlagEndpoints
             {
                 throw new KeelException(
                     KeelError.ConcurrentChange,
-                    $"The flags of {route.ServiceName}/{route.Environment} kept changing while the import was planned ({TransferEndpoints.ImportAttempts} attempts); nothing was written. Try again.");
+                    $"The flags of {route.ServiceName}/{route.Environment} kept changing while the import was planned ({ConfigWritePipeline.ImportAttempts} attempts); nothing was written. Try again.");
             }
         }
     }
@@ -321,14 +320,6 @@ static class FlagEndpoints
     static KeelException Invalid(FlagDefinitionException e) =>
         new(KeelError.InvalidValue, e.Message, [.. e.FieldErrors.Select(f => new FieldError(f.Path, f.Message))]);
 
-    /// <summary>The flag the route names, and where it is stored, after checking the route and the token's scopes.</summary>
-    static (ConfigId Id, ConfigId Stored) Ids(FlagRoute route, HttpContext httpContext, bool write = false)
-    {
-        var id = route.ToId(httpContext, write);
-        httpContext.EnsureCovers(id.ServiceName, id.Environment);
-        return (id, FlagStorage.Id(id.ServiceName, id.Environment, id.Key));
-    }
-
     /// <summary>Runs a store write, naming a missing key as the flag it is rather than its stored id.</summary>
     static async Task<T> InFlagTermsAsync<T>(ConfigId id, Func<Task<T>> write)
     {
@@ -348,34 +339,4 @@ static class FlagEndpoints
 
     static KeelException NotFound(ConfigId id) =>
         new(KeelError.FlagNotFound, $"Flag '{id.Key}' does not exist in {id.ServiceName}/{id.Environment}.");
-}
-
-/// <summary>Flags by key, as in a flagd flag file.</summary>
-sealed record FlagSetResponse(IReadOnlyDictionary<string, JsonElement> Flags);
-
-/// <summary>The route values of <c>/api/v1/flags/{service_name}/{environment}/{flag_key}</c>.</summary>
-readonly record struct FlagRoute(
-    [property: FromRoute(Name = "service_name")] string ServiceName,
-    [property: FromRoute(Name = "environment")] string Environment,
-    [property: FromRoute(Name = "flag_key")] string FlagKey)
-{
-    public const string KeyField = "flag_key";
-
-    /// <summary>The flag the route names (as service, environment and key), after checking every part of it.</summary>
-    /// <exception cref="KeelException">A part is invalid (400).</exception>
-    /// <param name="httpContext">The request.</param>
-    /// <param name="write">Whether the request writes the flag, which needs its key in NFC (<see cref="FlagStorage.IsWritableKey"/>).</param>
-    public ConfigId ToId(HttpContext httpContext, bool write = false)
-    {
-        ConfigRoute.EnsureUnambiguousPath(httpContext, KeyField);
-        List<FieldError> errors = [];
-        ConfigNames.AddErrors(errors, ServiceName, Environment);
-        string? error;
-        if (!(write ? FlagStorage.IsWritableKey(FlagKey, out error) : FlagStorage.IsValidKey(FlagKey, out error)))
-        {
-            errors.Add(new FieldError(KeyField, error.Replace(ConfigNames.KeyField, KeyField, StringComparison.Ordinal)));
-        }
-
-        return errors.Count > 0 ? throw ConfigNames.InvalidName(errors) : new ConfigId(ServiceName, Environment, FlagKey);
-    }
 }

@@ -1,10 +1,14 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using Keel.Server.Api;
+using Keel.Server.Audit;
 using Keel.Server.Caching;
-using Keel.Server.Extensions;
+using Keel.Server.Config;
 using Keel.Server.Flags;
+using Keel.Server.Keys;
 using Keel.Server.Schemas;
+using Keel.Server.Search;
+using Keel.Server.Tokens;
+using Keel.Server.Transfer;
 using Keel.Server.Watch;
 using Keel.Server.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;

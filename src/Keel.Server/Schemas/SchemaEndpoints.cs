@@ -6,10 +6,10 @@ using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Schemas;
 using Keel.Core.Storage;
-using Keel.Server.Api;
+using Keel.Server.Config;
+using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Schemas;
@@ -19,7 +19,7 @@ static class SchemaEndpoints
 {
     public static IEndpointRouteBuilder MapSchemaEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var schemas = endpoints.MapGroup("/api/v1/schemas").WithTags("Schemas");
+        var schemas = endpoints.MapGroup("/api/v1/schemas").WithTags("Schemas").CheckRoutes();
 
         schemas.MapGet("/{service_name}", ListAsync)
             .WithName("ListSchemas")
@@ -34,11 +34,13 @@ static class SchemaEndpoints
         schemas.MapPut("/{service_name}/{key_pattern}", PutAsync)
             .WithName("PutSchema")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Write)
             .WithSummary("Creates or replaces the JSON Schema (the body) that values of matching keys must validate against, in every environment.");
 
         schemas.MapDelete("/{service_name}/{key_pattern}", DeleteAsync)
             .WithName("DeleteSchema")
             .RequireAuthorization(KeelPolicies.Write)
+            .WithRouteUse(RouteUse.Remove)
             .WithSummary("Deletes the JSON Schema of a key pattern.");
 
         schemas.MapPost("/{service_name}/{key_pattern}/check", CheckAsync)
@@ -50,21 +52,16 @@ static class SchemaEndpoints
     }
 
     static async Task<JsonHttpResult<SchemaListResponse>> ListAsync(
-        [FromRoute(Name = "service_name")] string serviceName, HttpContext httpContext, ISchemaStore store, CancellationToken cancellationToken)
+        [AsParameters] ServiceRoute route, ISchemaStore store, CancellationToken cancellationToken)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
-        ValidateService(serviceName);
-        httpContext.EnsureReachesService(serviceName);
-        var schemas = await store.ListSchemasAsync(serviceName, cancellationToken);
+        var schemas = await store.ListSchemasAsync(route.ServiceName, cancellationToken);
         return TypedResults.Json(
-            new SchemaListResponse(serviceName, [.. schemas.Select(s => new SchemaListItem(s.KeyPattern, Parse(s.Schema), s.Version, s.UpdatedAt.UtcDateTime))]),
+            new SchemaListResponse(route.ServiceName, [.. schemas.Select(s => new SchemaListItem(s.KeyPattern, Parse(s.Schema), s.Version, s.UpdatedAt.UtcDateTime))]),
             KeelJson.Context.SchemaListResponse);
     }
 
     static async Task<IResult> GetAsync([AsParameters] SchemaRoute route, HttpContext httpContext, ISchemaStore store, CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureReachesService(route.ServiceName);
         var schemas = await store.ListSchemasAsync(route.ServiceName, cancellationToken);
         var schema = schemas.FirstOrDefault(s => s.KeyPattern == route.KeyPattern) ?? throw NotFound(route);
         SetHeaders(httpContext, schema);
@@ -80,8 +77,6 @@ static class SchemaEndpoints
         ILogger<ConfigChangeLog> logger,
         CancellationToken cancellationToken)
     {
-        route.Validate(httpContext, write: true);
-        httpContext.EnsureCoversService(route.ServiceName);
         var (document, _) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var schema = await store.PutSchemaAsync(route.ServiceName, route.KeyPattern, document, httpContext.Actor(), cancellationToken);
         Log.SchemaChanged(logger, route.ServiceName, route.KeyPattern, "put", schema.Version);
@@ -95,8 +90,6 @@ static class SchemaEndpoints
     static async Task<NoContent> DeleteAsync(
         [AsParameters] SchemaRoute route, HttpContext httpContext, ISchemaStore store, ILogger<ConfigChangeLog> logger, CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureCoversService(route.ServiceName);
         await store.DeleteSchemaAsync(route.ServiceName, route.KeyPattern, httpContext.Actor(), cancellationToken);
         Log.SchemaChanged(logger, route.ServiceName, route.KeyPattern, "delete", 0);
         return TypedResults.NoContent();
@@ -111,8 +104,6 @@ static class SchemaEndpoints
         IOptions<LimitsOptions> limits,
         CancellationToken cancellationToken)
     {
-        route.Validate(httpContext);
-        httpContext.EnsureReachesService(route.ServiceName);
         var (_, candidate) = await ReadSchemaAsync(httpContext, validator, limits.Value, cancellationToken);
         var patterns = (await schemas.ListSchemasAsync(route.ServiceName, cancellationToken)).Select(s => s.KeyPattern).Append(route.KeyPattern).ToList();
         var prefix = route.KeyPattern.EndsWith('*') ? route.KeyPattern[..^1] : route.KeyPattern;
@@ -201,43 +192,6 @@ static class SchemaEndpoints
         return document.RootElement.Clone();
     }
 
-    static void ValidateService(string serviceName)
-    {
-        if (!ConfigNames.IsValidServiceName(serviceName, out var error))
-        {
-            throw ConfigNames.InvalidName([new FieldError(ConfigNames.ServiceNameField, error)]);
-        }
-    }
-
     static KeelException NotFound(SchemaRoute route) =>
         new(KeelError.SchemaNotFound, $"Service '{route.ServiceName}' has no schema for key pattern '{route.KeyPattern}'.");
-
-    /// <summary>The route values of <c>/api/v1/schemas/{service_name}/{key_pattern}</c>.</summary>
-    readonly record struct SchemaRoute(
-        [property: FromRoute(Name = "service_name")] string ServiceName,
-        [property: FromRoute(Name = "key_pattern")] string KeyPattern)
-    {
-        /// <param name="httpContext">The request.</param>
-        /// <param name="write">Whether the request puts a schema, which needs the pattern in NFC (<see cref="SchemaPatterns.IsWritable"/>).</param>
-        public void Validate(HttpContext httpContext, bool write = false)
-        {
-            ConfigRoute.EnsureUnambiguousPath(httpContext, SchemaPatterns.Field);
-            List<FieldError> errors = [];
-            if (!ConfigNames.IsValidServiceName(ServiceName, out var serviceError))
-            {
-                errors.Add(new FieldError(ConfigNames.ServiceNameField, serviceError));
-            }
-
-            string? patternError;
-            if (!(write ? SchemaPatterns.IsWritable(KeyPattern, out patternError) : SchemaPatterns.IsValid(KeyPattern, out patternError)))
-            {
-                errors.Add(new FieldError(SchemaPatterns.Field, patternError));
-            }
-
-            if (errors.Count > 0)
-            {
-                throw ConfigNames.InvalidName(errors);
-            }
-        }
-    }
 }

@@ -2,7 +2,7 @@
 
 using Keel.Core;
 using Keel.Core.Security;
-using Keel.Server.Api;
+using Keel.Server.Http;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Mvc;

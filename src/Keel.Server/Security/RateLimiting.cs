@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using Keel.Core;
-using Keel.Server.Api;
+using Keel.Server.Http;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Keel.Server.Security;

@@ -6,8 +6,7 @@ using Keel.Core.Changes;
 using Keel.Core.Configs;
 using Keel.Core.Flags;
 using Keel.Core.Security;
-using Keel.Server.Api;
-using Keel.Server.Security;
+using Keel.Server.Http;
 
 namespace Keel.Server.Watch;
 
@@ -38,7 +37,7 @@ sealed class ChangeFilter
             return false;
         }
 
-        var environment = Flags ? FlagStorage.PublicEnvironment(id.Environment) : id.Environment;
+        var environment = FlagStorage.PublicEnvironment(id.Environment);
         return (ServiceName is null || string.Equals(ServiceName, id.ServiceName, StringComparison.Ordinal))
             && (Environment is null || string.Equals(Environment, environment, StringComparison.Ordinal))
             && ((Keys is null && Prefix is null)

@@ -1,6 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using Keel.Core.Changes;
+using Keel.Core.Flags;
 using Keel.Core.Storage;
 
 namespace Keel.Server.Watch;
@@ -54,8 +55,8 @@ sealed class ChangeReader(ChangeFeed feed, IChangeFeedStore store)
                 {
                     AfterRevision = after,
                     ServiceName = filter.ServiceName,
-                    // A flag watcher's environment is named as the flag API names it; the store knows it as "<environment>#flags".
-                    Environment = filter.Flags && filter.Environment is { } environment ? Core.Flags.FlagStorage.Environment(environment) : filter.Environment,
+                    // A flag watcher names its environment as the flag API does; the store knows its flags by their stored environment.
+                    Environment = filter.Environment is { } environment ? FlagStorage.Environment(environment, filter.Flags) : null,
                     Limit = WatchOptions.MaxChangesPerAnswer,
                 },
                 cancellationToken);

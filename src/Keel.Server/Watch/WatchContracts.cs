@@ -25,7 +25,7 @@ sealed record ChangeEventResponse(
         return new(
             change.Revision,
             change.Id.ServiceName,
-            flag ? FlagStorage.PublicEnvironment(change.Id.Environment) : change.Id.Environment,
+            FlagStorage.PublicEnvironment(change.Id.Environment),
             change.Id.Key,
             change.Version,
             change.ChangeType.ToWireName(),

@@ -8,7 +8,7 @@ using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Changes;
 using Keel.Core.Security;
-using Keel.Server.Api;
+using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,12 +33,14 @@ static class WatchEndpoints
         endpoints.MapGet("/api/v1/watch", WatchAsync)
             .WithTags("Watch")
             .RequireAuthorization(KeelPolicies.Read)
+            .CheckRoutes()
             .WithName("Watch")
             .WithSummary("Streams changes as Server-Sent Events, resuming after Last-Event-ID or since_revision; filtered by service_name, environment, keys and prefix.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
         endpoints.MapGet("/api/v1/changes", ChangesAsync)
             .WithTags("Watch")
             .RequireAuthorization(KeelPolicies.Read)
+            .CheckRoutes()
             .WithName("LongPollChanges")
             .WithSummary("Answers the changes after since_revision at once, or holds up to wait seconds (at most 60) for one; same filters as /api/v1/watch.");
         return endpoints;
@@ -54,7 +56,6 @@ static class WatchEndpoints
         IHostApplicationLifetime host,
         CancellationToken cancellationToken)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
         var filter = ChangeFilter.FromQuery(httpContext);
         var since = QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, long.MaxValue);
         var wait = TimeSpan.FromSeconds(
@@ -138,7 +139,6 @@ static class WatchEndpoints
         IHostApplicationLifetime host,
         ILogger<ChangeFeedPump> logger)
     {
-        ConfigRoute.EnsureUnambiguousPath(httpContext);
         var filter = ChangeFilter.FromQuery(httpContext);
         var since = LastEventId(httpContext) ?? QueryParameters.Integer(httpContext.Request.Query, "since_revision", 0, long.MaxValue);
         var aborted = httpContext.RequestAborted;

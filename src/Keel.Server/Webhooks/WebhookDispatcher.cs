@@ -6,9 +6,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Keel.Core;
+using Keel.Core.Flags;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
 using Keel.Server.Hosting;
+using Keel.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Webhooks;
@@ -259,15 +261,15 @@ sealed class WebhookDispatcher : BackgroundService
         var change = delivery.Change;
         return JsonSerializer.SerializeToUtf8Bytes(
             new WebhookPayload(
-                Core.Flags.FlagStorage.IsFlagEnvironment(change.Id.Environment) ? WireNames.Events.FlagChange : WireNames.Events.ConfigChange,
+                FlagStorage.IsFlagEnvironment(change.Id.Environment) ? WireNames.Events.FlagChange : WireNames.Events.ConfigChange,
                 change.Id.ServiceName,
-                Core.Flags.FlagStorage.PublicEnvironment(change.Id.Environment),
+                FlagStorage.PublicEnvironment(change.Id.Environment),
                 change.Id.Key,
                 change.Version,
                 change.Revision,
                 Core.Configs.ChangeTypes.ToWireName(change.ChangeType),
                 change.Timestamp.UtcDateTime),
-            Api.KeelJson.Context.WebhookPayload);
+            KeelJson.Context.WebhookPayload);
     }
 
     /// <summary><c>sha256=</c> and the lower-case hex HMAC-SHA256 of the body, keyed with the subscription's secret.</summary>

@@ -7,7 +7,7 @@ using Keel.Core.Configs;
 using Keel.Core.Flags;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
-using Keel.Server.Api;
+using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -98,7 +98,7 @@ static class WebhookEndpoints
             {
                 Id = "sub_" + Guid.CreateVersion7().ToString("N"),
                 ServiceName = body.ServiceName!,
-                Environment = body.Kind == "flag" ? FlagStorage.Environment(body.Environment!) : body.Environment!,
+                Environment = FlagStorage.Environment(body.Environment!, flags: body.Kind == "flag"),
                 Keys = [.. keys.Distinct(StringComparer.Ordinal)],
                 Url = url.OriginalString,
                 Secret = secret,

@@ -15,6 +15,20 @@ public sealed class FlagStorageTests
         Assert.Equal(ConfigValues.MaxNestingDepth, FlagDefinitions.MaxDepth);
     }
 
+    [Fact]
+    public void Environment_OfFlagsOrOfConfiguration_RoundTripsThroughPublicEnvironment()
+    {
+        var flags = FlagStorage.Environment("prod", flags: true);
+        var config = FlagStorage.Environment("prod", flags: false);
+
+        Assert.Equal(FlagStorage.Environment("prod"), flags);
+        Assert.True(FlagStorage.IsFlagEnvironment(flags));
+        Assert.Equal("prod", config);
+        Assert.False(FlagStorage.IsFlagEnvironment(config));
+        Assert.Equal("prod", FlagStorage.PublicEnvironment(flags));
+        Assert.Equal("prod", FlagStorage.PublicEnvironment(config));
+    }
+
     [Theory]
     [InlineData("export")]
     [InlineData("new-checkout")]

@@ -4,8 +4,8 @@ using Keel.Core;
 
 namespace Keel.Server.Http;
 
-/// <summary>The body of a rollback, of a key or a flag alike.</summary>
-/// <remarks>Every field is nullable so that a missing field is reported by name instead of by the serializer's first complaint.</remarks>
+// The body of a rollback, of a key or a flag alike. Every field is nullable so that a missing field is reported by name
+// instead of by the serializer's first complaint.
 sealed class RollbackRequest
 {
     public long? TargetVersion { get; set; }

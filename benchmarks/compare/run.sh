@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Cached GET and write throughput of two commits of Keel, measured in one sitting: both servers run side by side (Release,
+# SQLite in temporary folders) and short wrk runs alternate between them, so that the drift of a shared machine falls on
+# both alike. Prints each pair's ratio (second / first) and the medians.
+# Usage: benchmarks/compare/run.sh <base-commit> [commit=HEAD] [pairs=5] [duration=10s] [keys=20000]
+# Needs wrk (apt-get install -y wrk). Builds each commit in a temporary git worktree; stops only the servers it started.
+set -euo pipefail
+
+base=${1:?base commit}
+head=${2:-HEAD}
+pairs=${3:-5}
+duration=${4:-10s}
+keys=${5:-20000}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; done
+    for side in a b; do git -C "$root" worktree remove --force "$work/$side" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+start() { # side commit port
+    local side=$1 commit=$2 port=$3
+    git -C "$root" worktree add -q --detach "$work/$side" "$commit"
+    dotnet build -c Release "$work/$side/src/Keel.Server" -v quiet -nologo >/dev/null
+    dotnet build -c Release "$work/$side/benchmarks/Keel.Benchmarks" -v quiet -nologo >/dev/null
+    mkdir -p "$work/$side-data"
+    KEEL_ADMIN_TOKEN="$token" dotnet "$work/$side/artifacts/bin/Keel.Server/release/Keel.Server.dll" \
+        --urls "http://127.0.0.1:$port" --data-dir "$work/$side-data" --Logging:LogLevel:Default=Warning >"$work/$side.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/$side.log" >&2; exit 1; }
+    dotnet "$work/$side/artifacts/bin/Keel.Benchmarks/release/Keel.Benchmarks.dll" load --url "http://127.0.0.1:$port" --keys "$keys" --token "$token" >/dev/null
+    wrk -t2 -c64 -d5s -s "$root/benchmarks/wrk/get-random-key.lua" "http://127.0.0.1:$port" -- bench prod "$keys" "$token" >/dev/null
+}
+
+rate() { awk '/^Requests\/sec/ { print $2 }'; }
+
+token="bench-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+echo "first: $(git -C "$root" rev-parse --short "$base"), second: $(git -C "$root" rev-parse --short "$head"); $pairs pairs of $duration runs"
+start a "$base" 18091
+start b "$head" 18092
+
+declare -a get_ratios put_ratios
+for i in $(seq 1 "$pairs"); do
+    ga=$(wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" http://127.0.0.1:18091 -- bench prod "$keys" "$token" | rate)
+    gb=$(wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" http://127.0.0.1:18092 -- bench prod "$keys" "$token" | rate)
+    pa=$(wrk -t2 -c16 -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" http://127.0.0.1:18091 -- "$keys" "$token" | rate)
+    pb=$(wrk -t2 -c16 -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" http://127.0.0.1:18092 -- "$keys" "$token" | rate)
+    get_ratios+=("$(echo "$gb / $ga" | bc -l)")
+    put_ratios+=("$(echo "$pb / $pa" | bc -l)")
+    printf 'pair %d: cached GET %8.0f vs %8.0f req/s (%.3f); PUT %6.0f vs %6.0f writes/s (%.3f)\n' \
+        "$i" "$ga" "$gb" "${get_ratios[-1]}" "$pa" "$pb" "${put_ratios[-1]}"
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+printf 'median ratio, second / first: cached GET %.3f, PUT %.3f\n' "$(median "${get_ratios[@]}")" "$(median "${put_ratios[@]}")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cached GET and write throughput of two commits of Keel, measured in one sitting: both servers run side by side (Release,
 # SQLite in temporary folders) and short wrk runs alternate between them, so that the drift of a shared machine falls on
-# both alike. Prints each pair's ratio (second / first) and the medians.
+# both alike; the order within a pair alternates, so that neither commit always runs after the other's writes (a WAL
+# checkpoint or disk flush left by one run falls on the next). Prints each pair's ratio (second / first) and the medians.
 # Usage: benchmarks/compare/run.sh <base-commit> [commit=HEAD] [pairs=5] [duration=10s] [keys=20000]
 # Needs wrk (apt-get install -y wrk). Builds each commit in a temporary git worktree; stops only the servers it started.
 set -euo pipefail
@@ -46,10 +47,13 @@ start b "$head" 18092
 
 declare -a get_ratios put_ratios
 for i in $(seq 1 "$pairs"); do
-    ga=$(wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" http://127.0.0.1:18091 -- bench prod "$keys" "$token" | rate)
-    gb=$(wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" http://127.0.0.1:18092 -- bench prod "$keys" "$token" | rate)
-    pa=$(wrk -t2 -c16 -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" http://127.0.0.1:18091 -- "$keys" "$token" | rate)
-    pb=$(wrk -t2 -c16 -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" http://127.0.0.1:18092 -- "$keys" "$token" | rate)
+    get() { wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" "http://127.0.0.1:$1" -- bench prod "$keys" "$token" | rate; }
+    put() { wrk -t2 -c16 -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" "http://127.0.0.1:$1" -- "$keys" "$token" | rate; }
+    if (( i % 2 )); then
+        ga=$(get 18091); gb=$(get 18092); pa=$(put 18091); pb=$(put 18092)
+    else
+        gb=$(get 18092); ga=$(get 18091); pb=$(put 18092); pa=$(put 18091)
+    fi
     get_ratios+=("$(echo "$gb / $ga" | bc -l)")
     put_ratios+=("$(echo "$pb / $pa" | bc -l)")
     printf 'pair %d: cached GET %8.0f vs %8.0f req/s (%.3f); PUT %6.0f vs %6.0f writes/s (%.3f)\n' \

@@ -36,7 +36,7 @@ sealed class ChangeFeedTable(RelationalDatabase db) : IChangeFeedStore
         return db.ReadAsync(query, static async (session, query, cancellationToken) =>
         {
             var (current, compacted) = await RevisionsAsync(session, string.Empty, cancellationToken).ConfigureAwait(false);
-            if (ChangeFeedPaging.WithoutChanges(query.AfterRevision, current, compacted) is { } answer)
+            if (WithoutChanges(query.AfterRevision, current, compacted) is { } answer)
             {
                 return answer;
             }
@@ -47,7 +47,7 @@ sealed class ChangeFeedTable(RelationalDatabase db) : IChangeFeedStore
             var changes = await select.With("after", query.AfterRevision).With("current", current).With("limit", query.Limit + 1)
                 .Text($"SELECT {Columns} FROM changes WHERE revision > @after AND revision <= @current{filter} ORDER BY revision, seq LIMIT @limit;")
                 .RowsAsync(Read, cancellationToken, Math.Min(query.Limit + 1, 256)).ConfigureAwait(false);
-            var through = ChangeFeedPaging.EndOnWholeRevision(changes, query.Limit, current);
+            var through = EndOnWholeRevision(changes, query.Limit, current);
             if (through is null)
             {
                 var whole = changes[0].Revision;
@@ -114,6 +114,53 @@ sealed class ChangeFeedTable(RelationalDatabase db) : IChangeFeedStore
         using var select = session.Sql(
             $"SELECT r.revision, f.compacted_revision FROM keel_revision r, {session.Dialect.FeedTable} f WHERE r.id = 1 AND f.id = 1{lockClause};");
         return (await select.RowsAsync(static (r, _) => (r.GetInt64(0), r.GetInt64(1)), cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>
+    /// The page that answers a read after <paramref name="after"/> without reading a change: a compacted or ahead read, or one at
+    /// the current revision; <see langword="null"/> when there are changes to read.
+    /// </summary>
+    static ChangeFeedPage? WithoutChanges(long after, long current, long compacted)
+    {
+        var status = after < compacted ? ChangeFeedStatus.Compacted : after > current ? ChangeFeedStatus.Ahead : ChangeFeedStatus.Ok;
+        return status == ChangeFeedStatus.Ok && after < current
+            ? null
+            : new ChangeFeedPage
+            {
+                Status = status,
+                Changes = [],
+                Through = status == ChangeFeedStatus.Ok ? current : after,
+                CurrentRevision = current,
+                CompactedRevision = compacted,
+            };
+    }
+
+    /// <summary>
+    /// Trims changes read in order, at most <paramref name="limit"/> + 1 of them, to whole revisions: the revision the limit cuts
+    /// through is left for the next page. Returns the revision the page runs through, or <see langword="null"/> when the first
+    /// revision alone holds more than <paramref name="limit"/> changes, which the caller then reads whole.
+    /// </summary>
+    static long? EndOnWholeRevision(List<ChangeEvent> changes, int limit, long current)
+    {
+        if (changes.Count <= limit)
+        {
+            return current;
+        }
+
+        var cut = changes[limit].Revision;
+        changes.RemoveRange(limit, changes.Count - limit);
+        var keep = changes.FindIndex(c => c.Revision == cut);
+        if (keep == 0)
+        {
+            return null;
+        }
+
+        if (keep > 0)
+        {
+            changes.RemoveRange(keep, changes.Count - keep);
+        }
+
+        return changes[^1].Revision;
     }
 
     static ChangeEvent Read(DbDataReader r, SqlDialect d) => new(

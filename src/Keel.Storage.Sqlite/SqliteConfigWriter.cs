@@ -62,31 +62,37 @@ sealed partial class SqliteConfigWriter(SqliteDatabase db) : IConfigWriter
     public Task<ConfigChange> SetAsync(SetConfigRequest request, CancellationToken cancellationToken) => ChangeAsync(
         Checked(request).Id,
         request,
+        targetVersion: null,
         static (request, current, _, _) => ChangePlan.ForSet(request, current?.LiveVersion, current?.IsLiveEncrypted ?? false),
         cancellationToken);
 
     public Task<ConfigChange> DeleteAsync(DeleteConfigRequest request, CancellationToken cancellationToken) => ChangeAsync(
-        Checked(request).Id, request, static (request, current, _, _) => ChangePlan.ForDelete(request, current?.LiveVersion), cancellationToken);
+        Checked(request).Id, request, targetVersion: null, static (request, current, _, _) => ChangePlan.ForDelete(request, current?.LiveVersion), cancellationToken);
 
     public Task<ConfigChange> RollbackAsync(RollbackConfigRequest request, CancellationToken cancellationToken) => ChangeAsync(
         Checked(request).Id,
         request,
+        request.TargetVersion,
         static (request, current, target, ring) =>
             ChangePlan.ForRollback(request, current is not null, current?.LiveVersion, current?.IsLiveEncrypted ?? false, target, ring),
         cancellationToken);
 
     /// <summary>Runs one change to one key: reads its row (and a rollback's target), lets <paramref name="plan"/> decide, then records it.</summary>
     Task<ConfigChange> ChangeAsync<TRequest>(
-        ConfigId id, TRequest request, Func<TRequest, SqliteKeyRow?, ChangePlan.Target?, KeyRing, ChangePlan> plan, CancellationToken cancellationToken)
+        ConfigId id,
+        TRequest request,
+        long? targetVersion,
+        Func<TRequest, SqliteKeyRow?, ChangePlan.Target?, KeyRing, ChangePlan> plan,
+        CancellationToken cancellationToken)
         where TRequest : class =>
-        db.TransactAsync((id, request, plan), static async (write, state, cancellationToken) =>
+        db.TransactAsync((id, request, targetVersion, plan), static async (write, state, cancellationToken) =>
         {
             var current = await SelectKeyAsync(write, state.id, cancellationToken).ConfigureAwait(false);
             ChangePlan.Target? target = null;
-            if (current is not null && state.request is RollbackConfigRequest rollback)
+            if (current is not null && state.targetVersion is { } version)
             {
                 using var select = write.Prepared($"SELECT {ChangePlan.Target.Columns} FROM config_versions WHERE config_id = @id AND version = @version;");
-                target = await select.With("id", current.RowId).With("version", rollback.TargetVersion).FirstAsync(ChangePlan.Target.Read, cancellationToken)
+                target = await select.With("id", current.RowId).With("version", version).FirstAsync(ChangePlan.Target.Read, cancellationToken)
                     .ConfigureAwait(false);
             }
 

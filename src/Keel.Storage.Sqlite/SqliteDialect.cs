@@ -26,7 +26,8 @@ sealed class SqliteDialect : SqlDialect
         );
         """;
 
-    public override DbParameter Parameter(string name, object? value) => new SqliteParameter(name, value switch
+    // Named with its marker: Microsoft.Data.Sqlite looks a bare name up once, then once more under each of '@', '$' and ':'.
+    public override DbParameter Parameter(string name, object? value) => new SqliteParameter(Marked(name), value switch
     {
         null => DBNull.Value,
         DateTimeOffset time => ToUnixMicroseconds(time),
@@ -61,6 +62,8 @@ sealed class SqliteDialect : SqlDialect
     public override string Contains(string text, string part) => $"instr({text}, {part}) > 0";
 
     public override string Greatest(string first, string second) => $"MAX({first}, {second})";
+
+    static string Marked(string name) => name.StartsWith('@') ? name : string.Concat("@", name);
 
     static long ToUnixMicroseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 }

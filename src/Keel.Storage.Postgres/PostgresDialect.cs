@@ -24,12 +24,9 @@ sealed class PostgresDialect : SqlDialect
         """;
 
     /// <summary>A parameter; times go as UTC, the only offset a <c>timestamptz</c> parameter takes.</summary>
-    public override DbParameter Parameter(string name, object? value) => new NpgsqlParameter(name, value switch
-    {
-        null => DBNull.Value,
-        DateTimeOffset time => time.ToUniversalTime(),
-        _ => value,
-    });
+    public override DbParameter Parameter(string name, object? value) => new NpgsqlParameter(name, Value(value));
+
+    protected override object Time(DateTimeOffset time) => time.ToUniversalTime();
 
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 

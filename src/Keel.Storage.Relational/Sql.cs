@@ -12,6 +12,9 @@ sealed class Sql : IDisposable
     readonly SqlDialect _dialect;
     readonly bool _owned;
 
+    // Where the search for a prepared command's next parameter starts: statements bind in the same order on every use.
+    int _next;
+
     public Sql(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, string text)
     {
         _command = connection.CreateCommand();
@@ -21,12 +24,20 @@ sealed class Sql : IDisposable
         _owned = true;
     }
 
-    /// <summary>A statement on a command its connection keeps prepared: its parameters are bound afresh, and it outlives this.</summary>
+    /// <summary>
+    /// A statement on a command its connection keeps prepared, which outlives this. The command keeps its parameter objects
+    /// from one use to the next, unset until bound again, so that a parameter a use forgets fails the statement instead of
+    /// carrying the last use's value.
+    /// </summary>
     public Sql(DbCommand prepared, DbTransaction transaction, SqlDialect dialect)
     {
         _command = prepared;
         _command.Transaction = transaction;
-        _command.Parameters.Clear();
+        foreach (DbParameter parameter in _command.Parameters)
+        {
+            parameter.Value = null;
+        }
+
         _dialect = dialect;
     }
 
@@ -40,7 +51,15 @@ sealed class Sql : IDisposable
     /// <summary>Binds <paramref name="value"/> to <c>@<paramref name="name"/></c>.</summary>
     public Sql With(string name, object? value)
     {
-        _command.Parameters.Add(_dialect.Parameter(name, value));
+        if (!_owned && Kept(name) is { } parameter)
+        {
+            parameter.Value = _dialect.Value(value);
+        }
+        else
+        {
+            _command.Parameters.Add(_dialect.Parameter(name, value));
+        }
+
         return this;
     }
 
@@ -82,6 +101,23 @@ sealed class Sql : IDisposable
     /// <summary>The first column of the first row as a 64-bit integer; SQLite answers every integer as one, PostgreSQL by column type.</summary>
     public async Task<long> Int64Async(CancellationToken cancellationToken) =>
         Convert.ToInt64(await _command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+
+    /// <summary>The parameter <paramref name="name"/> a prepared command kept from an earlier use, if it has one.</summary>
+    DbParameter? Kept(string name)
+    {
+        var parameters = _command.Parameters;
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var parameter = parameters[(_next + i) % parameters.Count];
+            if (parameter.ParameterName.AsSpan().TrimStart('@').SequenceEqual(name))
+            {
+                _next = (_next + i + 1) % parameters.Count;
+                return parameter;
+            }
+        }
+
+        return null;
+    }
 
     public void Dispose()
     {

@@ -13,8 +13,19 @@ abstract class SqlDialect
     /// <summary>The database engine's name, for messages.</summary>
     public abstract string Engine { get; }
 
-    /// <summary>A parameter by name; a time goes as the backend stores times, <see langword="null"/> as SQL NULL.</summary>
+    /// <summary>A parameter by name, holding <see cref="Value"/> of <paramref name="value"/>.</summary>
     public abstract DbParameter Parameter(string name, object? value);
+
+    /// <summary>A value as the backend stores it: a time in the backend's encoding of times, <see langword="null"/> as SQL NULL.</summary>
+    public object Value(object? value) => value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset time => Time(time),
+        _ => value,
+    };
+
+    /// <summary>A time as the backend stores it.</summary>
+    protected abstract object Time(DateTimeOffset time);
 
     /// <summary>A time column as the backend stores it.</summary>
     public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);

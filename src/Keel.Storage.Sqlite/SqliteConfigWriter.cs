@@ -5,7 +5,6 @@ using Keel.Core.Configs;
 using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Keel.Core.Webhooks;
-using Keel.Storage.Relational;
 using Keel.Storage.Relational.Audit;
 using Keel.Storage.Relational.Configs;
 using Keel.Storage.Relational.Webhooks;
@@ -103,10 +102,12 @@ sealed partial class SqliteConfigWriter(SqliteDatabase db) : IConfigWriter
 
     static async Task<SqliteKeyRow?> SelectKeyAsync(SqliteWriteTransaction write, ConfigId id, CancellationToken cancellationToken)
     {
+        // By position, as SelectKeySql lists them: every change reads this row, and a lookup by name costs the reader a map of
+        // its column names.
         using var select = ConfigTable.WithId(write.Prepared(SelectKeySql), id);
-        return await select.FirstAsync(static (r, d) => new SqliteKeyRow(
-            r.GetInt64("id"), r.GetInt64("version"), r.GetBoolean("is_deleted"), r.GetTime(d, "created_at"), r.GetBoolean("is_encrypted")),
-            cancellationToken).ConfigureAwait(false);
+        return await select.FirstAsync(
+            static (r, d) => new SqliteKeyRow(r.GetInt64(0), r.GetInt64(1), r.GetBoolean(2), d.ReadTime(r, 3), r.GetBoolean(4)), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Takes the store's next revision, for the changes of this transaction.</summary>

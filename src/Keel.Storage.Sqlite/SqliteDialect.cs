@@ -27,12 +27,7 @@ sealed class SqliteDialect : SqlDialect
         """;
 
     // Named with its marker: Microsoft.Data.Sqlite looks a bare name up once, then once more under each of '@', '$' and ':'.
-    public override DbParameter Parameter(string name, object? value) => new SqliteParameter(Marked(name), value switch
-    {
-        null => DBNull.Value,
-        DateTimeOffset time => ToUnixMicroseconds(time),
-        _ => value,
-    });
+    public override DbParameter Parameter(string name, object? value) => new SqliteParameter(Marked(name), Value(value));
 
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
         DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(ordinal) * 10);
@@ -63,7 +58,7 @@ sealed class SqliteDialect : SqlDialect
 
     public override string Greatest(string first, string second) => $"MAX({first}, {second})";
 
-    static string Marked(string name) => name.StartsWith('@') ? name : string.Concat("@", name);
+    protected override object Time(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
-    static long ToUnixMicroseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+    static string Marked(string name) => name.StartsWith('@') ? name : string.Concat("@", name);
 }

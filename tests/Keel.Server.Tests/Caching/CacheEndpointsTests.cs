@@ -21,6 +21,9 @@ public class CacheEndpointsTests(CacheEndpointsTests.Fixture fixture) : IClassFi
     {
         var path = ConfigPath(Service(), "prod", "k");
         await _client.PutAsync(path, new { config_value = "v" });
+
+        // The change feed invalidates each change again as it passes, which would evict a load made before it.
+        await fixture.Server.FeedSettledAsync();
         var before = await StatsAsync();
 
         await _client.GetAsync(path, Ct);
@@ -103,6 +106,7 @@ public class CacheEndpointsTests(CacheEndpointsTests.Fixture fixture) : IClassFi
     {
         var service = Service();
         await _client.PutAsync(ConfigPath(service, "prod", "a"), new { config_value = "1" });
+        await fixture.Server.FeedSettledAsync();
         var batch = new { service_name = service, environment = "prod", config_keys = new[] { "a", "b" } };
         await _client.SendAsync(HttpMethod.Post, "/api/v1/config/batch", batch);
         var before = await StatsAsync();

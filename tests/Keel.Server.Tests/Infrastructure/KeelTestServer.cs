@@ -1,6 +1,8 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Storage;
 using Keel.Server.Hosting;
+using Keel.Server.Watch;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -106,6 +108,20 @@ public sealed class KeelTestServer : IAsyncDisposable
 
     public T GetRequiredService<T>()
         where T : notnull => _app.Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// Waits until the change feed, which fills from the store in the background after each commit, holds every change
+    /// committed so far: past that point nothing the feed does (waking watchers, invalidating the cache again) is still to come.
+    /// </summary>
+    public async Task FeedSettledAsync()
+    {
+        var revision = await GetRequiredService<IStoreLifecycle>().GetRevisionAsync(TestContext.Current.CancellationToken);
+        var feed = GetRequiredService<ChangeFeed>();
+        while (feed.Through < revision)
+        {
+            await feed.WaitPastAsync(feed.Through).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+    }
 
     /// <summary>Stops gracefully and closes the store, keeping the data folder for a restart.</summary>
     public async Task StopAsync()

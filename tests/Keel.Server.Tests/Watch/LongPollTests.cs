@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Net;
 using Keel.Core.Storage;
 using Keel.Server.Tests.Infrastructure;
-using Keel.Server.Watch;
 using static Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Server.Tests.Watch;
@@ -20,13 +19,8 @@ public sealed class LongPollTests(ServerFixture fixture) : IClassFixture<ServerF
         var first = await fixture.Client.PutValueAsync(service, "dev", "a", "1");
         var second = await fixture.Client.PutValueAsync(service, "dev", "b", "1");
 
-        // The feed fills from the store in the background after each commit: wait until it holds the second change, so that the
-        // poll is asked what the feed holds rather than how fast it fills.
-        var feed = fixture.Server.GetRequiredService<ChangeFeed>();
-        while (feed.Through < second.GetProperty("revision").GetInt64())
-        {
-            await feed.WaitPastAsync(feed.Through).WaitAsync(TimeSpan.FromSeconds(10), Ct);
-        }
+        // The poll is asked what the feed holds, not how fast it fills.
+        await fixture.Server.FeedSettledAsync();
 
         var body = await GetChangesAsync($"service_name={service}&since_revision={start}&wait=30");
 

@@ -109,6 +109,12 @@ static partial class Log
     [LoggerMessage(EventId = 1207, Level = LogLevel.Information, Message = "Encryption key rotated to data key {KeyId} by {ActorName}")]
     public static partial void KeyRotated(ILogger logger, int keyId, string actorName);
 
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Information, Message = "TLS certificates read again: serving {Subject}, valid until {NotAfter:O}")]
+    public static partial void TlsCertificatesReloaded(ILogger logger, string subject, DateTime notAfter);
+
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "The TLS certificate files changed but cannot be read; serving the last ones until the next check")]
+    public static partial void TlsCertificatesReloadFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Change feed compacted through revision {Revision}")]
     public static partial void ChangeFeedCompacted(ILogger logger, long revision);
 

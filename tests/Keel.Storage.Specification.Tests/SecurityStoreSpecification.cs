@@ -177,6 +177,21 @@ public abstract partial class SecurityStoreSpecification<TFixture>(TFixture fixt
         Assert.Equal(token.SecretHash, listed.SecretHash);
         Assert.Equal(token.ExpiresAt, listed.ExpiresAt);
         Assert.Null(listed.RevokedAt);
+        Assert.Null(listed.ClientCertificateSha256);
+
+        var bound = new AccessToken
+        {
+            Id = token.Id + "-bound",
+            Name = token.Name,
+            Permissions = Permissions.Read,
+            Scopes = token.Scopes,
+            SecretHash = TokenSecrets.Generate().Hash,
+            CreatedAt = token.CreatedAt,
+            CreatedBy = token.CreatedBy,
+            ClientCertificateSha256 = new string('c', 64),
+        };
+        await Tokens.SaveTokenAsync(bound, TestIdentities.Tester, Ct);
+        Assert.Equal(bound.ClientCertificateSha256, Assert.Single((await Tokens.ListTokensAsync(Ct)).Where(t => t.Id == bound.Id)).ClientCertificateSha256);
 
         var revoked = await Tokens.RevokeTokenAsync(token.Id, TestIdentities.Tester, Ct);
         Assert.NotNull(revoked?.RevokedAt);

@@ -58,6 +58,12 @@ public sealed class AccessToken
     /// <summary>The environment of an <see cref="TokenKind.Evaluation"/> token.</summary>
     public string? Environment { get; init; }
 
+    /// <summary>
+    /// The SHA-256 (lower-case hex) of the client certificate the token is bound to, if any: the token then authenticates
+    /// only over a connection that presented that certificate.
+    /// </summary>
+    public string? ClientCertificateSha256 { get; init; }
+
     /// <summary>SHA-256 of the secret.</summary>
     public required byte[] SecretHash { get; init; }
 

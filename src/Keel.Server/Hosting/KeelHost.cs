@@ -18,7 +18,7 @@ namespace Keel.Server.Hosting;
 /// <summary>Builds the Keel server from its command line; <c>Program</c> runs it, tests start it on a loopback port.</summary>
 static class KeelHost
 {
-    /// <summary>Where the server listens when nothing else says.</summary>
+    /// <summary>Where the server listens when nothing else says and no certificate is configured.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     public const string DataDirVariable = "KEEL_DATA_DIR";
@@ -123,7 +123,9 @@ static class KeelHost
             && string.IsNullOrEmpty(configuration["https_ports"])
             && !configuration.GetSection("Kestrel:Endpoints").Exists())
         {
-            builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.UseUrls(string.IsNullOrEmpty(configuration[$"{Security.TlsOptions.Section}:{nameof(Security.TlsOptions.CertificateFile)}"])
+                ? DefaultUrl
+                : Security.TlsOptions.DefaultUrl);
         }
     }
 }

@@ -96,7 +96,8 @@ static class KeelServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Bearer tokens for every endpoint but the health checks, permission policies, the bootstrap admin token, and rate limits.
+    /// Bearer tokens for every endpoint but the health checks, permission policies, the bootstrap admin token, rate limits, and
+    /// HTTPS with optional client certificates.
     /// Registered after storage, so that the tokens load once the store is up.
     /// </summary>
     public static IServiceCollection AddKeelSecurity(this IServiceCollection services)
@@ -105,6 +106,16 @@ static class KeelServiceCollectionExtensions
         services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<TokenRegistry>();
         services.AddHostedService<SecurityStartup>();
+
+        services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<TlsCertificates>();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<TlsOptions>, IServiceProvider>(static (kestrel, tls, sp) =>
+        {
+            if (tls.Value.Enabled)
+            {
+                kestrel.ConfigureHttpsDefaults(https => sp.GetRequiredService<TlsCertificates>().Configure(https));
+            }
+        });
 
         services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);

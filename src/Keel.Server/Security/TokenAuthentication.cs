@@ -1,6 +1,8 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Encodings.Web;
 using Keel.Core;
 using Keel.Core.Security;
@@ -45,10 +47,24 @@ sealed class TokenAuthenticationHandler(
         }
 
         var token = registry.Authenticate(value["Bearer ".Length..].Trim());
-        return Task.FromResult(token is null
-            ? AuthenticateResult.Fail("The token is unknown, expired or revoked.")
-            : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new TokenIdentity(token)), SchemeName)));
+        if (token is null)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("The token is unknown, expired or revoked."));
+        }
+
+        if (token.ClientCertificateSha256 is { } bound && !Presents(Context.Connection.ClientCertificate, bound))
+        {
+            // Its own answer: whoever sends the token already holds it, so this tells a thief nothing, and tells its owner what is missing.
+            return Task.FromResult(AuthenticateResult.Fail("The token is bound to a client certificate, and this connection did not present it."));
+        }
+
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new TokenIdentity(token)), SchemeName)));
     }
+
+    static bool Presents(X509Certificate2? certificate, string sha256) =>
+        certificate is not null
+        && CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(TlsCertificates.Sha256(certificate)), System.Text.Encoding.ASCII.GetBytes(sha256));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

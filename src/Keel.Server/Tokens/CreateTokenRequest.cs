@@ -17,4 +17,6 @@ sealed class CreateTokenRequest
     public string? Environment { get; set; }
 
     public DateTimeOffset? ExpiresAt { get; set; }
+
+    public string? ClientCertificateSha256 { get; set; }
 }

@@ -7,6 +7,7 @@ using Keel.Core.Security;
 using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Tokens;
 
@@ -37,13 +38,18 @@ static class TokenEndpoints
     }
 
     static async Task<Created<TokenResponse>> CreateAsync(
-        HttpContext httpContext, TokenRegistry registry, TimeProvider timeProvider, ILogger<TokenRegistry> logger, CancellationToken cancellationToken)
+        HttpContext httpContext,
+        TokenRegistry registry,
+        TimeProvider timeProvider,
+        IOptions<TlsOptions> tls,
+        ILogger<TokenRegistry> logger,
+        CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.CreateTokenRequest, cancellationToken);
         var now = timeProvider.GetUtcNow();
         var actor = httpContext.Actor();
         var (secret, hash) = TokenSecrets.Generate();
-        var (kind, permissions, scopes) = Validate(body, now);
+        var (kind, permissions, scopes, certificate) = Validate(body, now, tls.Value);
         var token = new AccessToken
         {
             Id = Guid.CreateVersion7(now).ToString("N"),
@@ -57,6 +63,7 @@ static class TokenEndpoints
             CreatedAt = now,
             CreatedBy = actor.Name,
             ExpiresAt = body.ExpiresAt,
+            ClientCertificateSha256 = certificate,
         };
 
         await registry.SaveAsync(token, actor, cancellationToken);
@@ -86,7 +93,8 @@ static class TokenEndpoints
         return TypedResults.NoContent();
     }
 
-    static (TokenKind Kind, Permissions Permissions, IReadOnlyList<ScopePattern> Scopes) Validate(CreateTokenRequest body, DateTimeOffset now)
+    static (TokenKind Kind, Permissions Permissions, IReadOnlyList<ScopePattern> Scopes, string? ClientCertificateSha256) Validate(
+        CreateTokenRequest body, DateTimeOffset now, TlsOptions tls)
     {
         List<FieldError> errors = [];
         if (string.IsNullOrWhiteSpace(body.Name))
@@ -183,14 +191,41 @@ static class TokenEndpoints
             errors.Add(new FieldError("expires_at", "expires_at must be in the future."));
         }
 
+        var certificate = ValidateCertificateBinding(errors, body.ClientCertificateSha256, tls);
         if (errors.Count > 0)
         {
             throw new KeelException(
                 KeelError.InvalidRequest, errors.Count == 1 ? errors[0].Message : $"The request has {errors.Count} invalid fields; see errors.", errors);
         }
 
-        return (kind, permissions, scopes);
+        return (kind, permissions, scopes, certificate);
     }
+
+    /// <summary>The certificate hash a token is bound to, in the form <see cref="TlsCertificates.Sha256"/> gives.</summary>
+    static string? ValidateCertificateBinding(List<FieldError> errors, string? sha256, TlsOptions tls)
+    {
+        if (sha256 is null)
+        {
+            return null;
+        }
+
+        // Colons and case as `openssl x509 -fingerprint -sha256` prints them are accepted.
+        var hex = sha256.Replace(":", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit))
+        {
+            errors.Add(new FieldError(ClientCertificateField, $"{ClientCertificateField} must be the SHA-256 of the certificate's DER encoding, 64 hex digits."));
+        }
+        else if (tls.ClientCertificates == ClientCertificates.None)
+        {
+            errors.Add(new FieldError(
+                ClientCertificateField,
+                $"This server asks for no client certificate (Keel:Tls:ClientCertificates is None), so a token bound to one could never be used."));
+        }
+
+        return hex;
+    }
+
+    const string ClientCertificateField = "client_certificate_sha256";
 
     static string Index(string field, int i) => string.Create(CultureInfo.InvariantCulture, $"{field}[{i}]");
 }

@@ -37,6 +37,10 @@ sealed class TokenResponse
 
     public DateTime? RevokedAt { get; init; }
 
+    /// <summary>The SHA-256 of the client certificate the token is bound to.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClientCertificateSha256 { get; init; }
+
     /// <summary><c>active</c>, <c>expired</c> or <c>revoked</c>.</summary>
     public required string Status { get; init; }
 
@@ -54,6 +58,7 @@ sealed class TokenResponse
         CreatedBy = token.CreatedBy,
         ExpiresAt = token.ExpiresAt?.UtcDateTime,
         RevokedAt = token.RevokedAt?.UtcDateTime,
+        ClientCertificateSha256 = token.ClientCertificateSha256,
         Status = token.RevokedAt is not null ? "revoked" : token.IsActiveAt(now) ? "active" : "expired",
     };
 }

@@ -13,7 +13,8 @@ namespace Keel.Storage.Relational.Tokens;
 sealed class TokenTable(RelationalDatabase db) : ITokenStore
 {
     const string Columns =
-        "id, name, kind, permissions, scopes, service_name, environment, secret_hash, created_at, created_by, expires_at, revoked_at";
+        "id, name, kind, permissions, scopes, service_name, environment, secret_hash, created_at, created_by, expires_at, revoked_at, " +
+        "client_certificate_sha256";
 
     /// <inheritdoc/>
     /// <remarks>Raised for changes another node made; this node's own writes are known to their caller.</remarks>
@@ -43,19 +44,19 @@ sealed class TokenTable(RelationalDatabase db) : ITokenStore
             using (var insert = write.Sql($"""
                 INSERT INTO tokens ({Columns})
                 VALUES (@id, @name, @kind, @permissions, @scopes, @service_name, @environment, @secret_hash, @created_at, @created_by,
-                        @expires_at, NULL)
+                        @expires_at, NULL, @client_certificate_sha256)
                 ON CONFLICT (id) DO UPDATE SET
                     name = excluded.name, kind = excluded.kind, permissions = excluded.permissions, scopes = excluded.scopes,
                     service_name = excluded.service_name, environment = excluded.environment, secret_hash = excluded.secret_hash,
                     created_at = excluded.created_at, created_by = excluded.created_by, expires_at = excluded.expires_at,
-                    revoked_at = NULL;
+                    revoked_at = NULL, client_certificate_sha256 = excluded.client_certificate_sha256;
                 """))
             {
                 await insert.With("id", token.Id).With("name", token.Name).With("kind", token.Kind.ToWireName())
                     .With("permissions", PermissionNames.ToStored(token.Permissions)).With("scopes", ScopePattern.ToStored(token.Scopes))
                     .With("service_name", token.ServiceName).With("environment", token.Environment).With("secret_hash", token.SecretHash)
                     .With("created_at", token.CreatedAt).With("created_by", token.CreatedBy).With("expires_at", token.ExpiresAt)
-                    .ExecuteAsync(cancellationToken).ConfigureAwait(false);
+                    .With("client_certificate_sha256", token.ClientCertificateSha256).ExecuteAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await AuditLog.AppendAsync(write, state.actor, WireNames.AuditActions.TokenCreate, token.Id, cancellationToken).ConfigureAwait(false);
@@ -101,5 +102,6 @@ sealed class TokenTable(RelationalDatabase db) : ITokenStore
         CreatedBy = r.GetString("created_by"),
         ExpiresAt = r.GetTimeOrNull(d, "expires_at"),
         RevokedAt = r.GetTimeOrNull(d, "revoked_at"),
+        ClientCertificateSha256 = r.GetStringOrNull("client_certificate_sha256"),
     };
 }

@@ -206,5 +206,10 @@ static class SqliteMigrations
             -- would make it walk every service's keys in the prefix's range, or sort all of the service's keys.
             CREATE INDEX ix_configs_service_search ON configs (service_name, search_key, environment, config_key) WHERE is_deleted = 0;
             """),
+        (7, "tokens bound to client certificates", """
+            -- The SHA-256 (hex) of the client certificate a token is bound to; such a token authenticates only over a
+            -- connection that presents it.
+            ALTER TABLE tokens ADD COLUMN client_certificate_sha256 TEXT;
+            """),
     ];
 }

@@ -4,6 +4,7 @@ using Keel.Server.Audit;
 using Keel.Server.Caching;
 using Keel.Server.Config;
 using Keel.Server.Flags;
+using Keel.Server.Http;
 using Keel.Server.Keys;
 using Keel.Server.Schemas;
 using Keel.Server.Search;
@@ -12,6 +13,7 @@ using Keel.Server.Transfer;
 using Keel.Server.Watch;
 using Keel.Server.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Hosting;
 
@@ -52,6 +54,12 @@ static class KeelHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (app.Services.GetRequiredService<IOptions<ForwardedHeadersSettings>>().Value.Enabled)
+        {
+            // First: the audit trail, rate limits and watcher caps all see the client's address as the proxies report it.
+            app.UseForwardedHeaders();
+        }
+
         app.Use(static (context, next) =>
         {
             // The id audit records and error logs carry, so that a client can quote it; problem answers set it again

@@ -152,7 +152,10 @@ static class KeelServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Request limits, JSON, problem bodies for every failure, CORS for OFREP, and the OpenAPI document.</summary>
+    /// <summary>
+    /// Request limits, JSON, problem bodies for every failure, forwarded headers from known proxies, CORS for OFREP, and the
+    /// OpenAPI document.
+    /// </summary>
     public static IServiceCollection AddKeelApi(this IServiceCollection services)
     {
         services.AddOptions<LimitsOptions>()
@@ -189,6 +192,9 @@ static class KeelServiceCollectionExtensions
                 problem.Detail ??= Problems.DetailForStatus(status);
             }
         });
+        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>()
+            .Configure<IOptions<ForwardedHeadersSettings>>(static (forwarded, settings) => settings.Value.Configure(forwarded));
         services.AddExceptionHandler<KeelExceptionHandler>();
         services.TryAddSingleton<SnapshotReads>();
         services.TryAddSingleton<Config.ConfigWritePipeline>();

@@ -165,10 +165,22 @@ static class KeelServiceCollectionExtensions
                 static o => o.MaxRequestBodyBytes >= o.MaxValueBytes,
                 "Keel:Limits:MaxRequestBodyBytes must be at least Keel:Limits:MaxValueBytes.")
             .ValidateOnStart();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>(static (kestrel, limits) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>(static (kestrel, options) =>
         {
+            // Slow and greedy clients: each holds a connection, so each is bounded in count, size and time.
+            var limits = options.Value;
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = limits.MaxConnections;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeaderBytes;
+            kestrel.Limits.MaxRequestLineSize = Math.Min(kestrel.Limits.MaxRequestLineSize, limits.MaxRequestHeaderBytes);
+            kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = limits.MinRequestBodyBytesPerSecond == 0
+                ? null
+                : new MinDataRate(limits.MinRequestBodyBytesPerSecond, limits.MinRequestBodyGracePeriod);
         });
 
         services.ConfigureHttpJsonOptions(static o =>

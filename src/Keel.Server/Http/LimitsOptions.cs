@@ -46,4 +46,38 @@ sealed class LimitsOptions
     /// <summary>How long a read of an environment known to be large waits for a slot before it is answered 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan LargeSnapshotWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The most connections the server holds open at once; past it a new connection is closed as it arrives. Every watch
+    /// stream holds one, so it stays above <c>Keel:Watch:MaxWatchers</c>.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxConnections { get; set; } = 60_000;
+
+    /// <summary>The most bytes of request line and headers together; more is answered 431 (or 414 for the line) and closed.</summary>
+    [Range(1024, 1024 * 1024)]
+    public int MaxRequestHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>The most request headers; more is answered 431 and closed.</summary>
+    [Range(1, 10_000)]
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>How long a client may take to send its request line and headers; a slower one is answered 408 and closed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an idle keep-alive connection stays open.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The slowest a request body may arrive, in bytes per second averaged from <see cref="MinRequestBodyGracePeriod"/> on;
+    /// a slower one is answered 408 and closed. 0 turns the floor off.
+    /// </summary>
+    [Range(0, 1024 * 1024 * 1024)]
+    public int MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>How long a request body may take to reach <see cref="MinRequestBodyBytesPerSecond"/>; Kestrel needs more than a second.</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
+    public TimeSpan MinRequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 }

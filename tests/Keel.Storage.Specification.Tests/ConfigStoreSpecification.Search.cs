@@ -29,6 +29,48 @@ public abstract partial class ConfigStoreSpecification<TFixture>
     }
 
     [Fact]
+    public virtual async Task Search_WithAScanBudget_StopsThere_AndItsCursorsReachEveryResultInOrder()
+    {
+        var service = Service();
+        var keys = Enumerable.Range(0, 30).Select(i => $"k{i:D2}").ToList();
+        foreach (var key in keys)
+        {
+            await PutAsync(new ConfigId(service, Number(key) % 2 == 0 ? "prod" : "dev", key), "1");
+        }
+
+        // k07, k17 and k27 match, ten keys apart: most pages of four scanned keys find none.
+        var expected = await Store.SearchAsync(new SearchQuery { Text = "7", ServiceName = service, Limit = 100 }, Ct);
+        Assert.Equal(["k07", "k17", "k27"], expected.Results.Select(r => r.Id.Key));
+
+        List<string> found = [];
+        List<bool> budgets = [];
+        SearchPosition? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await Store.SearchAsync(new SearchQuery { Text = "7", ServiceName = service, Limit = 2, After = after, MaxScannedKeys = 4 }, Ct);
+            Assert.InRange(page.Results.Count, 0, 2);
+            found.AddRange(page.Results.Select(r => r.Id.Key));
+            budgets.Add(page.BudgetReached);
+            after = page.Next;
+            pages++;
+        }
+        while (after is not null && pages < 20);
+
+        Assert.Equal(["k07", "k17", "k27"], found);
+        Assert.Null(after);
+        Assert.True(budgets.Count(b => b) >= 6, $"{budgets.Count(b => b)} of {pages} pages stopped at the budget");
+
+        // Filters other than the text count against the budget too: one scan of 4 keys from the start holds k00–k03.
+        var prod = await Store.SearchAsync(new SearchQuery { ServiceName = service, Environment = "prod", Limit = 10, MaxScannedKeys = 4 }, Ct);
+        Assert.Equal(["k00", "k02"], prod.Results.Select(r => r.Id.Key));
+        Assert.True(prod.BudgetReached);
+        Assert.Equal("k03", prod.Next?.Key);
+
+        static int Number(string key) => int.Parse(key[1..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public virtual async Task Search_ByText_FindsItAnywhereInTheKey_TakingWildcardCharactersLiterally()
     {
         var service = Service();

@@ -33,6 +33,13 @@ public sealed record SearchQuery
 
     /// <summary>Only results after this position: the <see cref="SearchPage.Next"/> of the previous page.</summary>
     public SearchPosition? After { get; init; }
+
+    /// <summary>
+    /// The most keys the page may scan in search order to find its results (those the prefix, service and position
+    /// select); past it, the page ends with what it found and <see cref="SearchPage.BudgetReached"/>. <see langword="null"/>
+    /// scans as far as the page takes.
+    /// </summary>
+    public int? MaxScannedKeys { get; init; }
 }
 
 /// <summary>
@@ -52,6 +59,12 @@ public sealed class SearchPage
 
     /// <summary>Where the next page starts; <see langword="null"/> on the last page.</summary>
     public SearchPosition? Next { get; init; }
+
+    /// <summary>
+    /// Whether the page stopped at <see cref="SearchQuery.MaxScannedKeys"/> rather than at its limit: it may hold fewer
+    /// results than asked for, and <see cref="Next"/> goes on from the last key scanned.
+    /// </summary>
+    public bool BudgetReached { get; init; }
 }
 
 /// <summary>How keys are folded for search.</summary>

@@ -208,6 +208,7 @@ static class KeelServiceCollectionExtensions
         services.AddOptions<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>()
             .Configure<IOptions<ForwardedHeadersSettings>>(static (forwarded, settings) => settings.Value.Configure(forwarded));
         services.AddExceptionHandler<KeelExceptionHandler>();
+        services.AddOptions<Search.SearchOptions>().BindConfiguration(Search.SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<SnapshotReads>();
         services.TryAddSingleton<Config.ConfigWritePipeline>();
 

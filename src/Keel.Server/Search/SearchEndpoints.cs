@@ -5,6 +5,7 @@ using Keel.Core.Storage;
 using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Search;
 
@@ -25,7 +26,8 @@ static class SearchEndpoints
         return endpoints;
     }
 
-    static async Task<JsonHttpResult<SearchResponse>> SearchAsync(HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    static async Task<JsonHttpResult<SearchResponse>> SearchAsync(
+        HttpContext httpContext, IConfigStore store, IOptions<SearchOptions> options, CancellationToken cancellationToken)
     {
         var query = httpContext.Request.Query;
         var valueType = QueryParameters.Single(query, "value_type");
@@ -54,6 +56,7 @@ static class SearchEndpoints
             Scopes = httpContext.Token().Scopes,
             Limit = (int)QueryParameters.Integer(query, "limit", DefaultLimit, 1, MaxLimit),
             After = Cursor(query),
+            MaxScannedKeys = options.Value.MaxScannedKeys,
         };
 
         var page = await store.SearchAsync(search, cancellationToken);
@@ -61,7 +64,8 @@ static class SearchEndpoints
             new SearchResponse(
                 [.. page.Results.Select(r => new SearchResultItem(
                     r.Id.ServiceName, r.Id.Environment, r.Id.Key, r.ValueType.ToWireName(), r.Version, r.IsEncrypted, r.UpdatedAt.UtcDateTime))],
-                page.Next is { } next ? EncodeCursor(next) : null),
+                page.Next is { } next ? EncodeCursor(next) : null,
+                page.BudgetReached),
             KeelJson.Context.SearchResponse);
     }
 

@@ -129,9 +129,16 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
         return db.ReadAsync(query, static async (session, query, cancellationToken) =>
         {
             using var select = session.Sql(string.Empty);
-            var where = SearchSql.Where(query, select, session.Dialect);
-            var rows = await select.With("limit", query.Limit + 1)
-                .Text($"SELECT {SearchSql.Columns} FROM configs {where} {SearchSql.Order} LIMIT @limit;")
+            var window = SearchSql.Window(query, select, session.Dialect);
+            var filter = SearchSql.Filter(query, select, session.Dialect);
+            var text = query.MaxScannedKeys is { } budget
+                ? $"""
+                    SELECT {SearchSql.Columns} FROM (SELECT {SearchSql.Columns} FROM configs {window} {SearchSql.Order} LIMIT @budget) walked
+                    WHERE {filter} {SearchSql.Order} LIMIT @limit;
+                    """
+                : $"SELECT {SearchSql.Columns} FROM configs {window} AND {filter} {SearchSql.Order} LIMIT @limit;";
+            select.WithOptional("budget", query.MaxScannedKeys);
+            var rows = await select.With("limit", query.Limit + 1).Text(text)
                 .RowsAsync(static (r, d) => (
                     new SearchPosition(r.GetString("search_key"), r.GetString("service_name"), r.GetString("environment"), r.GetString("config_key")),
                     new SearchResult(
@@ -140,7 +147,20 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
                         r.GetInt64("version"),
                         r.GetBoolean("is_encrypted"),
                         r.GetTime(d, "updated_at"))), cancellationToken, Math.Min(query.Limit + 1, 256)).ConfigureAwait(false);
-            return SearchSql.Page(rows, query.Limit);
+            if (rows.Count > query.Limit || query.MaxScannedKeys is not { } walked)
+            {
+                return SearchSql.Page(rows, query.Limit, null);
+            }
+
+            // The page is not full: it ends here if the walk ran out of keys, or at the last key its budget reached.
+            using var last = session.Sql(string.Empty);
+            var lastWindow = SearchSql.Window(query, last, session.Dialect);
+            var lastWalked = await last.With("skip", walked - 1)
+                .Text($"SELECT search_key, service_name, environment, config_key FROM configs {lastWindow} {SearchSql.Order} LIMIT 1 OFFSET @skip;")
+                .FirstAsync(static (r, _) => new SearchPosition(
+                    r.GetString("search_key"), r.GetString("service_name"), r.GetString("environment"), r.GetString("config_key")), cancellationToken)
+                .ConfigureAwait(false);
+            return SearchSql.Page(rows, query.Limit, lastWalked);
         }, cancellationToken);
     }
 

@@ -7,8 +7,9 @@ using Keel.Core.Configs;
 namespace Keel.Storage.Relational.Configs;
 
 /// <summary>
-/// The SQL of a key search, the same on every backend but for a few words of dialect: the filter, the page order and the
-/// position to start after. The order matches the <c>ix_configs_search</c> index, so a page reads only its own rows.
+/// The SQL of a key search, the same on every backend but for a few words of dialect: the rows walked in index order (the
+/// window), the filter each must pass, and the page order. The order matches the <c>ix_configs_search</c> index, so a page
+/// walks only the rows between its start and its last result, or as many as its budget allows.
 /// </summary>
 static class SearchSql
 {
@@ -19,48 +20,63 @@ static class SearchSql
     /// <summary>The order of results.</summary>
     public const string Order = "ORDER BY search_key, service_name, environment, config_key";
 
-    /// <summary>Builds the <c>WHERE</c> clause of <paramref name="query"/>, binding its parameters to <paramref name="select"/>.</summary>
-    public static string Where(SearchQuery query, Sql select, SqlDialect dialect)
+    /// <summary>
+    /// The <c>WHERE</c> clause of the rows a search walks, in <see cref="Order"/>: the conditions an index range answers
+    /// (live, not a flag, the prefix, the service, the position to start after). A budgeted search counts these rows.
+    /// </summary>
+    public static string Window(SearchQuery query, Sql select, SqlDialect dialect)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var parameters = new Parameters(select, "w");
         var sql = new StringBuilder("WHERE NOT is_deleted AND ").Append(ConfigTable.NotFlags(select, dialect));
-        var count = 0;
-        string Parameter(object value)
-        {
-            var name = string.Create(CultureInfo.InvariantCulture, $"p{count++}");
-            select.With(name, value);
-            return "@" + name;
-        }
-
-        if (query.Text is { Length: > 0 } text)
-        {
-            sql.Append(" AND ").Append(dialect.Contains("search_key", Parameter(ConfigSearch.Fold(text))));
-        }
-
         if (query.Prefix is { Length: > 0 } prefix)
         {
             var folded = ConfigSearch.Fold(prefix);
-            sql.Append(" AND search_key >= ").Append(Parameter(folded)).Append(" AND search_key < ").Append(Parameter(ConfigSearch.UpperBound(folded)));
+            sql.Append(" AND search_key >= ").Append(parameters.Bind(folded)).Append(" AND search_key < ").Append(parameters.Bind(ConfigSearch.UpperBound(folded)));
         }
 
         if (query.ServiceName is not null)
         {
-            sql.Append(" AND service_name = ").Append(Parameter(query.ServiceName));
+            sql.Append(" AND service_name = ").Append(parameters.Bind(query.ServiceName));
+        }
+
+        if (query.After is { } after)
+        {
+            sql.Append(" AND (search_key, service_name, environment, config_key) > (")
+                .Append(parameters.Bind(after.SearchKey)).Append(", ").Append(parameters.Bind(after.ServiceName)).Append(", ")
+                .Append(parameters.Bind(after.Environment)).Append(", ").Append(parameters.Bind(after.Key)).Append(')');
+        }
+
+        return sql.ToString();
+    }
+
+    /// <summary>
+    /// The condition each walked row must meet to be a result: the text, environment, type, encryption and scopes, which no
+    /// index range answers.
+    /// </summary>
+    public static string Filter(SearchQuery query, Sql select, SqlDialect dialect)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var parameters = new Parameters(select, "f");
+        var sql = new StringBuilder("1 = 1");
+        if (query.Text is { Length: > 0 } text)
+        {
+            sql.Append(" AND ").Append(dialect.Contains("search_key", parameters.Bind(ConfigSearch.Fold(text))));
         }
 
         if (query.Environment is not null)
         {
-            sql.Append(" AND environment = ").Append(Parameter(query.Environment));
+            sql.Append(" AND environment = ").Append(parameters.Bind(query.Environment));
         }
 
         if (query.ValueType is { } type)
         {
-            sql.Append(" AND value_type = ").Append(Parameter(type.ToWireName()));
+            sql.Append(" AND value_type = ").Append(parameters.Bind(type.ToWireName()));
         }
 
         if (query.IsEncrypted is { } encrypted)
         {
-            sql.Append(" AND is_encrypted = ").Append(Parameter(encrypted));
+            sql.Append(" AND is_encrypted = ").Append(parameters.Bind(encrypted));
         }
 
         if (query.Scopes is { } scopes && !scopes.Any(s => s.IsEverything))
@@ -73,33 +89,33 @@ static class SearchSql
 
             for (var i = 0; i < scopes.Count; i++)
             {
-                sql.Append(i == 0 ? "(" : " OR (").Append(Side("service_name", scopes[i].Service, Parameter))
-                    .Append(" AND ").Append(Side("environment", scopes[i].Environment, Parameter)).Append(')');
+                sql.Append(i == 0 ? "(" : " OR (").Append(Side("service_name", scopes[i].Service, parameters))
+                    .Append(" AND ").Append(Side("environment", scopes[i].Environment, parameters)).Append(')');
             }
 
             sql.Append(')');
         }
 
-        if (query.After is { } after)
-        {
-            sql.Append(" AND (search_key, service_name, environment, config_key) > (")
-                .Append(Parameter(after.SearchKey)).Append(", ").Append(Parameter(after.ServiceName)).Append(", ")
-                .Append(Parameter(after.Environment)).Append(", ").Append(Parameter(after.Key)).Append(')');
-        }
-
         return sql.ToString();
     }
 
-    /// <summary>The page from rows read in order, one more than the limit asked for telling whether another page follows.</summary>
-    public static SearchPage Page(List<(SearchPosition Position, SearchResult Result)> rows, int limit)
+    /// <summary>
+    /// The page from rows read in order, one more than the limit asked for telling whether another page follows. A page
+    /// that is not full ends at <paramref name="lastWalked"/> when the walk stopped at its budget there.
+    /// </summary>
+    public static SearchPage Page(List<(SearchPosition Position, SearchResult Result)> rows, int limit, SearchPosition? lastWalked)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var more = rows.Count > limit;
-        var page = more ? rows[..limit] : rows;
-        return new SearchPage { Results = [.. page.Select(r => r.Result)], Next = more ? page[^1].Position : null };
+        if (rows.Count > limit)
+        {
+            var page = rows[..limit];
+            return new SearchPage { Results = [.. page.Select(r => r.Result)], Next = page[^1].Position };
+        }
+
+        return new SearchPage { Results = [.. rows.Select(r => r.Result)], Next = lastWalked, BudgetReached = lastWalked is not null };
     }
 
-    static string Side(string column, string pattern, Func<object, string> parameter)
+    static string Side(string column, string pattern, Parameters parameters)
     {
         if (pattern == "*")
         {
@@ -109,9 +125,22 @@ static class SearchSql
         if (pattern.EndsWith('*'))
         {
             var prefix = pattern[..^1];
-            return $"{column} >= {parameter(prefix)} AND {column} < {parameter(ConfigSearch.UpperBound(prefix))}";
+            return $"{column} >= {parameters.Bind(prefix)} AND {column} < {parameters.Bind(ConfigSearch.UpperBound(prefix))}";
         }
 
-        return $"{column} = {parameter(pattern)}";
+        return $"{column} = {parameters.Bind(pattern)}";
+    }
+
+    /// <summary>Binds values under numbered names of one clause's own.</summary>
+    sealed class Parameters(Sql select, string clause)
+    {
+        int _count;
+
+        public string Bind(object value)
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"{clause}{_count++}");
+            select.With(name, value);
+            return "@" + name;
+        }
     }
 }

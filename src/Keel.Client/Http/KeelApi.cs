@@ -73,8 +73,34 @@ sealed class KeelApi : IDisposable
     public async Task<long> GetRevisionAsync(WatchQuery query, CancellationToken cancellationToken) =>
         (await GetChangesAsync(query, since: null, TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).Revision;
 
-    /// <summary>Reads the current values of up to <see cref="MaxBatchKeys"/> keys.</summary>
+    /// <summary>
+    /// Reads the current values of up to <see cref="MaxBatchKeys"/> keys, asking again for those the server deferred past its
+    /// byte bound for one answer.
+    /// </summary>
     public async Task<BatchAnswer> GetManyAsync(string serviceName, string environment, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var answer = await GetBatchAsync(serviceName, environment, keys, cancellationToken).ConfigureAwait(false);
+        if (answer.Deferred is not { Count: > 0 })
+        {
+            return answer;
+        }
+
+        List<ConfigItem> configs = [.. answer.Configs];
+        List<string> missing = [.. answer.Missing];
+        var deferred = answer.Deferred;
+        while (deferred is { Count: > 0 })
+        {
+            // The server carries at least one value per answer, so each round moves on.
+            var next = await GetBatchAsync(serviceName, environment, deferred, cancellationToken).ConfigureAwait(false);
+            configs.AddRange(next.Configs);
+            missing.AddRange(next.Missing);
+            deferred = next.Configs.Count == 0 && next.Missing.Count == 0 ? throw Malformed() : next.Deferred;
+        }
+
+        return new BatchAnswer(configs, missing);
+    }
+
+    async Task<BatchAnswer> GetBatchAsync(string serviceName, string environment, IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         using var request = await RequestAsync(HttpMethod.Post, "api/v1/config/batch", cancellationToken).ConfigureAwait(false);
         request.Content = JsonContent.Create(new BatchQuestion(serviceName, environment, keys), KeelWireContext.Default.BatchQuestion);

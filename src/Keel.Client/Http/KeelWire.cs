@@ -11,7 +11,10 @@ sealed record SnapshotAnswer(long Revision, IReadOnlyList<ConfigItem> Configs);
 
 sealed record ConfigItem(string ConfigKey, string? ConfigValue, string ValueType, long Version, bool IsEncrypted);
 
-sealed record BatchAnswer(IReadOnlyList<ConfigItem> Configs, IReadOnlyList<string> Missing);
+/// <param name="Configs">The keys found.</param>
+/// <param name="Missing">The keys that are absent.</param>
+/// <param name="Deferred">Keys found but past the server's byte bound for one answer, to ask for again; servers before it send none.</param>
+sealed record BatchAnswer(IReadOnlyList<ConfigItem> Configs, IReadOnlyList<string> Missing, IReadOnlyList<string>? Deferred = null);
 
 sealed record BatchQuestion(string ServiceName, string Environment, IReadOnlyList<string> ConfigKeys);
 

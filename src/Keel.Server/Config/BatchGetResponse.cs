@@ -5,7 +5,10 @@ using Keel.Core.Configs;
 
 namespace Keel.Server.Config;
 
-sealed record BatchGetResponse(IReadOnlyList<BatchConfigItem> Configs, IReadOnlyList<string> Missing);
+/// <param name="Configs">The keys found, in the order asked, as many as fit in <c>Keel:Limits:MaxAnswerBytes</c>.</param>
+/// <param name="Missing">The keys that are absent.</param>
+/// <param name="Deferred">The keys found but past the byte bound, in the order asked: ask for them again.</param>
+sealed record BatchGetResponse(IReadOnlyList<BatchConfigItem> Configs, IReadOnlyList<string> Missing, IReadOnlyList<string> Deferred);
 
 sealed record BatchConfigItem(
     string ConfigKey,

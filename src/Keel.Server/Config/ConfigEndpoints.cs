@@ -7,6 +7,7 @@ using Keel.Core.Storage;
 using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Keel.Server.Config;
 
@@ -139,19 +140,20 @@ static class ConfigEndpoints
     }
 
     static async Task<Results<JsonHttpResult<HistoryResponse>, ProblemHttpResult>> HistoryAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         var id = route.Id;
-        var (limit, before) = HistoryPage.From(httpContext.Request.Query);
-        var versions = await store.GetHistoryAsync(id, limit, before, cancellationToken);
+        var page = HistoryPage.From(httpContext.Request.Query);
+        var versions = await store.GetHistoryAsync(id, page.Limit, page.Before, cancellationToken);
         var reveal = httpContext.CanReadSecrets();
         if (versions is null)
         {
             return NotFound(id);
         }
 
-        return TypedResults.Json(
-            new HistoryResponse(id.Key, versions.Select(v => HistoryItem.From(v, reveal)).ToList()), KeelJson.Context.HistoryResponse);
+        var (items, next) = page.Bound(
+            versions.Select(v => HistoryItem.From(v, reveal)).ToList(), static i => i.Version, static i => i.ConfigValue, limits.Value.MaxAnswerBytes);
+        return TypedResults.Json(new HistoryResponse(id.Key, items, next), KeelJson.Context.HistoryResponse);
     }
 
     static async Task<JsonHttpResult<RollbackResponse>> RollbackAsync(
@@ -202,7 +204,7 @@ static class ConfigEndpoints
     }
 
     static async Task<JsonHttpResult<BatchGetResponse>> BatchGetAsync(
-        HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(httpContext.Request, KeelJson.Context.BatchGetRequest, cancellationToken);
         var (serviceName, environment, keys) = ValidateBatch(body);
@@ -225,7 +227,11 @@ static class ConfigEndpoints
             }
         }
 
-        return TypedResults.Json(new BatchGetResponse(configs, missing), KeelJson.Context.BatchGetResponse);
+        // Keys past the byte bound are named, for the caller to ask for again.
+        var fit = AnswerBudget.Fit(configs, static c => c.ConfigValue, limits.Value.MaxAnswerBytes);
+        var deferred = configs.Skip(fit).Select(c => c.ConfigKey).ToList();
+        configs.RemoveRange(fit, configs.Count - fit);
+        return TypedResults.Json(new BatchGetResponse(configs, missing, deferred), KeelJson.Context.BatchGetResponse);
     }
 
     static (string ServiceName, string Environment, IReadOnlyList<string> Keys) ValidateBatch(BatchGetRequest body)

@@ -5,7 +5,10 @@ using Keel.Core.Configs;
 
 namespace Keel.Server.Config;
 
-sealed record HistoryResponse(string ConfigKey, IReadOnlyList<HistoryItem> Versions);
+/// <param name="ConfigKey">The key.</param>
+/// <param name="Versions">Newest first.</param>
+/// <param name="NextBeforeVersion">The <c>before_version</c> of the next page; <see langword="null"/> on the last.</param>
+sealed record HistoryResponse(string ConfigKey, IReadOnlyList<HistoryItem> Versions, long? NextBeforeVersion);
 
 sealed record HistoryItem(
     long Version,

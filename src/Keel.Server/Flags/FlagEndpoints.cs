@@ -130,11 +130,12 @@ static class FlagEndpoints
     }
 
     static async Task<JsonHttpResult<FlagHistoryResponse>> HistoryAsync(
-        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+        [AsParameters] FlagRoute route, HttpContext httpContext, IConfigStore store, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         var id = route.Id;
-        var (limit, before) = HistoryPage.From(httpContext.Request.Query);
-        var versions = await store.GetHistoryAsync(route.StoredId, limit, before, cancellationToken) ?? throw NotFound(id);
+        var page = HistoryPage.From(httpContext.Request.Query);
+        var stored = await store.GetHistoryAsync(route.StoredId, page.Limit, page.Before, cancellationToken) ?? throw NotFound(id);
+        var (versions, next) = page.Bound(stored, static v => v.Version, static v => v.Value, limits.Value.MaxAnswerBytes);
         return TypedResults.Json(
             new FlagHistoryResponse(
                 id.Key,
@@ -145,7 +146,8 @@ static class FlagEndpoints
                     v.ChangeType.ToWireName(),
                     v.CreatedAt.UtcDateTime,
                     v.CreatedBy,
-                    v.Revision))]),
+                    v.Revision))],
+                next),
             FlagJson.Context.FlagHistoryResponse);
     }
 

@@ -48,6 +48,13 @@ sealed class LimitsOptions
     public TimeSpan LargeSnapshotWait { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The most bytes of values one history page or batch read carries; past it the answer ends early and says where to go
+    /// on. One value is always carried, so it stays at least <see cref="MaxValueBytes"/>.
+    /// </summary>
+    [Range(1024, 4L * 1024 * 1024 * 1024)]
+    public long MaxAnswerBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>
     /// The most connections the server holds open at once; past it a new connection is closed as it arrives. Every watch
     /// stream holds one, so it stays above <c>Keel:Watch:MaxWatchers</c>.
     /// </summary>

@@ -103,6 +103,9 @@ public enum KeelError
     /// <summary>An import file does not parse, or holds keys or values Keel cannot store.</summary>
     InvalidFile,
 
+    /// <summary>The backend has no online backup of its own; its database's tools back it up.</summary>
+    BackupNotSupported,
+
     /// <summary>No flag has the service, environment and key.</summary>
     FlagNotFound,
 

@@ -147,6 +147,9 @@ public static class WireNames
         /// <summary>An import file does not parse, or holds keys or values Keel cannot store; nothing was written.</summary>
         public const string InvalidFile = "invalid_file";
 
+        /// <summary>The backend has no online backup of its own (PostgreSQL: use pg_dump).</summary>
+        public const string BackupNotSupported = "backup_not_supported";
+
         /// <summary>No flag has the service, environment and key.</summary>
         public const string FlagNotFound = "flag_not_found";
 

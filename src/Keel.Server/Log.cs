@@ -115,6 +115,9 @@ static partial class Log
     [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "The TLS certificate files changed but cannot be read; serving the last ones until the next check")]
     public static partial void TlsCertificatesReloadFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Information, Message = "Backup of {Bytes} bytes taken by {ActorName}")]
+    public static partial void BackupTaken(ILogger logger, long bytes, string actorName);
+
     [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Change feed compacted through revision {Revision}")]
     public static partial void ChangeFeedCompacted(ILogger logger, long revision);
 

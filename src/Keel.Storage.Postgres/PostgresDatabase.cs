@@ -82,6 +82,16 @@ sealed partial class PostgresDatabase : RelationalDatabase
 
             Ring = await ReadAsync(this, static (session, db, cancellationToken) => KeyTable.LoadRingAsync(session, db, cancellationToken), cancellationToken)
                 .ConfigureAwait(false);
+
+            // Outside a transaction, so that each data key is wrapped again in a commit of its own.
+            await ReadAsync(
+                this,
+                static async (session, db, cancellationToken) =>
+                {
+                    await KeyTable.RewrapAsync(session, db, db.Ring, cancellationToken).ConfigureAwait(false);
+                    return 0;
+                },
+                cancellationToken).ConfigureAwait(false);
             Log.Opened(Logger, Name, schemaVersion);
         }
         catch (Exception e) when (IsUnavailable(e))

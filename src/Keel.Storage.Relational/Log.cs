@@ -27,4 +27,7 @@ static partial class Log
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Reloaded the key ring: {Count} data keys, active {ActiveKeyId}")]
     public static partial void KeyRingReloaded(ILogger logger, int count, int activeKeyId);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Data key {KeyId} wrapped again under master key {CurrentKekId}, in place of retired master key {RetiredKekId}")]
+    public static partial void DataKeyRewrapped(ILogger logger, int keyId, string retiredKekId, string currentKekId);
 }

@@ -53,6 +53,9 @@ public abstract class RelationalStore : IKeelStore
     /// <inheritdoc/>
     public ISchemaStore Schemas { get; }
 
+    /// <inheritdoc/>
+    public virtual IStoreBackup? Backup => null;
+
     /// <summary>Waits for the change in progress, if any, then closes every connection; later calls fail.</summary>
     public ValueTask DisposeAsync()
     {

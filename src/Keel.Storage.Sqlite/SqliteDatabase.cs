@@ -17,7 +17,7 @@ namespace Keel.Storage.Sqlite;
 /// One SQLite database file: pooled read-only connections for reads, which never wait for the writer, and one writer
 /// connection that runs one transaction at a time under a lock and keeps its statements prepared.
 /// </summary>
-sealed class SqliteDatabase : RelationalDatabase
+sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
 {
     readonly SqliteStoreOptions _options;
     readonly string _readConnectionString;
@@ -88,6 +88,7 @@ sealed class SqliteDatabase : RelationalDatabase
                 var schemaVersion = await MigrationRunner.RunAsync(session, SqliteMigrations.All, this, cancellationToken).ConfigureAwait(false);
                 await KeyTable.EnsureFirstKeyAsync(session, this, cancellationToken).ConfigureAwait(false);
                 Ring = await KeyTable.LoadRingAsync(session, this, cancellationToken).ConfigureAwait(false);
+                await KeyTable.RewrapAsync(session, this, Ring, cancellationToken).ConfigureAwait(false);
                 (_writer, connection) = (connection, null);
                 Log.Opened(Logger, _options.DatabasePath, schemaVersion);
             }
@@ -204,6 +205,12 @@ sealed class SqliteDatabase : RelationalDatabase
     }
 
     /// <summary>The writer connection's journal mode and synchronous level, as SQLite reports them.</summary>
+    public Task BackupAsync(string destinationPath, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return SqliteBackup.CopyAsync(_options.DatabasePath, destinationPath, cancellationToken);
+    }
+
     public Task<(string JournalMode, long Synchronous)> GetDurabilitySettingsAsync() =>
         TransactAsync(0, static async (write, _, cancellationToken) =>
         {

@@ -1,6 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using Keel.Core.Encryption;
+using Keel.Core.Storage;
 using Keel.Storage.Relational;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +36,28 @@ public sealed class SqliteStore : RelationalStore
 
     SqliteStore(SqliteDatabase database)
         : base(database, new SqliteConfigWriter(database)) => _database = database;
+
+    /// <inheritdoc/>
+    public override IStoreBackup? Backup => _database;
+
+    /// <summary>
+    /// Copies the database at <paramref name="databasePath"/> into a new file with <c>VACUUM INTO</c>: one read transaction's
+    /// snapshot, so consistent while a server writes to it, and compacted. Owner-only on Unix.
+    /// </summary>
+    /// <param name="databasePath">The database to copy; opened read-only.</param>
+    /// <param name="destinationPath">The file to create; it must not exist.</param>
+    /// <param name="cancellationToken">Cancels the copy, which then leaves no file behind.</param>
+    public static Task BackupAsync(string databasePath, string destinationPath, CancellationToken cancellationToken) =>
+        SqliteBackup.CopyAsync(databasePath, destinationPath, cancellationToken);
+
+    /// <summary>
+    /// Checks that <paramref name="path"/> is a whole Keel database a server can open: SQLite's integrity check passes and it
+    /// records its schema version. Returns the schema version.
+    /// </summary>
+    /// <param name="path">The file to check; opened read-only.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="InvalidDataException">The file is not a sound Keel database.</exception>
+    public static Task<long> VerifyBackupAsync(string path, CancellationToken cancellationToken) => SqliteBackup.VerifyAsync(path, cancellationToken);
 
     /// <summary>The writer connection's journal mode and synchronous level, as SQLite reports them.</summary>
     internal Task<(string JournalMode, long Synchronous)> GetDurabilitySettingsAsync() => _database.GetDurabilitySettingsAsync();

@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Encryption;
 using Keel.Storage.Specification.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,8 +23,8 @@ public sealed class PostgresStoreFixture : StoreFixture<PostgresStore>
         await base.InitializeAsync();
     }
 
-    protected override PostgresStore Create() => new(
-        new PostgresStoreOptions { ConnectionString = Database!.ConnectionString }, TestIdentities.MasterKey, Time, NullLogger<PostgresStore>.Instance);
+    protected override PostgresStore Create(IKeyEncryptionKey masterKey) => new(
+        new PostgresStoreOptions { ConnectionString = Database!.ConnectionString }, masterKey, Time, NullLogger<PostgresStore>.Instance);
 
     protected override async ValueTask CleanUpAsync()
     {

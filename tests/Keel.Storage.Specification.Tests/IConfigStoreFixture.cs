@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Microsoft.Extensions.Time.Testing;
 
@@ -24,4 +25,10 @@ public interface IConfigStoreFixture : IAsyncLifetime
 
     /// <summary>Closes <see cref="Store"/> and opens it again on the same data, as a restart does.</summary>
     Task ReopenAsync();
+
+    /// <summary>Closes <see cref="Store"/> and opens it again under <paramref name="masterKey"/>, as a restart with another master key does.</summary>
+    Task ReopenWithAsync(IKeyEncryptionKey masterKey);
+
+    /// <summary>Opens a new, initialized store on the same data under <paramref name="masterKey"/>; the caller disposes it.</summary>
+    Task<IKeelStore> OpenAnotherWithAsync(IKeyEncryptionKey masterKey);
 }

@@ -205,6 +205,35 @@ public abstract partial class SecurityStoreSpecification<TFixture>(TFixture fixt
     }
 
     [Fact]
+    public virtual async Task MasterKeyRotation_WrapsEveryDataKeyAgain_AndTheOldMasterKeyNoLongerOpens()
+    {
+        var id = new ConfigId(Service(), "prod", "secret");
+        await Store.SetAsync(Set(id, "before", encrypt: true), Ct);
+        await Keys.RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
+        await Store.SetAsync(Set(id, "after", encrypt: true), Ct);
+        try
+        {
+            await Fixture.ReopenWithAsync(new RotatedMasterKey(TestIdentities.NextMasterKey, TestIdentities.MasterKey));
+
+            Assert.All(await Keys.ListEncryptionKeysAsync(Ct), k => Assert.Equal(TestIdentities.NextMasterKey.Id, k.KeyEncryptionKeyId));
+            Assert.Equal(["after", "before"], (await Store.GetHistoryAsync(id, 10, null, Ct))!.Select(v => v.Value));
+
+            // Done once: the new master key alone opens the store, and a second start with both changes nothing.
+            await Fixture.ReopenWithAsync(TestIdentities.NextMasterKey);
+            Assert.Equal("after", (await Store.GetAsync(id, Ct))!.Value);
+            await Fixture.ReopenWithAsync(new RotatedMasterKey(TestIdentities.NextMasterKey, TestIdentities.MasterKey));
+            Assert.Equal("after", (await Store.GetAsync(id, Ct))!.Value);
+            var stale = await Assert.ThrowsAsync<InvalidOperationException>(() => Fixture.OpenAnotherWithAsync(TestIdentities.MasterKey));
+            Assert.Contains("PreviousMasterKeys", stale.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            // Back under the fixture's own master key, for the tests that follow.
+            await Fixture.ReopenWithAsync(new RotatedMasterKey(TestIdentities.MasterKey, TestIdentities.NextMasterKey));
+        }
+    }
+
+    [Fact]
     public virtual async Task RotateEncryptionKey_ReencryptsEveryValueAndVersion_AndRetiresTheOldKey()
     {
         var service = Service();

@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Microsoft.Extensions.Time.Testing;
 
@@ -28,11 +29,14 @@ public abstract class StoreFixture<TStore> : IConfigStoreFixture
     {
         if (SkipReason is null)
         {
-            _store = await OpenAsync();
+            _store = await OpenAsync(TestIdentities.MasterKey);
         }
     }
 
-    public async Task ReopenAsync()
+    public Task ReopenAsync() => ReopenWithAsync(TestIdentities.MasterKey);
+
+    /// <summary>Closes the current store and opens it again under <paramref name="masterKey"/>.</summary>
+    public async Task ReopenWithAsync(IKeyEncryptionKey masterKey)
     {
         var old = Current;
         await old.DisposeAsync();
@@ -41,10 +45,13 @@ public abstract class StoreFixture<TStore> : IConfigStoreFixture
             _opened.Remove(old);
         }
 
-        _store = await OpenAsync();
+        _store = await OpenAsync(masterKey);
     }
 
-    public async Task<IKeelStore> OpenAnotherAsync() => await OpenAsync();
+    public async Task<IKeelStore> OpenAnotherAsync() => await OpenAsync(TestIdentities.MasterKey);
+
+    /// <summary>Opens another store on this fixture's data under <paramref name="masterKey"/>; one that fails to open is closed.</summary>
+    public async Task<IKeelStore> OpenAnotherWithAsync(IKeyEncryptionKey masterKey) => await OpenAsync(masterKey);
 
     public virtual async ValueTask DisposeAsync()
     {
@@ -57,16 +64,25 @@ public abstract class StoreFixture<TStore> : IConfigStoreFixture
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Creates a store on this fixture's data, not yet initialized.</summary>
-    protected abstract TStore Create();
+    /// <summary>Creates a store on this fixture's data under <paramref name="masterKey"/>, not yet initialized.</summary>
+    protected abstract TStore Create(IKeyEncryptionKey masterKey);
 
     /// <summary>Removes this fixture's data once every store is closed.</summary>
     protected abstract ValueTask CleanUpAsync();
 
-    async Task<TStore> OpenAsync()
+    async Task<TStore> OpenAsync(IKeyEncryptionKey masterKey)
     {
-        var store = Create();
-        await store.Lifecycle.InitializeAsync(TestContext.Current.CancellationToken);
+        var store = Create(masterKey);
+        try
+        {
+            await store.Lifecycle.InitializeAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+
         lock (_opened)
         {
             _opened.Add(store);

@@ -13,4 +13,20 @@ public static class TestIdentities
 
     /// <summary>A fixed master key, so that a reopened store reads what an earlier one wrote.</summary>
     public static IKeyEncryptionKey MasterKey { get; } = new LocalKeyEncryptionKey([.. Enumerable.Range(1, LocalKeyEncryptionKey.KeySize).Select(i => (byte)i)]);
+
+    /// <summary>Another fixed master key, to rotate to.</summary>
+    public static IKeyEncryptionKey NextMasterKey { get; } = new LocalKeyEncryptionKey([.. Enumerable.Range(101, LocalKeyEncryptionKey.KeySize).Select(i => (byte)i)]);
+}
+
+/// <summary>A master key that replaced others, as a server configured with previous master keys holds it.</summary>
+public sealed class RotatedMasterKey(IKeyEncryptionKey current, params IKeyEncryptionKey[] retired) : IKeyEncryptionKey
+{
+    public string Id => current.Id;
+
+    public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken) => current.WrapAsync(dataKey, cancellationToken);
+
+    public ValueTask<byte[]> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken) =>
+        current.UnwrapAsync(wrappedKey, cancellationToken);
+
+    public IKeyEncryptionKey? Retired(string id) => retired.FirstOrDefault(k => k.Id == id);
 }

@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Encryption;
 using Keel.Storage.Specification.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,8 +19,8 @@ public sealed class SqliteStoreFixture : StoreFixture<SqliteStore>
         return base.InitializeAsync();
     }
 
-    protected override SqliteStore Create() =>
-        new(new SqliteStoreOptions { DatabasePath = DatabasePath }, TestIdentities.MasterKey, Time, NullLogger<SqliteStore>.Instance);
+    protected override SqliteStore Create(IKeyEncryptionKey masterKey) =>
+        new(new SqliteStoreOptions { DatabasePath = DatabasePath }, masterKey, Time, NullLogger<SqliteStore>.Instance);
 
     protected override ValueTask CleanUpAsync()
     {

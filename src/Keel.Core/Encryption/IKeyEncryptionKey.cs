@@ -21,4 +21,11 @@ public interface IKeyEncryptionKey
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="System.Security.Cryptography.CryptographicException">The key was not wrapped by this key, or was altered.</exception>
     ValueTask<byte[]> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A key that this one replaced, by its <see cref="Id"/>: it still unwraps the data keys it wrapped, until the store has
+    /// wrapped them again under this one. <see langword="null"/> when no such key is known.
+    /// </summary>
+    /// <param name="id">The <see cref="Id"/> stored with a wrapped data key.</param>
+    IKeyEncryptionKey? Retired(string id) => null;
 }

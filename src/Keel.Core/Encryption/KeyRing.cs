@@ -79,14 +79,15 @@ public sealed class KeyRing
     public IEnumerable<int> KeyIds => _keys.Keys;
 
     /// <summary>
-    /// Unwraps a store's data keys with the master key into a ring. A key wrapped by another master key fails with a message
-    /// naming <paramref name="store"/> and both master keys.
+    /// Unwraps a store's data keys into a ring, each with the master key that wrapped it: this server's, or one it names as
+    /// retired. A key wrapped by a master key the server does not know fails with a message naming <paramref name="store"/> and
+    /// both master keys.
     /// </summary>
     /// <param name="stored">Each data key's id, wrapped bytes, the id of the master key that wrapped it, and whether it is active.</param>
     /// <param name="keyEncryptionKey">This server's master key.</param>
     /// <param name="store">The store, as messages name it.</param>
     /// <param name="cancellationToken">Cancels the unwrapping.</param>
-    /// <exception cref="InvalidOperationException">A data key was wrapped by another master key, or fails to unwrap.</exception>
+    /// <exception cref="InvalidOperationException">A data key was wrapped by an unknown master key, or fails to unwrap.</exception>
     public static async Task<KeyRing> UnwrapAsync(
         IReadOnlyList<(int Id, byte[] Wrapped, string KekId, bool IsActive)> stored,
         IKeyEncryptionKey keyEncryptionKey,
@@ -100,24 +101,26 @@ public sealed class KeyRing
         {
             try
             {
-                if (!string.Equals(kekId, keyEncryptionKey.Id, StringComparison.Ordinal))
-                {
-                    throw new CryptographicException("The key identifiers differ.");
-                }
-
-                keys[id] = await keyEncryptionKey.UnwrapAsync(wrapped, cancellationToken).ConfigureAwait(false);
+                var unwrapping = string.Equals(kekId, keyEncryptionKey.Id, StringComparison.Ordinal)
+                    ? keyEncryptionKey
+                    : keyEncryptionKey.Retired(kekId) ?? throw new CryptographicException("The key identifiers differ.");
+                keys[id] = await unwrapping.UnwrapAsync(wrapped, cancellationToken).ConfigureAwait(false);
             }
             catch (CryptographicException e)
             {
                 throw new InvalidOperationException(
                     $"Data key {id} in {store} was wrapped by master key {kekId}, and this server's master key is "
-                    + $"{keyEncryptionKey.Id}. Start Keel with the master key this database was created with.",
+                    + $"{keyEncryptionKey.Id}. Start Keel with the master key this database was created with, or name it in "
+                    + "Keel:Encryption:PreviousMasterKeys to move to the new one.",
                     e);
             }
         }
 
         return new KeyRing(keys, stored.Single(r => r.IsActive).Id);
     }
+
+    /// <summary>The bytes of data key <paramref name="id"/>, which the caller must not change.</summary>
+    public ReadOnlyMemory<byte> KeyBytes(int id) => _keys[id];
 
     /// <summary>A new random data key.</summary>
     public static byte[] NewDataKey() => RandomNumberGenerator.GetBytes(DataKeySize);

@@ -31,4 +31,7 @@ public interface IKeelStore : IAsyncDisposable
 
     /// <summary>The JSON schemas that validate values.</summary>
     ISchemaStore Schemas { get; }
+
+    /// <summary>The backend's own online backup, if it has one; others are backed up with their database's tools.</summary>
+    IStoreBackup? Backup { get; }
 }

@@ -1,6 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using Keel.Server.Audit;
+using Keel.Server.Backup;
 using Keel.Server.Caching;
 using Keel.Server.Config;
 using Keel.Server.Flags;
@@ -90,6 +91,7 @@ static class KeelHost
         app.MapTokenEndpoints();
         app.MapAuditEndpoints();
         app.MapKeyEndpoints();
+        app.MapBackupEndpoints();
         app.MapCacheEndpoints();
         app.MapWatchEndpoints();
         app.MapWebhookEndpoints();

@@ -52,6 +52,9 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Audit);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Keys);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Schemas);
+
+        // Null on a backend without an online backup of its own.
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IKeelStore>().Backup!);
         services.AddOptions<Schemas.SchemaOptions>().BindConfiguration(Schemas.SchemaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Schemas.SchemaValidator>();
         services.AddOptions<Flags.FlagOptions>().BindConfiguration(Flags.FlagOptions.Section).ValidateDataAnnotations().ValidateOnStart();

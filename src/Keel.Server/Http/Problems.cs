@@ -50,6 +50,7 @@ static class Problems
         KeelError.FlagNotFound => (StatusCodes.Status404NotFound, "Flag not found", WireNames.ErrorCodes.FlagNotFound),
         KeelError.ServerBusy => (StatusCodes.Status503ServiceUnavailable, "Server busy", WireNames.ErrorCodes.ServerBusy),
         KeelError.InvalidFile => (StatusCodes.Status422UnprocessableEntity, "Invalid file", WireNames.ErrorCodes.InvalidFile),
+        KeelError.BackupNotSupported => (StatusCodes.Status409Conflict, "Backup not supported", WireNames.ErrorCodes.BackupNotSupported),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),
     };
 

@@ -15,9 +15,15 @@ namespace Keel.Server.Security;
 sealed class MasterKeySource : IKeyEncryptionKey
 {
     readonly Lazy<LocalKeyEncryptionKey> _key;
+    readonly Lazy<IReadOnlyList<LocalKeyEncryptionKey>> _previous;
 
-    public MasterKeySource(IOptions<EncryptionOptions> options, DataDirectory dataDirectory, ILogger<MasterKeySource> logger) =>
+    public MasterKeySource(IOptions<EncryptionOptions> options, DataDirectory dataDirectory, ILogger<MasterKeySource> logger)
+    {
         _key = new Lazy<LocalKeyEncryptionKey>(() => Load(options.Value, dataDirectory, logger));
+        _previous = new Lazy<IReadOnlyList<LocalKeyEncryptionKey>>(() => [.. options.Value.PreviousMasterKeys.Select(k => Create(Decode(k)!))]);
+    }
+
+    public IKeyEncryptionKey? Retired(string id) => _previous.Value.FirstOrDefault(k => k.Id == id && k.Id != Id);
 
     public string Id => _key.Value.Id;
 

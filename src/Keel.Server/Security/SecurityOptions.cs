@@ -43,6 +43,12 @@ sealed class EncryptionOptions : IValidatableObject
     /// <summary>A file holding the master key as base64 of 32 bytes; used when <see cref="MasterKey"/> is not set.</summary>
     public string? KeyFile { get; set; }
 
+    /// <summary>
+    /// Master keys this one replaces, as base64 of 32 bytes each: data keys they wrapped are unwrapped with them and wrapped
+    /// again under the master key at start. Remove them once every data key shows the new master key.
+    /// </summary>
+    public List<string> PreviousMasterKeys { get; set; } = [];
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!string.IsNullOrEmpty(MasterKey) && MasterKeySource.Decode(MasterKey) is null)
@@ -50,6 +56,16 @@ sealed class EncryptionOptions : IValidatableObject
             yield return new ValidationResult(
                 "KEEL_MASTER_KEY (Keel:Encryption:MasterKey) must be base64 of exactly 32 bytes, such as the output of `openssl rand -base64 32`.",
                 [nameof(MasterKey)]);
+        }
+
+        for (var i = 0; i < PreviousMasterKeys.Count; i++)
+        {
+            if (MasterKeySource.Decode(PreviousMasterKeys[i]) is null)
+            {
+                // The message names the position, never the value.
+                yield return new ValidationResult(
+                    $"Keel:Encryption:PreviousMasterKeys:{i} must be base64 of exactly 32 bytes.", [nameof(PreviousMasterKeys)]);
+            }
         }
 
         if (string.IsNullOrEmpty(MasterKey) && !string.IsNullOrEmpty(KeyFile) && !File.Exists(KeyFile))

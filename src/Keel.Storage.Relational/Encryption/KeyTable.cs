@@ -49,6 +49,31 @@ sealed class KeyTable(RelationalDatabase db) : IEncryptionKeyStore
         }
     }
 
+    /// <summary>
+    /// Wraps again under this server's master key every data key that a retired master key wrapped. Each key is its own
+    /// statement, committed alone and only if the key is still as it was read, so a crash midway leaves every key wrapped by one
+    /// master key or the other, and the next start, naming both, finishes the rest. <paramref name="session"/> commits each
+    /// statement as it runs.
+    /// </summary>
+    public static async Task RewrapAsync(Session session, RelationalDatabase db, KeyRing ring, CancellationToken cancellationToken)
+    {
+        var current = db.KeyEncryptionKey.Id;
+        List<(int Id, string KekId)> stale;
+        using (var select = session.Sql("SELECT id, kek_id FROM encryption_keys WHERE kek_id <> @current ORDER BY id;"))
+        {
+            stale = await select.With("current", current).RowsAsync(static (r, _) => (r.GetInt32(0), r.GetString(1)), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (id, retired) in stale)
+        {
+            var wrapped = await db.KeyEncryptionKey.WrapAsync(ring.KeyBytes(id), cancellationToken).ConfigureAwait(false);
+            using var update = session.Sql("UPDATE encryption_keys SET wrapped_key = @wrapped, kek_id = @current WHERE id = @id AND kek_id = @retired;");
+            await update.With("wrapped", wrapped).With("current", current).With("id", id).With("retired", retired)
+                .ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            Log.DataKeyRewrapped(db.Logger, id, retired, current);
+        }
+    }
+
     /// <summary>Unwraps every stored data key.</summary>
     public static async Task<KeyRing> LoadRingAsync(Session session, RelationalDatabase db, CancellationToken cancellationToken)
     {

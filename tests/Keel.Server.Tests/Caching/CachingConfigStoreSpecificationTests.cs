@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Keel.Server.Caching;
 using Keel.Storage.Specification.Tests;
@@ -26,8 +27,8 @@ public sealed class CachingStoreFixture : StoreFixture<CachingStoreFixture.Cache
         return base.InitializeAsync();
     }
 
-    protected override CachedStore Create() => new(new SqliteStore(
-        new SqliteStoreOptions { DatabasePath = Path.Combine(_directory, "keel.db") }, TestIdentities.MasterKey, Time, NullLogger<SqliteStore>.Instance));
+    protected override CachedStore Create(IKeyEncryptionKey masterKey) => new(new SqliteStore(
+        new SqliteStoreOptions { DatabasePath = Path.Combine(_directory, "keel.db") }, masterKey, Time, NullLogger<SqliteStore>.Instance));
 
     protected override ValueTask CleanUpAsync()
     {
@@ -60,6 +61,8 @@ public sealed class CachingStoreFixture : StoreFixture<CachingStoreFixture.Cache
         public IEncryptionKeyStore Keys => backend.Keys;
 
         public ISchemaStore Schemas => backend.Schemas;
+
+        public IStoreBackup? Backup => backend.Backup;
 
         public ValueTask DisposeAsync() => backend.DisposeAsync();
     }

@@ -72,6 +72,11 @@ static class YamlJson
         {
             throw new YamlJsonException("$", "The text holds a string that is not valid Unicode (an escaped unpaired surrogate).");
         }
+        catch (InvalidOperationException e) when (e.Source == "YamlDotNet")
+        {
+            // YamlDotNet's scanner fails this way, rather than with a YamlException, on some malformed text (":\0{\rr").
+            throw new YamlJsonException("$", "The text is not valid YAML.");
+        }
     }
 
     /// <summary><c>$.a.b</c> for plain names, <c>$['a.b']</c> for names a dotted path cannot show.</summary>

@@ -23,8 +23,11 @@ public sealed class EndpointFuzzTests(EndpointFuzzTests.Fixture fixture) : IClas
         protected override string[] Settings => ["Keel:Limits:MaxRequestBodyBytes=65536", "Keel:Limits:MaxValueBytes=16384"];
     }
 
-    /// <summary>Requests per run; each is checked for its status and, when refused, for having changed nothing.</summary>
-    const int Iterations = 1500;
+    /// <summary>
+    /// Requests per run; each is checked for its status and, when refused, for having changed nothing. The long-poll is left
+    /// out: a generated request to it holds for its whole wait.
+    /// </summary>
+    const int Iterations = 400;
 
     static readonly string[] Fields =
     [
@@ -88,7 +91,6 @@ public sealed class EndpointFuzzTests(EndpointFuzzTests.Fixture fixture) : IClas
         (HttpMethod.Post, "/api/v1/tokens"),
         (HttpMethod.Delete, "/api/v1/tokens/{k}"),
         (HttpMethod.Get, "/api/v1/audit"),
-        (HttpMethod.Get, "/api/v1/changes"),
         (HttpMethod.Post, "/api/v1/config/subscribe"),
         (HttpMethod.Get, "/api/v1/config/subscriptions/{k}/deliveries"),
         (HttpMethod.Post, "/api/v1/config/subscriptions/{k}/deliveries/{k}/redeliver"),

@@ -69,6 +69,33 @@ static class SqliteBackup
         }
     }
 
+    public static async Task<long> RestoreAsync(string backupPath, string databasePath, CancellationToken cancellationToken)
+    {
+        var version = await VerifyAsync(backupPath, cancellationToken).ConfigureAwait(false);
+        if (File.Exists(databasePath) || File.Exists(databasePath + "-wal"))
+        {
+            throw new IOException($"{databasePath} already exists: restore into a data folder that holds no database.");
+        }
+
+        // Copied beside the database and moved into place, so that a restore cut short leaves no half database to start on.
+        var partial = databasePath + ".restoring";
+        File.Delete(partial);
+        CreateOwnerOnly(partial);
+        var source = new FileStream(backupPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+        await using (source.ConfigureAwait(false))
+        {
+            var target = new FileStream(partial, FileMode.Truncate, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            await using (target.ConfigureAwait(false))
+            {
+                await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+                target.Flush(flushToDisk: true);
+            }
+        }
+
+        File.Move(partial, databasePath);
+        return version;
+    }
+
     static string ConnectionString(string path) =>
         new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
 

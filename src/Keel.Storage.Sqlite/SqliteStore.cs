@@ -59,6 +59,19 @@ public sealed class SqliteStore : RelationalStore
     /// <exception cref="InvalidDataException">The file is not a sound Keel database.</exception>
     public static Task<long> VerifyBackupAsync(string path, CancellationToken cancellationToken) => SqliteBackup.VerifyAsync(path, cancellationToken);
 
+    /// <summary>
+    /// Puts a backup in place as the database at <paramref name="databasePath"/>, which must not exist: checked first as
+    /// <see cref="VerifyBackupAsync"/> checks it, copied owner-only beside the database and moved into place once whole.
+    /// Returns the backup's schema version. The caller keeps servers off the database meanwhile.
+    /// </summary>
+    /// <param name="backupPath">The backup to restore.</param>
+    /// <param name="databasePath">Where the database goes.</param>
+    /// <param name="cancellationToken">Cancels the restore, which then leaves no database behind.</param>
+    /// <exception cref="InvalidDataException">The backup is not a sound Keel database.</exception>
+    /// <exception cref="IOException">A database is already there, or the copy failed.</exception>
+    public static Task<long> RestoreBackupAsync(string backupPath, string databasePath, CancellationToken cancellationToken) =>
+        SqliteBackup.RestoreAsync(backupPath, databasePath, cancellationToken);
+
     /// <summary>The writer connection's journal mode and synchronous level, as SQLite reports them.</summary>
     internal Task<(string JournalMode, long Synchronous)> GetDurabilitySettingsAsync() => _database.GetDurabilitySettingsAsync();
 

@@ -72,36 +72,11 @@ static class BackupCommands
 
     static async Task<long> RestoreAsync(DataDirectory dataDirectory, string database, string backup, CancellationToken cancellationToken)
     {
-        var version = await SqliteStore.VerifyBackupAsync(backup, cancellationToken);
-
         // Holding the folder's lock keeps a server from starting on it halfway, and refuses a folder a server holds.
         dataDirectory.Acquire();
         try
         {
-            if (File.Exists(database) || File.Exists(database + "-wal"))
-            {
-                throw new IOException($"{database} already exists: restore into a data folder that holds no database.");
-            }
-
-            // Copied beside the database and moved into place, so that a restore cut short leaves no half database to start on.
-            var partial = database + ".restoring";
-            File.Delete(partial);
-            var copy = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
-            if (!OperatingSystem.IsWindows())
-            {
-                copy.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            await using (var source = new FileStream(backup, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true))
-            await using (var target = new FileStream(partial, copy))
-            {
-                await source.CopyToAsync(target, cancellationToken);
-                await target.FlushAsync(cancellationToken);
-                target.Flush(flushToDisk: true);
-            }
-
-            File.Move(partial, database);
-            return version;
+            return await SqliteStore.RestoreBackupAsync(backup, database, cancellationToken);
         }
         finally
         {

@@ -500,6 +500,30 @@ public abstract partial class ConfigStoreSpecification<TFixture>(TFixture fixtur
     }
 
     [Fact]
+    public virtual async Task ListAfter_ReadsTheLiveKeysPastAKey_InKeyOrder_WhetherOrNotTheKeyExists()
+    {
+        var service = Service();
+        foreach (var key in new[] { "c", "B", "a.b", "a", "b", "gone" })
+        {
+            await Store.SetAsync(Set(new ConfigId(service, "dev", key), key), Ct);
+        }
+
+        await Store.DeleteAsync(Delete(new ConfigId(service, "dev", "c")), Ct);
+        await Store.SetAsync(Set(new ConfigId(service, "prod", "z"), "x"), Ct);
+        var revision = await GetRevisionAsync();
+
+        var afterA = await Store.ListAfterAsync(service, "dev", "a", Ct);
+        var afterMissing = await Store.ListAfterAsync(service, "dev", "a0", Ct);
+        var afterLast = await Store.ListAfterAsync(service, "dev", "gone", Ct);
+
+        Assert.Equal(["a.b", "b", "gone"], afterA.Entries.Select(e => e.Id.Key));
+        Assert.Equal(["b", "gone"], afterMissing.Entries.Select(e => e.Id.Key));
+        Assert.Empty(afterLast.Entries);
+        Assert.True(afterA.Revision >= revision);
+        Assert.Equal(afterA.LastChangeRevision, (await Store.ListAsync(service, "dev", Ct)).LastChangeRevision);
+    }
+
+    [Fact]
     public virtual async Task List_IsEmpty_ForAnUnknownServiceAndEnvironment()
     {
         var snapshot = await Store.ListAsync(Service(), "dev", Ct);

@@ -37,18 +37,49 @@ sealed class KeelApi : IDisposable
     // Connections are renewed now and then, so that a DNS change (a failover) is followed.
     static SocketsHttpHandler DefaultHandler() => new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
 
-    /// <summary>Reads a whole service and environment; <see langword="null"/> when <paramref name="etag"/> still holds.</summary>
+    /// <summary>
+    /// Reads a whole service and environment, following the pages the server's byte bound for one answer makes;
+    /// <see langword="null"/> when <paramref name="etag"/> still holds.
+    /// </summary>
+    /// <remarks>
+    /// Pages are read one after the other, each at its own revision. The answer carries the first page's revision and tag:
+    /// a watch from that revision replays every change made while the later pages were read, so the stitched keys converge.
+    /// </remarks>
     public async Task<(SnapshotAnswer Answer, EntityTagHeaderValue? ETag)?> GetSnapshotAsync(
         string serviceName, string environment, EntityTagHeaderValue? etag, CancellationToken cancellationToken)
     {
-        using var response = await GetConditionalAsync($"api/v1/config/{Escape(serviceName)}/{Escape(environment)}", etag, cancellationToken).ConfigureAwait(false);
-        if (response is null)
+        var path = $"api/v1/config/{Escape(serviceName)}/{Escape(environment)}";
+        SnapshotAnswer first;
+        EntityTagHeaderValue? tag;
+        using (var response = await GetConditionalAsync(path, etag, cancellationToken).ConfigureAwait(false))
         {
-            return null;
+            if (response is null)
+            {
+                return null;
+            }
+
+            first = await response.Content.ReadFromJsonAsync(KeelWireContext.Default.SnapshotAnswer, cancellationToken).ConfigureAwait(false) ?? throw Malformed();
+            tag = response.Headers.ETag;
         }
 
-        var answer = await response.Content.ReadFromJsonAsync(KeelWireContext.Default.SnapshotAnswer, cancellationToken).ConfigureAwait(false);
-        return (answer ?? throw Malformed(), response.Headers.ETag);
+        if (first.NextCursor is null)
+        {
+            return (first, tag);
+        }
+
+        List<ConfigItem> configs = [.. first.Configs];
+        var cursor = first.NextCursor;
+        while (cursor is not null)
+        {
+            using var response = await GetConditionalAsync(path + "?cursor=" + Uri.EscapeDataString(cursor), etag: null, cancellationToken).ConfigureAwait(false);
+            var page = await response!.Content.ReadFromJsonAsync(KeelWireContext.Default.SnapshotAnswer, cancellationToken).ConfigureAwait(false) ?? throw Malformed();
+
+            // The server carries at least one key on a page that has a next one, so each round moves on.
+            cursor = page.NextCursor is not null && page.Configs.Count == 0 ? throw Malformed() : page.NextCursor;
+            configs.AddRange(page.Configs);
+        }
+
+        return (first with { Configs = configs, NextCursor = null }, tag);
     }
 
     /// <summary>Reads the flag file of a service and environment; <see langword="null"/> when <paramref name="etag"/> still holds.</summary>

@@ -7,7 +7,10 @@ namespace Keel.Client.Http;
 
 // The shapes of the server's answers the client reads; docs/api.md documents them.
 
-sealed record SnapshotAnswer(long Revision, IReadOnlyList<ConfigItem> Configs);
+/// <param name="Revision">The store revision the page was read at.</param>
+/// <param name="Configs">The page's keys.</param>
+/// <param name="NextCursor">The cursor of the next page, when the server's byte bound for one answer cut this one; servers before it send none.</param>
+sealed record SnapshotAnswer(long Revision, IReadOnlyList<ConfigItem> Configs, string? NextCursor = null);
 
 sealed record ConfigItem(string ConfigKey, string? ConfigValue, string ValueType, long Version, bool IsEncrypted);
 

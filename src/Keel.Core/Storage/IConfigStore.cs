@@ -41,6 +41,16 @@ public interface IConfigStore
     /// <param name="cancellationToken">Cancels the read.</param>
     Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reads the live keys of one service and environment that sort after <paramref name="afterKey"/> (in Unicode code point
+    /// order), together with the revision they were read at: the next page of a listing that stopped at that key.
+    /// </summary>
+    /// <param name="serviceName">The service.</param>
+    /// <param name="environment">The environment.</param>
+    /// <param name="afterKey">The last key of the page before; it need not exist.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    Task<ConfigSnapshot> ListAfterAsync(string serviceName, string environment, string afterKey, CancellationToken cancellationToken);
+
     /// <summary>The revision of the last change to any key of one service and environment, deletes included.</summary>
     /// <param name="serviceName">The service.</param>
     /// <param name="environment">The environment.</param>

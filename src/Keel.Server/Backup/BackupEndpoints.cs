@@ -36,7 +36,21 @@ static class BackupEndpoints
         // The copy is made in the data folder, which is owner-only and on the database's file system, and goes away once sent.
         var path = dataDirectory.PathOf($"backup-{Guid.NewGuid():N}.db");
         await backup.BackupAsync(path, cancellationToken);
-        var file = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous });
+        var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.Read | FileShare.Delete,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+        });
+
+        // Unlinked at once where an open file may lose its name, so that no copy outlives the answer, not even when the
+        // process dies while sending it; elsewhere it goes when the answer closes it.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.Delete(path);
+        }
+
         var actor = httpContext.Actor();
         Log.BackupTaken(logger, file.Length, actor.Name);
         var name = string.Create(CultureInfo.InvariantCulture, $"keel-{timeProvider.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}.db");

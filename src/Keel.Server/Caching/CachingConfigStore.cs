@@ -67,6 +67,9 @@ sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfig
     public Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
         inner.ListAsync(serviceName, environment, cancellationToken);
 
+    public Task<ConfigSnapshot> ListAfterAsync(string serviceName, string environment, string afterKey, CancellationToken cancellationToken) =>
+        inner.ListAfterAsync(serviceName, environment, afterKey, cancellationToken);
+
     public Task<long> GetLastRevisionAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
         inner.GetLastRevisionAsync(serviceName, environment, cancellationToken);
 

@@ -14,6 +14,9 @@ namespace Keel.Server.Config;
 /// <summary>The configuration API under <c>/api/v1/config</c>.</summary>
 static class ConfigEndpoints
 {
+    // The listing's cursor: the last key of the page before.
+    const string CursorMarker = "l1:";
+
     public static IEndpointRouteBuilder MapConfigEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var config = endpoints.MapGroup("/api/v1/config").WithTags("Configuration").CheckRoutes();
@@ -179,7 +182,12 @@ static class ConfigEndpoints
     }
 
     static async Task<Results<JsonHttpResult<ListResponse>, StatusCodeHttpResult>> ListAsync(
-        [AsParameters] ScopeRoute route, HttpContext httpContext, IConfigStore store, SnapshotReads reads, CancellationToken cancellationToken)
+        [AsParameters] ScopeRoute route,
+        HttpContext httpContext,
+        IConfigStore store,
+        SnapshotReads reads,
+        IOptions<LimitsOptions> limits,
+        CancellationToken cancellationToken)
     {
         httpContext.Response.Headers.Vary = "Authorization";
 
@@ -195,11 +203,28 @@ static class ConfigEndpoints
             }
         }
 
-        var snapshot = await reads.ListAsync(httpContext, route.ServiceName, route.Environment, cancellationToken);
+        var after = Cursors.Read(httpContext.Request.Query, CursorMarker);
+        if (after is not null && !ConfigNames.IsValidKey(after, out _))
+        {
+            throw Cursors.Invalid();
+        }
+
+        var snapshot = await reads.ListAsync(httpContext, route.ServiceName, route.Environment, cancellationToken, after);
         var reveal = httpContext.CanReadSecrets();
+        var configs = snapshot.Entries.Select(e => ListItem.From(e, reveal)).ToList();
+
+        // Past the byte bound the answer is a page, and its cursor names the last key shown: the next page starts after it.
+        var fit = AnswerBudget.Fit(configs, static c => c.ConfigValue, limits.Value.MaxAnswerBytes);
+        string? next = null;
+        if (fit < configs.Count)
+        {
+            configs.RemoveRange(fit, configs.Count - fit);
+            next = Cursors.Encode(CursorMarker, configs[^1].ConfigKey);
+        }
+
         httpContext.Response.Headers.ETag = EntityTags.ForListing(snapshot.LastChangeRevision);
         return TypedResults.Json(
-            new ListResponse(route.ServiceName, route.Environment, snapshot.Revision, snapshot.Entries.Select(e => ListItem.From(e, reveal)).ToList()),
+            new ListResponse(route.ServiceName, route.Environment, snapshot.Revision, configs, next),
             KeelJson.Context.ListResponse);
     }
 

@@ -5,7 +5,13 @@ using Keel.Core.Configs;
 
 namespace Keel.Server.Config;
 
-sealed record ListResponse(string ServiceName, string Environment, long Revision, IReadOnlyList<ListItem> Configs);
+// NextCursor is present when the answer stops at the byte bound for one answer: the cursor of the next page.
+sealed record ListResponse(
+    string ServiceName,
+    string Environment,
+    long Revision,
+    IReadOnlyList<ListItem> Configs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NextCursor);
 
 sealed record ListItem(
     string ConfigKey,

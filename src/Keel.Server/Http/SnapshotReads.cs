@@ -23,15 +23,21 @@ sealed class SnapshotReads(IConfigStore store, IOptions<LimitsOptions> options) 
     readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentLargeSnapshots);
     readonly ConcurrentDictionary<(string Service, string Scope), bool> _large = new();
 
-    /// <summary>Every live key of a service and environment, as <see cref="IConfigStore.ListAsync"/> reads them.</summary>
+    /// <summary>
+    /// Every live key of a service and environment, as <see cref="IConfigStore.ListAsync"/> reads them, or those after
+    /// <paramref name="afterKey"/>, as <see cref="IConfigStore.ListAfterAsync"/> reads them.
+    /// </summary>
     /// <exception cref="KeelException">The environment is large and no slot came free in time (<see cref="KeelError.ServerBusy"/>).</exception>
-    public async Task<ConfigSnapshot> ListAsync(HttpContext httpContext, string serviceName, string environment, CancellationToken cancellationToken)
+    public async Task<ConfigSnapshot> ListAsync(
+        HttpContext httpContext, string serviceName, string environment, CancellationToken cancellationToken, string? afterKey = null)
     {
         var scope = (serviceName, environment);
         var slot = await EnterIfLargeAsync(scope, cancellationToken);
         try
         {
-            var snapshot = await store.ListAsync(serviceName, environment, cancellationToken);
+            var snapshot = afterKey is null
+                ? await store.ListAsync(serviceName, environment, cancellationToken)
+                : await store.ListAfterAsync(serviceName, environment, afterKey, cancellationToken);
             if (IsLarge(scope, snapshot.Entries))
             {
                 Keep(httpContext, slot);

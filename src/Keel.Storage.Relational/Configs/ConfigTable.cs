@@ -69,16 +69,33 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
     }
 
     /// <inheritdoc/>
-    public async Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken)
+    public Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken) =>
+        ListAsync(serviceName, environment, afterKey: null, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<ConfigSnapshot> ListAfterAsync(string serviceName, string environment, string afterKey, CancellationToken cancellationToken)
     {
-        // One snapshot: the revisions are exactly the ones the entries are at.
-        var (revision, lastChange, entries) = await db.ReadAsync((serviceName, environment), static async (session, scope, cancellationToken) =>
+        ArgumentNullException.ThrowIfNull(afterKey);
+        return ListAsync(serviceName, environment, afterKey, cancellationToken);
+    }
+
+    async Task<ConfigSnapshot> ListAsync(string serviceName, string environment, string? afterKey, CancellationToken cancellationToken)
+    {
+        // One snapshot: the revisions are exactly the ones the entries are at. Keys are in binary order in both backends
+        // (SQLite's default collation, and COLLATE "C" in PostgreSQL), which for UTF-8 is code point order.
+        var (revision, lastChange, entries) = await db.ReadAsync((serviceName, environment, afterKey), static async (session, scope, cancellationToken) =>
         {
             var revision = await RelationalDatabase.RevisionAsync(session, cancellationToken).ConfigureAwait(false);
             using var select = session.Sql(LastChangeRevisionSql).With("service_name", scope.serviceName).With("environment", scope.environment);
             var lastChange = await select.Int64Async(cancellationToken).ConfigureAwait(false);
+            var after = scope.afterKey is null ? "" : " AND config_key > @after_key";
+            if (scope.afterKey is not null)
+            {
+                select.With("after_key", scope.afterKey);
+            }
+
             var entries = await select
-                .Text($"SELECT {EntryColumns} FROM configs WHERE service_name = @service_name AND environment = @environment AND NOT is_deleted ORDER BY config_key;")
+                .Text($"SELECT {EntryColumns} FROM configs WHERE service_name = @service_name AND environment = @environment AND NOT is_deleted{after} ORDER BY config_key;")
                 .RowsAsync(ReadEntry, cancellationToken, 16).ConfigureAwait(false);
             return (revision, lastChange, entries);
         }, cancellationToken, snapshot: true).ConfigureAwait(false);

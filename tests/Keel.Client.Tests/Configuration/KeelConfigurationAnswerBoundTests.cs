@@ -6,13 +6,28 @@ using TestHttp = Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Client.Tests.Configuration;
 
-/// <summary>A change set larger than the server's byte bound for one batch read still reaches the configuration whole.</summary>
+/// <summary>An environment or change set larger than the server's byte bound for one answer still reaches the configuration whole.</summary>
 public sealed class KeelConfigurationAnswerBoundTests(KeelConfigurationAnswerBoundTests.Fixture fixture)
     : IClassFixture<KeelConfigurationAnswerBoundTests.Fixture>
 {
     public sealed class Fixture : ServerFixture
     {
         protected override string[] Settings => ["Keel:Limits:MaxAnswerBytes=1024"];
+    }
+
+    [Fact]
+    public async Task AnEnvironmentPastTheBound_LoadsWhole_ThroughTheListingsPages()
+    {
+        var service = TestHttp.Service();
+        var values = Enumerable.Range(0, 5).Select(i => new string((char)('p' + i), 400)).ToList();
+        for (var i = 0; i < values.Count; i++)
+        {
+            await fixture.Client.PutAsync(service, $"k{i}", values[i]);
+        }
+
+        using var configuration = Build(fixture.Server.BaseAddress, service);
+
+        Assert.Equal(values, Enumerable.Range(0, 5).Select(i => configuration[$"k{i}"]));
     }
 
     [Fact]

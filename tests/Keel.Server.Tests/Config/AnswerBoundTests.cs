@@ -7,7 +7,7 @@ using static Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Server.Tests.Config;
 
-/// <summary>History pages and batch reads carry at most <c>Keel:Limits:MaxAnswerBytes</c> of values, and say where to go on.</summary>
+/// <summary>Listings, history pages and batch reads carry at most <c>Keel:Limits:MaxAnswerBytes</c> of values, and say where to go on.</summary>
 public sealed class AnswerBoundTests(AnswerBoundTests.Fixture fixture) : IClassFixture<AnswerBoundTests.Fixture>
 {
     public sealed class Fixture : ServerFixture
@@ -81,8 +81,109 @@ public sealed class AnswerBoundTests(AnswerBoundTests.Fixture fixture) : IClassF
         Assert.Equal(["next"], answer.GetProperty("deferred").EnumerateArray().Select(c => c.GetString()));
     }
 
+    [Fact]
+    public async Task Listing_EndsAPageAtTheByteBound_AndItsCursorLeadsThroughTheRest()
+    {
+        var service = Service();
+        foreach (var key in new[] { "e", "a", "d", "b", "c" })
+        {
+            await _client.PutAsync(ConfigPath(service, "prod", key), new { config_value = Value(key[0]) });
+        }
+
+        var pages = await ListingPagesAsync(_client, service);
+
+        Assert.Equal([["a", "b"], ["c", "d"], ["e"]], pages);
+    }
+
+    [Fact]
+    public async Task Listing_UnderTheBound_IsOneAnswerWithoutACursor()
+    {
+        var service = Service();
+        await _client.PutAsync(ConfigPath(service, "prod", "a"), new { config_value = "small" });
+        await _client.PutAsync(ConfigPath(service, "prod", "b"), new { config_value = "small" });
+
+        var body = await (await _client.GetAsync($"/api/v1/config/{service}/prod", Ct)).OkJsonAsync();
+
+        Assert.Equal(2, body.GetProperty("configs").GetArrayLength());
+        Assert.False(body.TryGetProperty("next_cursor", out _));
+    }
+
+    [Fact]
+    public async Task Listing_CountsOnlyTheValuesItShows()
+    {
+        var service = Service();
+        foreach (var key in new[] { "a", "b", "c" })
+        {
+            await _client.PutAsync(ConfigPath(service, "prod", key), new { config_value = Value(key[0]), encrypt = true });
+        }
+
+        using var reader = await fixture.Server.CreateTokenClientAsync(["read"], [$"{service}/prod"]);
+
+        Assert.Equal([["a", "b", "c"]], await ListingPagesAsync(reader, service));
+        Assert.Equal([["a", "b"], ["c"]], await ListingPagesAsync(_client, service));
+    }
+
+    [Fact]
+    public async Task Listing_GoesOnAfterTheCursorsKey_EvenWhenThatKeyIsDeletedMeanwhile()
+    {
+        var service = Service();
+        foreach (var key in new[] { "a", "b", "c", "d" })
+        {
+            await _client.PutAsync(ConfigPath(service, "prod", key), new { config_value = Value(key[0]) });
+        }
+
+        var first = await (await _client.GetAsync($"/api/v1/config/{service}/prod", Ct)).OkJsonAsync();
+        var cursor = first.GetProperty("next_cursor").GetString()!;
+        (await _client.DeleteAsync(ConfigPath(service, "prod", "b"), Ct)).EnsureSuccessStatusCode();
+
+        var next = await (await _client.GetAsync($"/api/v1/config/{service}/prod?cursor={cursor}", Ct)).OkJsonAsync();
+
+        Assert.Equal(["c", "d"], next.GetProperty("configs").EnumerateArray().Select(c => c.GetProperty("config_key").GetString()));
+    }
+
+    [Theory]
+    [MemberData(nameof(BadCursors.Opaque), MemberType = typeof(BadCursors))]
+    public async Task Listing_RefusesAnOpaqueCursorItCannotRead(string cursor)
+    {
+        using var response = await _client.GetAsync($"/api/v1/config/{Service()}/prod?cursor={Uri.EscapeDataString(cursor)}", Ct);
+
+        Assert.Equal(["cursor"], (await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request")).ErrorPaths());
+    }
+
+    [Theory]
+    [InlineData("not a cursor")]
+    [InlineData("s1:a")]
+    [InlineData("l1:")]
+    [InlineData("l1:bad key")]
+    public async Task Listing_RefusesACursorItDidNotGive(string position)
+    {
+        using var response = await _client.GetAsync($"/api/v1/config/{Service()}/prod?cursor={BadCursors.Encode(position)}", Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(["cursor"], problem.ErrorPaths());
+    }
+
     // 400 bytes: two fit in 1,024, three do not.
     static string Value(int i) => new((char)('a' + (i % 26)), 400);
+
+    static async Task<List<List<string?>>> ListingPagesAsync(HttpClient client, string service)
+    {
+        List<List<string?>> pages = [];
+        var query = "";
+        while (pages.Count < 10)
+        {
+            var body = await (await client.GetAsync($"/api/v1/config/{service}/prod{query}", Ct)).OkJsonAsync();
+            pages.Add([.. body.GetProperty("configs").EnumerateArray().Select(c => c.GetProperty("config_key").GetString())]);
+            if (!body.TryGetProperty("next_cursor", out var next))
+            {
+                return pages;
+            }
+
+            query = "?cursor=" + next.GetString();
+        }
+
+        return pages;
+    }
 
     static async Task<List<List<long>>> HistoryPagesAsync(HttpClient client, string path)
     {

@@ -1,6 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Diagnostics;
 using System.Text.Json;
 using Keel.Flags;
 using Keel.Flags.JsonLogic;
@@ -144,7 +143,7 @@ public class OpenFeatureNodeClientTests(OpenFeatureNodeClientTests.NodeFixture n
             await base.InitializeAsync();
             try
             {
-                var (code, _, error) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], null, TimeSpan.FromMinutes(5));
+                var (code, _, error) = await Command.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], Folder, TimeSpan.FromMinutes(5), Ct);
                 _skipReason = code == 0 ? null : "npm ci failed: " + error;
             }
             catch (System.ComponentModel.Win32Exception e)
@@ -166,44 +165,10 @@ public class OpenFeatureNodeClientTests(OpenFeatureNodeClientTests.NodeFixture n
             }
 
             var input = JsonSerializer.Serialize(cases.Select(c => new { type = c.Type, key = c.Key, @default = c.Default, context = c.Context }));
-            var (code, output, error) = await RunAsync("node", ["evaluate.mjs", Server.BaseAddress.ToString().TrimEnd('/'), token], input, TimeSpan.FromMinutes(1));
+            var (code, output, error) = await Command.RunAsync("node", ["evaluate.mjs", Server.BaseAddress.ToString().TrimEnd('/'), token], Folder, TimeSpan.FromMinutes(1), Ct, input);
             Assert.True(code == 0, $"node exited with {code}: {error}");
             using var document = JsonDocument.Parse(output);
             return [.. document.RootElement.EnumerateArray().Select(e => e.Clone())];
-        }
-
-        static async Task<(int Code, string Output, string Error)> RunAsync(string command, string[] arguments, string? input, TimeSpan timeout)
-        {
-            var start = new ProcessStartInfo(command)
-            {
-                WorkingDirectory = Folder,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(Ct);
-            var error = process.StandardError.ReadToEndAsync(Ct);
-            await process.StandardInput.WriteAsync(input ?? string.Empty);
-            process.StandardInput.Close();
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            deadline.CancelAfter(timeout);
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-
-            return (process.ExitCode, await output, await error);
         }
     }
 }

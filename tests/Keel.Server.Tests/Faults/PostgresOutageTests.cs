@@ -1,0 +1,176 @@
+// Copyright (c) Keel contributors. Licensed under the MIT License.
+
+using System.Collections.Concurrent;
+using System.Net;
+using Keel.Server.Tests.Cluster;
+using Keel.Server.Tests.Infrastructure;
+using static Keel.Server.Tests.Infrastructure.Http;
+
+namespace Keel.Server.Tests.Faults;
+
+/// <summary>
+/// PostgreSQL stopped and started again under mixed load, with two Keel nodes as processes of their own. The change feed's
+/// poll is slowed to 30 s, so that the second node hears of the first's writes only through its listener, which must reconnect.
+/// </summary>
+[Collection(SoakCollection.Name)]
+public sealed class PostgresOutageTests
+{
+    static readonly TimeSpan Outage = TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public async Task ARestartUnderLoad_KeepsCachedReads_Answers503ToWrites_LosesNothingAcknowledged_AndWatchersSeeEveryChange()
+    {
+        Assert.SkipWhen(PrivatePostgres.SkipReason is not null, PrivatePostgres.SkipReason ?? "");
+        await using var postgres = await PrivatePostgres.StartAsync(Ct);
+        await using var writer = await StartNodeAsync(postgres);
+        await using var watcher = await StartNodeAsync(postgres);
+        var service = Service();
+        var cachedPath = ConfigPath(service, "prod", "cached");
+        await writer.Client.PutValueAsync(service, "prod", "cached", "steady");
+        Assert.Equal("steady", (await (await writer.Client.GetAsync(cachedPath, Ct)).OkJsonAsync()).GetProperty("config_value").GetString());
+        var start = await RevisionAsync(watcher.Client);
+        await using var watch = await SseClient.ConnectAsync(watcher.Client, $"/api/v1/watch?service_name={service}&since_revision={start}");
+
+        var load = new Load(writer.Client, service, cachedPath);
+        var running = load.RunAsync();
+        await load.AcknowledgedAtLeastAsync(20, TimeSpan.FromSeconds(30));
+        await postgres.StopAsync(Ct);
+        var beforeOutage = load.Acknowledged.Count;
+        await Task.Delay(Outage, Ct);
+        var duringOutage = load.Acknowledged.Count;
+        await postgres.StartAgainAsync(Ct);
+        await load.AcknowledgedAtLeastAsync(duringOutage + 20, TimeSpan.FromSeconds(60));
+        await load.StopAsync(running);
+
+        Assert.Empty(load.Unexpected);
+        Assert.True(load.Refused > 0, "no write was refused while PostgreSQL was down");
+        Assert.True(duringOutage - beforeOutage <= 1, $"{duringOutage - beforeOutage} writes were acknowledged while PostgreSQL was down");
+        Assert.True(load.CachedReads > 10, $"only {load.CachedReads} cached reads were made");
+
+        // Nothing acknowledged is lost: each acknowledged key holds its value, read on the other node.
+        var acknowledged = load.Acknowledged.ToDictionary(a => a.Key, a => a.Value);
+        foreach (var batch in acknowledged.Keys.Chunk(500))
+        {
+            var answer = await (await watcher.Client.SendAsync(
+                HttpMethod.Post, "/api/v1/config/batch", new { service_name = service, environment = "prod", config_keys = batch })).OkJsonAsync();
+            Assert.Empty(answer.GetProperty("missing").EnumerateArray());
+            foreach (var config in answer.GetProperty("configs").EnumerateArray())
+            {
+                Assert.Equal(acknowledged[config.GetProperty("config_key").GetString()!], config.GetProperty("config_value").GetString());
+            }
+        }
+
+        // The watcher that stayed connected, and one that starts again from before the outage, each see every acknowledged key.
+        await SeesEveryKeyAsync(watch, acknowledged.Keys);
+        await using var resumed = await SseClient.ConnectAsync(writer.Client, $"/api/v1/watch?service_name={service}&since_revision={start}");
+        await SeesEveryKeyAsync(resumed, acknowledged.Keys);
+    }
+
+    static Task<KeelServerProcess> StartNodeAsync(PrivatePostgres postgres) =>
+        KeelServerProcess.StartAsync(
+        [
+            "--urls", "http://127.0.0.1:0",
+            "--data-dir", KeelTestServer.NewDataDir(),
+            "--Keel:Storage:Provider=postgres",
+            "--Keel:Storage:Postgres:ConnectionString=" + postgres.ConnectionString,
+            "--Keel:Storage:Postgres:ListenerReconnectDelay=00:00:00.100",
+            "--Keel:Encryption:MasterKey=" + ClusterFixture.MasterKey,
+            "--Keel:ChangeFeed:PollInterval=00:00:30",
+        ]);
+
+    static async Task<long> RevisionAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/api/v1/changes?wait=0", Ct);
+        return (await response.OkJsonAsync()).GetProperty("revision").GetInt64();
+    }
+
+    static async Task SeesEveryKeyAsync(SseClient watch, IEnumerable<string> keys)
+    {
+        var missing = keys.ToHashSet(StringComparer.Ordinal);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        while (missing.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            var frame = await watch.NextFrameAsync(TimeSpan.FromSeconds(45));
+            if (frame.Data is not null)
+            {
+                missing.Remove(frame.Json.GetProperty("config_key").GetString()!);
+            }
+        }
+
+        Assert.True(missing.Count == 0, $"the watch missed {missing.Count} acknowledged keys, {string.Join(", ", missing.Take(5))}");
+    }
+
+    /// <summary>One writer of new keys and one reader of a cached key, recording every answer that is not what a client may expect.</summary>
+    sealed class Load(HttpClient client, string service, string cachedPath)
+    {
+        readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        int _refused;
+        int _cachedReads;
+
+        public ConcurrentQueue<(string Key, string Value)> Acknowledged { get; } = new();
+
+        public ConcurrentQueue<string> Unexpected { get; } = new();
+
+        public int Refused => _refused;
+
+        public int CachedReads => _cachedReads;
+
+        public Task RunAsync() => Task.WhenAll(Task.Run(WriteAsync, Ct), Task.Run(ReadAsync, Ct));
+
+        public async Task AcknowledgedAtLeastAsync(int count, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (Acknowledged.Count < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{Acknowledged.Count} writes acknowledged in {timeout}, not {count}: {string.Join("; ", Unexpected.Take(3))}");
+                await Task.Delay(50, Ct);
+            }
+        }
+
+        public async Task StopAsync(Task running)
+        {
+            await _stop.CancelAsync();
+            await running;
+        }
+
+        async Task WriteAsync()
+        {
+            for (var i = 0; !_stop.IsCancellationRequested; i++)
+            {
+                var key = $"w{i}";
+                var value = $"value {i}";
+                using var response = await client.PutAsync(ConfigPath(service, "prod", key), Json(new { config_value = value }), CancellationToken.None);
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created)
+                {
+                    Acknowledged.Enqueue((key, value));
+                }
+                else if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter?.Delta > TimeSpan.Zero
+                    && response.Content.Headers.ContentType?.MediaType == "application/problem+json")
+                {
+                    Interlocked.Increment(ref _refused);
+                    await Task.Delay(20, CancellationToken.None);
+                }
+                else
+                {
+                    Unexpected.Enqueue($"PUT {key}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
+                }
+            }
+        }
+
+        async Task ReadAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                using var response = await client.GetAsync(cachedPath, CancellationToken.None);
+                var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                if (response.StatusCode != HttpStatusCode.OK || !body.Contains("\"steady\"", StringComparison.Ordinal))
+                {
+                    Unexpected.Enqueue($"GET cached: {(int)response.StatusCode} {body}");
+                }
+
+                Interlocked.Increment(ref _cachedReads);
+                await Task.Delay(10, CancellationToken.None);
+            }
+        }
+    }
+}

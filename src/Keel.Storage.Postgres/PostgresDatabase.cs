@@ -106,30 +106,49 @@ sealed partial class PostgresDatabase : RelationalDatabase
         TState state, Func<Session, TState, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool snapshot = false)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            var opened = false;
+            try
             {
-                if (!snapshot)
+                var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                opened = true;
+                await using (connection.ConfigureAwait(false))
                 {
-                    return await read(new Session(connection, null, Dialect), state, cancellationToken).ConfigureAwait(false);
-                }
+                    if (!snapshot)
+                    {
+                        return await read(new Session(connection, null, Dialect), state, cancellationToken).ConfigureAwait(false);
+                    }
 
-                var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    var result = await read(new Session(connection, transaction, Dialect), state, cancellationToken).ConfigureAwait(false);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return result;
+                    var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+                    await using (transaction.ConfigureAwait(false))
+                    {
+                        var result = await read(new Session(connection, transaction, Dialect), state, cancellationToken).ConfigureAwait(false);
+                        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                        return result;
+                    }
                 }
             }
-        }
-        catch (Exception e) when (IsUnavailable(e))
-        {
-            throw Unavailable(e);
+            catch (Exception e) when (IsUnavailable(e) && opened && attempt == 0 && !cancellationToken.IsCancellationRequested)
+            {
+                // A pooled connection that PostgreSQL closed (a restart, a failover) fails on first use; the pool's other idle
+                // connections are as dead. A read changes nothing, so it runs once more on a fresh connection.
+                DropIdleConnections();
+            }
+            catch (Exception e) when (IsUnavailable(e))
+            {
+                if (opened)
+                {
+                    DropIdleConnections();
+                }
+
+                throw Unavailable(e);
+            }
         }
     }
+
+    /// <summary>Closes the pool's idle connections, so that after a server restart each request does not find a dead one first.</summary>
+    void DropIdleConnections() => _dataSource.Clear();
 
     public override Task<T> WriteAsync<TState, T>(
         TState state, Func<WriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
@@ -171,6 +190,8 @@ sealed partial class PostgresDatabase : RelationalDatabase
             }
             catch (Exception e) when (IsUnavailable(e))
             {
+                // A write is not run again: its commit may have reached the server before the connection broke.
+                DropIdleConnections();
                 throw Unavailable(e);
             }
         }

@@ -1,7 +1,5 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
-using System.Collections.Concurrent;
-using System.Net;
 using Keel.Server.Tests.Cluster;
 using Keel.Server.Tests.Infrastructure;
 using static Keel.Server.Tests.Infrastructure.Http;
@@ -31,7 +29,7 @@ public sealed class PostgresOutageTests
         var start = await RevisionAsync(watcher.Client);
         await using var watch = await SseClient.ConnectAsync(watcher.Client, $"/api/v1/watch?service_name={service}&since_revision={start}");
 
-        var load = new Load(writer.Client, service, cachedPath);
+        var load = new WriteAndReadLoad(writer.Client, service, cachedPath, i => $"value {i}");
         var running = load.RunAsync();
         await load.AcknowledgedAtLeastAsync(20, TimeSpan.FromSeconds(30));
         await postgres.StopAsync(Ct);
@@ -48,22 +46,13 @@ public sealed class PostgresOutageTests
         Assert.True(load.CachedReads > 10, $"only {load.CachedReads} cached reads were made");
 
         // Nothing acknowledged is lost: each acknowledged key holds its value, read on the other node.
-        var acknowledged = load.Acknowledged.ToDictionary(a => a.Key, a => a.Value);
-        foreach (var batch in acknowledged.Keys.Chunk(500))
-        {
-            var answer = await (await watcher.Client.SendAsync(
-                HttpMethod.Post, "/api/v1/config/batch", new { service_name = service, environment = "prod", config_keys = batch })).OkJsonAsync();
-            Assert.Empty(answer.GetProperty("missing").EnumerateArray());
-            foreach (var config in answer.GetProperty("configs").EnumerateArray())
-            {
-                Assert.Equal(acknowledged[config.GetProperty("config_key").GetString()!], config.GetProperty("config_value").GetString());
-            }
-        }
+        await load.AllAcknowledgedReadBackAsync(watcher.Client);
+        var acknowledged = load.Acknowledged.Select(a => a.Key).ToList();
 
         // The watcher that stayed connected, and one that starts again from before the outage, each see every acknowledged key.
-        await SeesEveryKeyAsync(watch, acknowledged.Keys);
+        await SeesEveryKeyAsync(watch, acknowledged);
         await using var resumed = await SseClient.ConnectAsync(writer.Client, $"/api/v1/watch?service_name={service}&since_revision={start}");
-        await SeesEveryKeyAsync(resumed, acknowledged.Keys);
+        await SeesEveryKeyAsync(resumed, acknowledged);
     }
 
     static Task<KeelServerProcess> StartNodeAsync(PrivatePostgres postgres) =>
@@ -98,79 +87,5 @@ public sealed class PostgresOutageTests
         }
 
         Assert.True(missing.Count == 0, $"the watch missed {missing.Count} acknowledged keys, {string.Join(", ", missing.Take(5))}");
-    }
-
-    /// <summary>One writer of new keys and one reader of a cached key, recording every answer that is not what a client may expect.</summary>
-    sealed class Load(HttpClient client, string service, string cachedPath)
-    {
-        readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        int _refused;
-        int _cachedReads;
-
-        public ConcurrentQueue<(string Key, string Value)> Acknowledged { get; } = new();
-
-        public ConcurrentQueue<string> Unexpected { get; } = new();
-
-        public int Refused => _refused;
-
-        public int CachedReads => _cachedReads;
-
-        public Task RunAsync() => Task.WhenAll(Task.Run(WriteAsync, Ct), Task.Run(ReadAsync, Ct));
-
-        public async Task AcknowledgedAtLeastAsync(int count, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (Acknowledged.Count < count)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"{Acknowledged.Count} writes acknowledged in {timeout}, not {count}: {string.Join("; ", Unexpected.Take(3))}");
-                await Task.Delay(50, Ct);
-            }
-        }
-
-        public async Task StopAsync(Task running)
-        {
-            await _stop.CancelAsync();
-            await running;
-        }
-
-        async Task WriteAsync()
-        {
-            for (var i = 0; !_stop.IsCancellationRequested; i++)
-            {
-                var key = $"w{i}";
-                var value = $"value {i}";
-                using var response = await client.PutAsync(ConfigPath(service, "prod", key), Json(new { config_value = value }), CancellationToken.None);
-                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created)
-                {
-                    Acknowledged.Enqueue((key, value));
-                }
-                else if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter?.Delta > TimeSpan.Zero
-                    && response.Content.Headers.ContentType?.MediaType == "application/problem+json")
-                {
-                    Interlocked.Increment(ref _refused);
-                    await Task.Delay(20, CancellationToken.None);
-                }
-                else
-                {
-                    Unexpected.Enqueue($"PUT {key}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
-                }
-            }
-        }
-
-        async Task ReadAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                using var response = await client.GetAsync(cachedPath, CancellationToken.None);
-                var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
-                if (response.StatusCode != HttpStatusCode.OK || !body.Contains("\"steady\"", StringComparison.Ordinal))
-                {
-                    Unexpected.Enqueue($"GET cached: {(int)response.StatusCode} {body}");
-                }
-
-                Interlocked.Increment(ref _cachedReads);
-                await Task.Delay(10, CancellationToken.None);
-            }
-        }
     }
 }

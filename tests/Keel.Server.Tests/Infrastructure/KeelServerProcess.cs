@@ -11,6 +11,7 @@ public sealed partial class KeelServerProcess : IAsyncDisposable
     readonly Process _process;
     readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly List<string> _output = [];
+    string? _adminToken;
 
     KeelServerProcess(Process process) => _process = process;
 
@@ -32,6 +33,24 @@ public sealed partial class KeelServerProcess : IAsyncDisposable
     }
 
     public static async Task<KeelServerProcess> StartAsync(
+        IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
+        var server = Launch(args, environment, workingDirectory);
+        try
+        {
+            await server.ListeningAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>Starts the process without waiting for it to listen, for a test that acts while it starts.</summary>
+    public static KeelServerProcess Launch(
         IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -69,23 +88,30 @@ public sealed partial class KeelServerProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => server.OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => server.OnOutput(e.Data);
         process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException("The server exited before it listened:\n" + server.Output));
+        server._adminToken = start.Environment.TryGetValue("KEEL_ADMIN_TOKEN", out var admin) ? admin : null;
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        try
-        {
-            server.BaseAddress = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
-        server.Client = new HttpClient { BaseAddress = server.BaseAddress };
-        server.Client.DefaultRequestHeaders.Authorization = new("Bearer", start.Environment.TryGetValue("KEEL_ADMIN_TOKEN", out var admin) ? admin : null);
         return server;
+    }
+
+    /// <summary>Waits until the server listens, then sets <see cref="BaseAddress"/> and <see cref="Client"/>.</summary>
+    public async Task ListeningAsync()
+    {
+        BaseAddress = await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        Client ??= new HttpClient { BaseAddress = BaseAddress };
+        Client.DefaultRequestHeaders.Authorization = new("Bearer", _adminToken);
+    }
+
+    /// <summary>Waits for a line of output that holds <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !_process.HasExited, $"No line held \"{text}\" (exited: {_process.HasExited}):\n{Output}");
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
     }
 
     /// <summary>Sends SIGTERM, as a container runtime or systemd does to stop a service.</summary>

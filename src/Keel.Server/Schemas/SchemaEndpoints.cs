@@ -3,7 +3,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Keel.Core;
-using Keel.Core.Configs;
 using Keel.Core.Schemas;
 using Keel.Core.Storage;
 using Keel.Server.Config;
@@ -146,36 +145,6 @@ static class SchemaEndpoints
     {
         var text = await JsonBody.ReadTextAsync(
             httpContext.Request, limits.MaxValueBytes, $"A schema may be at most {limits.MaxValueBytes} bytes (Keel:Limits:MaxValueBytes).", cancellationToken);
-
-        try
-        {
-            // A schema is stored and served as sent, so it must be as readable as a json value.
-            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = ConfigValues.MaxNestingDepth });
-            if (JsonText.HasUnpairedSurrogate(System.Text.Encoding.UTF8.GetBytes(text), ConfigValues.MaxNestingDepth))
-            {
-                throw new KeelException(
-                    KeelError.InvalidValue,
-                    "The schema holds a string that is not valid Unicode (an escaped unpaired surrogate).",
-                    [new FieldError("$", "The schema holds an escaped unpaired surrogate.")]);
-            }
-
-            if (document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
-            {
-                throw new KeelException(KeelError.InvalidValue, "A JSON Schema is an object (or true or false).", [new FieldError("$", "A JSON Schema is an object.")]);
-            }
-
-            if (SchemaKeywords.Check(document.RootElement) is { Count: > 0 } errors)
-            {
-                throw new KeelException(
-                    KeelError.InvalidValue,
-                    $"The body is not a valid JSON Schema: {errors.Count} keyword{(errors.Count == 1 ? " has" : "s have")} a value of the wrong shape.",
-                    errors);
-            }
-        }
-        catch (JsonException)
-        {
-            throw new KeelException(KeelError.MalformedRequest, "The body is not valid JSON; send the JSON Schema document itself.");
-        }
 
         return (text, await validator.CompileAsync(text, cancellationToken));
     }

@@ -1,6 +1,7 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Schemas;
@@ -104,10 +105,11 @@ sealed class SchemaValidator(ISchemaStore store, IOptions<SchemaOptions> options
         return pattern is null ? null : schemas.First(s => s.KeyPattern == pattern);
     }
 
-    /// <summary>Parses and compiles a schema document, refusing references outside it.</summary>
-    /// <exception cref="KeelException">The document is not a JSON Schema Keel can use (422).</exception>
+    /// <summary>Checks, parses and compiles a schema document as a client sent it, refusing references outside it.</summary>
+    /// <exception cref="KeelException">The document is not JSON (400) or not a JSON Schema Keel can use (422).</exception>
     public async Task<CompiledSchema> CompileAsync(string document, CancellationToken cancellationToken)
     {
+        CheckDocument(document);
         try
         {
             var schema = await JsonSchema.FromJsonAsync(document, documentPath: null, static schema => new LocalReferencesOnly(schema), cancellationToken);
@@ -119,6 +121,40 @@ sealed class SchemaValidator(ISchemaStore store, IOptions<SchemaOptions> options
                 KeelError.InvalidValue,
                 "The body is not a JSON Schema Keel can use: " + (e is NotSupportedException ? e.Message : "it does not parse, or a $ref does not resolve inside it."),
                 [new FieldError("$", e is NotSupportedException ? e.Message : "The schema does not parse, or a $ref does not resolve inside it.")]);
+        }
+    }
+
+    /// <summary>Refuses what is not JSON, or not an object, true or false, or has a keyword of the wrong shape.</summary>
+    static void CheckDocument(string text)
+    {
+        try
+        {
+            // A schema is stored and served as sent, so it must be as readable as a json value.
+            using var parsed = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = ConfigValues.MaxNestingDepth });
+            if (JsonText.HasUnpairedSurrogate(System.Text.Encoding.UTF8.GetBytes(text), ConfigValues.MaxNestingDepth))
+            {
+                throw new KeelException(
+                    KeelError.InvalidValue,
+                    "The schema holds a string that is not valid Unicode (an escaped unpaired surrogate).",
+                    [new FieldError("$", "The schema holds an escaped unpaired surrogate.")]);
+            }
+
+            if (parsed.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
+            {
+                throw new KeelException(KeelError.InvalidValue, "A JSON Schema is an object (or true or false).", [new FieldError("$", "A JSON Schema is an object.")]);
+            }
+
+            if (SchemaKeywords.Check(parsed.RootElement) is { Count: > 0 } errors)
+            {
+                throw new KeelException(
+                    KeelError.InvalidValue,
+                    $"The body is not a valid JSON Schema: {errors.Count} keyword{(errors.Count == 1 ? " has" : "s have")} a value of the wrong shape.",
+                    errors);
+            }
+        }
+        catch (JsonException)
+        {
+            throw new KeelException(KeelError.MalformedRequest, "The body is not valid JSON; send the JSON Schema document itself.");
         }
     }
 

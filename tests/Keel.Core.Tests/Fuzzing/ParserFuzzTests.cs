@@ -7,6 +7,7 @@ using Keel.Core.Configs;
 using Keel.Core.Transfer;
 using Keel.Flags;
 using Keel.Flags.JsonLogic;
+using Keel.Tests.Fuzzing;
 
 namespace Keel.Core.Tests.Fuzzing;
 
@@ -21,16 +22,6 @@ public sealed class ParserFuzzTests
 
     static readonly ConfigFileLimits FileLimits = new(MaxKeys: 1000, MaxValueBytes: 64 * 1024);
 
-    // Structure characters weigh heavily, so that generated text reaches deep into each grammar; the rest covers letters,
-    // digits, whitespace, controls, NUL, non-ASCII and both halves of surrogate pairs.
-    static readonly Gen<char> Chars = Gen.Frequency(
-        (6, Gen.Char["{}[]\":,'\n\r\t -#=&*!|>%@?.\\/$0123456789eE+"]),
-        (4, Gen.Char['a', 'z']),
-        (1, Gen.Char['\0', '\u001f']),
-        (1, Gen.Char["éß€\u00a0\u200b\ufeff\ud83d\ude00\ud800\udfff"]));
-
-    static readonly Gen<string> Text = Chars.Array[0, 300].Select(c => new string(c));
-
     static readonly string[] Seeds =
     [
         """{"a": {"b": [1, 2.5e3, true, null, "x"]}, "c": "d"}""",
@@ -41,15 +32,12 @@ public sealed class ParserFuzzTests
         """{"if": [{"sem_ver": [{"var": "v"}, ">=", "1.2.0"]}, "a", {"starts_with": [{"var": "s"}, "x"]}]}""",
     ];
 
-    static readonly Gen<string> Mutated = Gen.Select(Gen.Int[0, Seeds.Length - 1], Gen.Int[0, 6], Text, Gen.Int, Gen.Int)
-        .Select(static (seed, kind, insert, at, length) => Mutate(Seeds[seed], kind, insert, at, length));
-
-    static readonly Gen<string> Input = Gen.Frequency((1, Text), (2, Mutated));
+    static readonly Gen<string> Input = FuzzInput.TextAndMutationsOf(Seeds);
 
     [Fact]
     public void TypedValues_AreValidOrSayWhy_ForEveryType()
     {
-        Replay("values", Check);
+        FuzzInput.Replay("values", Check);
         Input.Sample(Check, iter: Iterations);
 
         static void Check(string value)
@@ -71,7 +59,7 @@ public sealed class ParserFuzzTests
     [Fact]
     public void ImportFiles_ReadOrAnswerInvalidFile_InEveryFormat()
     {
-        Replay("files", Check);
+        FuzzInput.Replay("files", Check);
         Input.Sample(Check, iter: Iterations);
 
         static void Check(string file)
@@ -93,7 +81,7 @@ public sealed class ParserFuzzTests
     [Fact]
     public void FlagFiles_ParseOrAnswerFieldErrors_AndWhatParsesEvaluatesWithinItsBudget()
     {
-        Replay("flags", Check);
+        FuzzInput.Replay("flags", Check);
         Input.Sample(Check, iter: Iterations);
 
         static void Check(string text)
@@ -141,33 +129,5 @@ public sealed class ParserFuzzTests
                 }
             }
         }
-    }
-
-    /// <summary>Runs every kept input of <paramref name="target"/> through <paramref name="check"/>.</summary>
-    static void Replay(string target, Action<string> check)
-    {
-        var folder = Path.Combine(AppContext.BaseDirectory, "Fuzzing", "Corpus", target);
-        var inputs = Directory.GetFiles(folder);
-        Assert.NotEmpty(inputs);
-        foreach (var input in inputs)
-        {
-            check(File.ReadAllText(input));
-        }
-    }
-
-    static string Mutate(string seed, int kind, string insert, int at, int length)
-    {
-        var position = (int)((uint)at % (uint)(seed.Length + 1));
-        var span = (int)((uint)length % (uint)Math.Max(1, seed.Length - position + 1));
-        return kind switch
-        {
-            0 => seed.Insert(position, insert),
-            1 => seed.Remove(position, span),
-            2 => seed.Remove(position, span).Insert(position, insert),
-            3 => seed[..position],
-            4 => seed + seed[position..],
-            5 => new string('[', span % 200) + seed,
-            _ => seed.Replace('"', insert.Length > 0 ? insert[0] : '\''),
-        };
     }
 }

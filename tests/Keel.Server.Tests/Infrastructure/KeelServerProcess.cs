@@ -21,6 +21,9 @@ public sealed partial class KeelServerProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The process id, for reading its figures under <c>/proc</c>.</summary>
+    public int Id => _process.Id;
+
     public string Output
     {
         get

@@ -111,4 +111,7 @@ public enum KeelError
 
     /// <summary>The server is answering as many large reads as it may at once; the same request may succeed in a moment.</summary>
     ServerBusy,
+
+    /// <summary>An answer that is one document (a flagd file) would be larger than the server's answer bound.</summary>
+    AnswerTooLarge,
 }

@@ -155,6 +155,9 @@ public static class WireNames
 
         /// <summary>The server is answering as many large listings and exports as it may at once; retry shortly.</summary>
         public const string ServerBusy = "server_busy";
+
+        /// <summary>A whole-document answer (a flagd file) is larger than Keel:Limits:MaxAnswerBytes; nothing was sent.</summary>
+        public const string AnswerTooLarge = "answer_too_large";
     }
 
     /// <summary>Token permissions.</summary>

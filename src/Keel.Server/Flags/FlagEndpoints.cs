@@ -174,9 +174,19 @@ static class FlagEndpoints
     }
 
     static async Task<Results<JsonHttpResult<FlagSetResponse>, StatusCodeHttpResult>> ListAsync(
-        [AsParameters] ScopeRoute route, HttpContext httpContext, SnapshotReads reads, CancellationToken cancellationToken)
+        [AsParameters] ScopeRoute route, HttpContext httpContext, SnapshotReads reads, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         var snapshot = await reads.ListAsync(httpContext, route.ServiceName, FlagStorage.Environment(route.Environment), cancellationToken);
+
+        // A flagd file is one document, which a page of it would not be: past the bound the answer is refused whole.
+        var maxBytes = limits.Value.MaxAnswerBytes;
+        if (snapshot.Entries.Count > 1 && AnswerBudget.Fit(snapshot.Entries, static e => e.Value, maxBytes) < snapshot.Entries.Count)
+        {
+            throw new KeelException(
+                KeelError.AnswerTooLarge,
+                $"The flags of {route.ServiceName}/{route.Environment} are more than {maxBytes} bytes (Keel:Limits:MaxAnswerBytes); read them one by one, or raise the limit.");
+        }
+
         httpContext.Response.Headers.ETag = EntityTags.ForListing(snapshot.LastChangeRevision);
         if (EntityTags.IfNoneMatchHits(httpContext.Request, httpContext.Response.Headers.ETag!))
         {

@@ -51,6 +51,7 @@ static class Problems
         KeelError.ServerBusy => (StatusCodes.Status503ServiceUnavailable, "Server busy", WireNames.ErrorCodes.ServerBusy),
         KeelError.InvalidFile => (StatusCodes.Status422UnprocessableEntity, "Invalid file", WireNames.ErrorCodes.InvalidFile),
         KeelError.BackupNotSupported => (StatusCodes.Status409Conflict, "Backup not supported", WireNames.ErrorCodes.BackupNotSupported),
+        KeelError.AnswerTooLarge => (StatusCodes.Status422UnprocessableEntity, "Answer too large", WireNames.ErrorCodes.AnswerTooLarge),
         _ => throw new ArgumentOutOfRangeException(nameof(error)),
     };
 

@@ -7,7 +7,7 @@ using static Keel.Server.Tests.Infrastructure.Http;
 
 namespace Keel.Server.Tests.Config;
 
-/// <summary>Listings, history pages and batch reads carry at most <c>Keel:Limits:MaxAnswerBytes</c> of values, and say where to go on.</summary>
+/// <summary>Listings, history pages, batch reads and flag files carry at most <c>Keel:Limits:MaxAnswerBytes</c> of values, and say where to go on.</summary>
 public sealed class AnswerBoundTests(AnswerBoundTests.Fixture fixture) : IClassFixture<AnswerBoundTests.Fixture>
 {
     public sealed class Fixture : ServerFixture
@@ -29,6 +29,34 @@ public sealed class AnswerBoundTests(AnswerBoundTests.Fixture fixture) : IClassF
         var pages = await HistoryPagesAsync(_client, path);
 
         Assert.Equal([[5, 4], [3, 2], [1]], pages);
+    }
+
+    [Fact]
+    public async Task AFlagFile_PastTheByteBound_IsRefusedWhole_AndWithinItIsOneDocument()
+    {
+        var service = Service();
+        var description = new string('d', 400);
+        for (var i = 1; i <= 2; i++)
+        {
+            using var put = await _client.PutAsync(
+                $"/api/v1/flags/{service}/dev/flag-{i}",
+                Json(new { state = "ENABLED", variants = new { on = true, off = false }, defaultVariant = "on", metadata = new { description } }),
+                Ct);
+            await put.OkJsonAsync(HttpStatusCode.Created);
+        }
+
+        Assert.Equal(2, (await (await _client.GetAsync($"/api/v1/flags/{service}/dev", Ct)).OkJsonAsync()).GetProperty("flags").EnumerateObject().Count());
+
+        using (var third = await _client.PutAsync(
+            $"/api/v1/flags/{service}/dev/flag-3",
+            Json(new { state = "ENABLED", variants = new { on = true, off = false }, defaultVariant = "on", metadata = new { description } }),
+            Ct))
+        {
+            await third.OkJsonAsync(HttpStatusCode.Created);
+        }
+
+        var problem = await (await _client.GetAsync($"/api/v1/flags/{service}/dev", Ct)).ProblemAsync(HttpStatusCode.UnprocessableEntity, "answer_too_large");
+        Assert.Contains("Keel:Limits:MaxAnswerBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

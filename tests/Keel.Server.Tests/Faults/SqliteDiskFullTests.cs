@@ -60,7 +60,7 @@ public sealed class SqliteDiskFullTests
             Assert.Equal("ok", await check.ExecuteScalarAsync(Ct));
         }
 
-        // Every acknowledged write is there after a restart, refused ones changed nothing the check above would not see.
+        // Every acknowledged write is there after a restart.
         await using var restarted = await StartAsync(dataDir);
         await load.AllAcknowledgedReadBackAsync(restarted.Client);
     }

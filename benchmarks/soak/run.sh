@@ -10,7 +10,11 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 duration=${1:-00:30:00}
 report=${2:-"$root/benchmarks/soak/report.md"}
 cd "$root"
+rm -f "$report"
+status=0
 KEEL_SOAK_DURATION="$duration" KEEL_SOAK_REPORT="$report" \
-    dotnet test --project tests/Keel.Server.Tests -c Release -- --filter-class Keel.Server.Tests.Soak.SoakTests
+    dotnet test --project tests/Keel.Server.Tests -c Release -- --filter-class Keel.Server.Tests.Soak.SoakTests || status=$?
 echo
-cat "$report"
+# The report is written before the bounds are checked, so a failed run still shows its figures.
+[ -f "$report" ] && cat "$report"
+exit "$status"

@@ -129,10 +129,11 @@ sealed partial class PostgresDatabase : RelationalDatabase
                     }
                 }
             }
-            catch (Exception e) when (IsUnavailable(e) && opened && attempt == 0 && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (IsBrokenConnection(e) && opened && attempt == 0 && !cancellationToken.IsCancellationRequested)
             {
                 // A pooled connection that PostgreSQL closed (a restart, a failover) fails on first use; the pool's other idle
-                // connections are as dead. A read changes nothing, so it runs once more on a fresh connection.
+                // connections are as dead. What runs here is a read, or the start's rewrap, whose every statement checks the row
+                // is as it was read, so running it once more on a fresh connection changes nothing twice.
                 DropIdleConnections();
             }
             catch (Exception e) when (IsUnavailable(e))
@@ -248,6 +249,18 @@ sealed partial class PostgresDatabase : RelationalDatabase
     /// Conditions of the database or the network, not of the request, that can clear without any change to Keel: a lost or refused
     /// connection, an exhausted pool, a server shutting down or starting up, a standby that is read-only during a failover.
     /// </summary>
+    /// <summary>
+    /// Whether the connection itself failed (closed by the server, or its socket broken), as against a slow or overloaded
+    /// server, which a second attempt would only load more.
+    /// </summary>
+    static bool IsBrokenConnection(Exception e) => e switch
+    {
+        PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || p.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException } => true,
+        _ => false,
+    };
+
     static bool IsUnavailable(Exception e) => e switch
     {
         PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal)

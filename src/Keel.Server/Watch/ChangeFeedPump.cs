@@ -23,6 +23,9 @@ sealed class ChangeFeedPump(
 {
     const int PageSize = 1000;
 
+    /// <summary>The least time between two failed reads, so that signals arriving while the store is down do not spin the pump.</summary>
+    static readonly TimeSpan FailurePause = TimeSpan.FromMilliseconds(100);
+
     readonly WakeSignal _signal = new();
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -65,8 +68,10 @@ sealed class ChangeFeedPump(
             }
             catch (Exception e) when (e is StoreUnavailableException or InvalidOperationException or IOException)
             {
+                // Back to waiting for the next signal or poll, after a short pause, rather than sleeping a whole poll: the
+                // listener's reconnect signals as soon as the database is back, and the feed must catch up then.
                 Log.ChangeFeedReadFailed(logger, e);
-                await Task.Delay(o.PollInterval, timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(FailurePause, timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }

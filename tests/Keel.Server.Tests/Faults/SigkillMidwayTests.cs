@@ -29,6 +29,7 @@ public sealed class SigkillMidwayTests : IDisposable
         {
             var imported = Service();
             var batched = Service();
+            bool importAnswered, batchAnswered;
             await using (var server = await StartAsync())
             {
                 var import = Post(server, $"/api/v1/config/{imported}/prod/import", ImportDocument());
@@ -36,7 +37,9 @@ public sealed class SigkillMidwayTests : IDisposable
                 await Task.WhenAll(import.Sent, batch.Sent);
                 await Task.Delay(delay, Ct);
                 server.Kill();
-                cutShort += (await import.AnsweredAsync() ? 0 : 1) + (await batch.AnsweredAsync() ? 0 : 1);
+                importAnswered = await import.AnsweredAsync();
+                batchAnswered = await batch.AnsweredAsync();
+                cutShort += (importAnswered ? 0 : 1) + (batchAnswered ? 0 : 1);
             }
 
             await using (var server = await StartAsync())
@@ -46,6 +49,10 @@ public sealed class SigkillMidwayTests : IDisposable
                 outcomes.Add($"{delay} ms: import {importedKeys}, batch-set {batchedKeys}");
                 Assert.True(importedKeys is 0 or Keys, $"an import killed midway left {importedKeys} of {Keys} keys ({string.Join("; ", outcomes)})");
                 Assert.True(batchedKeys is 0 or Keys, $"a batch-set killed midway left {batchedKeys} of {Keys} keys ({string.Join("; ", outcomes)})");
+
+                // An answered request was acknowledged (InFlight throws on anything but 200), so all of it is there.
+                Assert.True(!importAnswered || importedKeys == Keys, $"an acknowledged import left {importedKeys} keys");
+                Assert.True(!batchAnswered || batchedKeys == Keys, $"an acknowledged batch-set left {batchedKeys} keys");
             }
         }
 
@@ -185,6 +192,7 @@ public sealed class SigkillMidwayTests : IDisposable
             try
             {
                 using var response = await Response;
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
                 return true;
             }
             catch (HttpRequestException)

@@ -113,7 +113,8 @@ public sealed class SqliteDiskFullTests
 
         public async ValueTask DisposeAsync()
         {
-            await Command.RunAsync("umount", ["-l", Folder], Path.GetTempPath(), TimeSpan.FromSeconds(30), CancellationToken.None);
+            var (code, _, error) = await Command.RunAsync("umount", ["-l", Folder], Path.GetTempPath(), TimeSpan.FromSeconds(30), CancellationToken.None);
+            Assert.True(code == 0, $"umount {Folder} failed: {error}");
             Directory.Delete(Folder, recursive: true);
         }
 

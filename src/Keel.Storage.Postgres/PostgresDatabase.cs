@@ -138,7 +138,7 @@ sealed partial class PostgresDatabase : RelationalDatabase
             }
             catch (Exception e) when (IsUnavailable(e))
             {
-                if (opened)
+                if (opened && IsBrokenConnection(e))
                 {
                     DropIdleConnections();
                 }
@@ -192,7 +192,11 @@ sealed partial class PostgresDatabase : RelationalDatabase
             catch (Exception e) when (IsUnavailable(e))
             {
                 // A write is not run again: its commit may have reached the server before the connection broke.
-                DropIdleConnections();
+                if (IsBrokenConnection(e))
+                {
+                    DropIdleConnections();
+                }
+
                 throw Unavailable(e);
             }
         }

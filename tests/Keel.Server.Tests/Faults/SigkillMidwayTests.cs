@@ -70,29 +70,24 @@ public sealed class SigkillMidwayTests : IDisposable
             await (await server.Client.PostAsync("/api/v1/config/batch-set", new SentContent(BatchSet(service, encrypt: true, round: 2)), Ct)).OkJsonAsync();
         }
 
-        // A rotation re-encrypts 2,000 values and versions in batches of 256; killed early enough, the old data key is still in use.
+        // A rotation re-encrypts 2,000 values and versions in batches of 256 once its new data key is durable, which the server
+        // logs; a kill then, not after a fixed delay that a loaded machine may not even reach the store in, leaves both in use.
         var midway = false;
         var tried = new List<string>();
-        foreach (var delay in new[] { 20, 60, 150, 400 })
+        for (var attempt = 0; attempt < 4 && !midway; attempt++)
         {
             await using (var server = await StartAsync())
             {
                 var rotate = Post(server, "/api/v1/admin/keys/rotate", []);
-                await rotate.Sent;
-                await Task.Delay(delay, Ct);
+                await server.WaitForOutputAsync("Created data key", TimeSpan.FromSeconds(60));
                 server.Kill();
-                tried.Add($"{delay} ms: answered {await rotate.AnsweredAsync()}");
+                tried.Add($"answered {await rotate.AnsweredAsync()}");
             }
 
             await using (var server = await StartAsync())
             {
                 await EveryValueReadsBackAsync(server, service, round: 2);
                 midway = (await DataKeysAsync(server)).Count > 1;
-            }
-
-            if (midway)
-            {
-                break;
             }
         }
 

@@ -8,6 +8,11 @@ if (args.Length > 0 && args[0] == "load")
     return await ConfigLoader.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "ceiling")
+{
+    return await CeilingServer.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "propagation")
 {
     return await PropagationBenchmark.RunAsync(args[1..]);

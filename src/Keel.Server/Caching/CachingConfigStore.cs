@@ -12,14 +12,20 @@ namespace Keel.Server.Caching;
 sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfigStore
 {
     public ValueTask<ConfigEntry?> GetAsync(ConfigId id, CancellationToken cancellationToken) =>
-        cache.TryGet(id, out var entry) ? ValueTask.FromResult(entry) : LoadAsync(id, cancellationToken);
+        cache.TryGet(id, out var entry) ? ValueTask.FromResult(entry) : LoadEntryAsync(id, cancellationToken);
 
-    async ValueTask<ConfigEntry?> LoadAsync(ConfigId id, CancellationToken cancellationToken)
+    /// <summary>Reads a key with its GET answer rendered: from the cache, or loaded into it.</summary>
+    public ValueTask<CachedConfig> ReadAsync(ConfigId id, CancellationToken cancellationToken) =>
+        cache.TryGetCached(id, out var cached) ? ValueTask.FromResult(cached) : LoadAsync(id, cancellationToken);
+
+    async ValueTask<ConfigEntry?> LoadEntryAsync(ConfigId id, CancellationToken cancellationToken) =>
+        (await LoadAsync(id, cancellationToken).ConfigureAwait(false)).Entry;
+
+    async ValueTask<CachedConfig> LoadAsync(ConfigId id, CancellationToken cancellationToken)
     {
         var ticket = cache.BeginLoad(id);
         var entry = await inner.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        cache.Complete(ticket, entry);
-        return entry;
+        return cache.Complete(ticket, entry);
     }
 
     public async Task<IReadOnlyList<ConfigEntry>> GetManyAsync(

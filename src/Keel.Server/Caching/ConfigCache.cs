@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using BitFaster.Caching;
 using BitFaster.Caching.Counters;
@@ -32,9 +33,6 @@ namespace Keel.Server.Caching;
 /// </remarks>
 sealed class ConfigCache
 {
-    // Entry size estimate: object headers, fields and the strings' UTF-16 payloads.
-    const int EntryOverheadBytes = 256;
-
     readonly ConcurrentLru<CacheKey, CachedConfig> _lru;
     readonly long[] _generations;
     readonly int _generationMask;
@@ -65,15 +63,22 @@ sealed class ConfigCache
     /// <summary>Looks a key up. On a hit, <paramref name="entry"/> is the live entry or <see langword="null"/> for a key known to be absent.</summary>
     public bool TryGet(ConfigId id, out ConfigEntry? entry)
     {
-        if (_lru.TryGet(new CacheKey(id), out var cached) && cached.IsServable)
+        var hit = TryGetCached(id, out var cached);
+        entry = cached?.Entry;
+        return hit;
+    }
+
+    /// <summary>Looks a key up, for a reader that also wants the answer rendered with the entry.</summary>
+    public bool TryGetCached(ConfigId id, [NotNullWhen(true)] out CachedConfig? cached)
+    {
+        if (_lru.TryGet(new CacheKey(id), out cached) && cached.IsServable)
         {
             _hits.Increment();
-            entry = cached.Entry;
             return true;
         }
 
         _misses.Increment();
-        entry = null;
+        cached = null;
         return false;
     }
 
@@ -84,22 +89,25 @@ sealed class ConfigCache
         return new LoadTicket(key, Volatile.Read(ref _generations[key.Hash & _generationMask]));
     }
 
-    /// <summary>Caches what the store returned for the ticket's key (<see langword="null"/>: the key is absent).</summary>
-    public void Complete(LoadTicket ticket, ConfigEntry? entry)
+    /// <summary>
+    /// Caches what the store returned for the ticket's key (<see langword="null"/>: the key is absent), and returns it with its
+    /// answer rendered, whether or not it could be cached.
+    /// </summary>
+    public CachedConfig Complete(LoadTicket ticket, ConfigEntry? entry)
     {
+        var candidate = new CachedConfig(ticket.Key.Id, entry);
         ref var generation = ref _generations[ticket.Key.Hash & _generationMask];
         if (Volatile.Read(ref generation) != ticket.Generation)
         {
             // A write landed while the store was read: what was read may be older than it.
-            return;
+            return candidate;
         }
 
-        var candidate = new CachedConfig(entry, EstimateBytes(ticket.Key.Id, entry));
         if (candidate.Bytes > _maxBytes
             || !ReferenceEquals(_lru.GetOrAdd(ticket.Key, static (_, added) => added, candidate), candidate))
         {
             // Too large to cache, or another load's entry is already there: it is settled by its own loader.
-            return;
+            return candidate;
         }
 
         Interlocked.Add(ref _bytes.value, candidate.Bytes);
@@ -115,6 +123,7 @@ sealed class ConfigCache
         }
 
         EnforceByteBound();
+        return candidate;
     }
 
     /// <summary>Makes every cached read of the key miss from now on; call after a change to the key commits and before it is acknowledged.</summary>
@@ -155,17 +164,6 @@ sealed class ConfigCache
             lookups == 0 ? 0 : (double)hits / lookups,
             MaxEntries,
             _maxBytes);
-    }
-
-    static long EstimateBytes(ConfigId id, ConfigEntry? entry)
-    {
-        long chars = id.ServiceName.Length + id.Environment.Length + id.Key.Length;
-        if (entry is not null)
-        {
-            chars += entry.Value.Length + entry.UpdatedBy.Length;
-        }
-
-        return EntryOverheadBytes + (2 * chars);
     }
 
     void OnItemRemoved(object? sender, ItemRemovedEventArgs<CacheKey, CachedConfig> e)
@@ -213,20 +211,6 @@ sealed class ConfigCache
         {
             Volatile.Write(ref _trimming, 0);
         }
-    }
-
-    /// <summary>A cached lookup; compared by reference, so that removing one never removes another load's entry.</summary>
-    sealed class CachedConfig(ConfigEntry? entry, long bytes)
-    {
-        volatile bool _servable;
-
-        public ConfigEntry? Entry { get; } = entry;
-
-        public long Bytes { get; } = bytes;
-
-        public bool IsServable => _servable;
-
-        public void MarkServable() => _servable = true;
     }
 }
 

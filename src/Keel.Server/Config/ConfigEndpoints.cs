@@ -4,6 +4,7 @@ using System.Globalization;
 using Keel.Core;
 using Keel.Core.Configs;
 using Keel.Core.Storage;
+using Keel.Server.Caching;
 using Keel.Server.Http;
 using Keel.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -36,6 +37,7 @@ static class ConfigEndpoints
         config.MapMethods("/{service_name}/{environment}/{config_key}", [HttpMethods.Get, HttpMethods.Head], GetAsync)
             .WithName("GetConfig")
             .RequireAuthorization(KeelPolicies.Read)
+            .Produces<ConfigResponse>()
             .WithSummary("Reads a key's live value. Answers If-None-Match with 304.");
 
         config.MapPut("/{service_name}/{environment}/{config_key}", PutAsync)
@@ -66,12 +68,12 @@ static class ConfigEndpoints
         return endpoints;
     }
 
-    static async Task<Results<JsonHttpResult<ConfigResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(
-        [AsParameters] ConfigRoute route, HttpContext httpContext, IConfigStore store, CancellationToken cancellationToken)
+    static async Task<Results<RenderedJson, StatusCodeHttpResult, ProblemHttpResult>> GetAsync(
+        [AsParameters] ConfigRoute route, HttpContext httpContext, CachingConfigStore store, CancellationToken cancellationToken)
     {
         var id = route.Id;
-        var entry = await store.GetAsync(id, cancellationToken);
-        if (entry is null)
+        var cached = await store.ReadAsync(id, cancellationToken);
+        if (cached.Entry is not { } entry)
         {
             return NotFound(id);
         }
@@ -85,15 +87,15 @@ static class ConfigEndpoints
         }
 
         // A masked and a revealed answer share the version's tag: they hold the same value, shown to different tokens.
-        var etag = EntityTags.ForVersion(entry.Version);
-        httpContext.Response.Headers.ETag = etag;
-        httpContext.Response.Headers.Vary = "Authorization";
-        if (EntityTags.IfNoneMatchHits(httpContext.Request, etag))
+        var headers = httpContext.Response.Headers;
+        headers.ETag = cached.ETag;
+        headers.Vary = "Authorization";
+        if (EntityTags.IfNoneMatchHits(httpContext.Request, cached.ETag!))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        return TypedResults.Json(ConfigResponse.From(entry, reveal), KeelJson.Context.ConfigResponse);
+        return new RenderedJson(reveal ? cached.RevealedAnswer! : cached.Answer!);
     }
 
     static async Task<JsonHttpResult<ConfigResponse>> PutAsync(

@@ -9,6 +9,7 @@ using Keel.Server.Http;
 using Keel.Server.Keys;
 using Keel.Server.Schemas;
 using Keel.Server.Search;
+using Keel.Server.Security;
 using Keel.Server.Tokens;
 using Keel.Server.Transfer;
 using Keel.Server.Watch;
@@ -74,7 +75,7 @@ static class KeelHost
         // Before authentication and rate limits: a browser's preflight carries no token, and only the endpoints that require a
         // CORS policy (OFREP's, when origins are configured) answer it here; every other request passes through untouched.
         app.UseCors();
-        app.UseAuthentication();
+        app.UseMiddleware<TokenAuthenticationMiddleware>();
         app.UseRateLimiter();
         app.UseAuthorization();
 

@@ -93,8 +93,9 @@ static class KeelServiceCollectionExtensions
     {
         services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ConfigCache>();
-        services.TryAddSingleton<IConfigStore>(static sp => new CachingConfigStore(
+        services.TryAddSingleton(static sp => new CachingConfigStore(
             sp.GetRequiredService<IKeelStore>().Configs, sp.GetRequiredService<ConfigCache>()));
+        services.TryAddSingleton<IConfigStore>(static sp => sp.GetRequiredService<CachingConfigStore>());
         return services;
     }
 
@@ -124,6 +125,7 @@ static class KeelServiceCollectionExtensions
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
         KeelPolicies.Add(services.AddAuthorizationBuilder());
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, TokenPolicyEvaluator>();
         services.AddRateLimiter(static _ => { });
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
             .Configure<IOptions<RateLimitingOptions>>(static (limiter, options) => RateLimiting.Configure(limiter, options.Value));

@@ -50,7 +50,13 @@ static class RouteChecks
     static ValueTask<object?> CheckAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var httpContext = context.HttpContext;
-        var target = context.Arguments.OfType<IRouteTarget>().FirstOrDefault();
+        IRouteTarget? target = null;
+        var arguments = context.Arguments;
+        for (var i = 0; i < arguments.Count && target is null; i++)
+        {
+            target = arguments[i] as IRouteTarget;
+        }
+
         PathEscapes.EnsureUnambiguous(httpContext, target?.EscapeField ?? ConfigNames.KeyField);
         target?.Check(httpContext, httpContext.GetEndpoint()?.Metadata.GetMetadata<RouteUseMetadata>()?.Use ?? RouteUse.Read);
         return next(context);

@@ -3,7 +3,9 @@
 using Keel.Core;
 using Keel.Core.Security;
 using Keel.Server.Http;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Mvc;
 
@@ -22,15 +24,17 @@ static class KeelPolicies
         authorization.AddPolicy(Read, Require(Permissions.Read));
         authorization.AddPolicy(Write, Require(Permissions.Write));
         authorization.AddPolicy(Admin, Require(Permissions.Admin));
-        authorization.AddPolicy(Evaluate, new AuthorizationPolicyBuilder(TokenAuthenticationHandler.SchemeName)
+        authorization.AddPolicy(Evaluate, new AuthorizationPolicyBuilder()
             .RequireAuthenticatedUser()
             .AddRequirements(new EvaluationRequirement())
             .Build());
         authorization.SetFallbackPolicy(Require(Permissions.None));
     }
 
+    // No policy names the scheme: bearer tokens are the default and only one, so a policy reads the principal that the
+    // authentication middleware set, where naming the scheme would authenticate again and copy every claim into a new one.
     static AuthorizationPolicy Require(Permissions permission) =>
-        new AuthorizationPolicyBuilder(TokenAuthenticationHandler.SchemeName)
+        new AuthorizationPolicyBuilder()
             .RequireAuthenticatedUser()
             .AddRequirements(new PermissionRequirement(permission))
             .Build();
@@ -41,10 +45,11 @@ sealed class PermissionRequirement(Permissions permission) : AuthorizationHandle
 {
     public Permissions Permission { get; } = permission;
 
+    public bool IsMetBy(AccessToken token) => token.Kind == TokenKind.Api && (Permission == Permissions.None || token.Has(Permission));
+
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PermissionRequirement requirement)
     {
-        if (context.User.Identity is TokenIdentity { Token: { Kind: TokenKind.Api } token }
-            && (requirement.Permission == Permissions.None || token.Has(requirement.Permission)))
+        if (context.User.Identity is TokenIdentity { Token: var token } && requirement.IsMetBy(token))
         {
             context.Succeed(requirement);
         }
@@ -56,15 +61,58 @@ sealed class PermissionRequirement(Permissions permission) : AuthorizationHandle
 /// <summary>An evaluation token: OFREP evaluates the flags of the one service and environment the token is bound to.</summary>
 sealed class EvaluationRequirement : AuthorizationHandler<EvaluationRequirement>, IAuthorizationRequirement
 {
+    public static bool IsMetBy(AccessToken token) => token.Kind == TokenKind.Evaluation;
+
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, EvaluationRequirement requirement)
     {
-        if (context.User.Identity is TokenIdentity { Token.Kind: TokenKind.Evaluation })
+        if (context.User.Identity is TokenIdentity { Token: var token } && IsMetBy(token))
         {
             context.Succeed(requirement);
         }
 
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// The framework's policy evaluation, with a shortcut for the policies Keel defines: when a token meets every requirement of
+/// the policy, it succeeds without building a handler context per request. Anything else (no token, a requirement unmet or of
+/// another kind) is evaluated by the framework, so that every refusal carries the framework's failure.
+/// </summary>
+sealed class TokenPolicyEvaluator : IPolicyEvaluator
+{
+    static readonly PolicyAuthorizationResult Succeeded = PolicyAuthorizationResult.Success();
+
+    public Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context) =>
+        Framework(context).AuthenticateAsync(policy, context);
+
+    public Task<PolicyAuthorizationResult> AuthorizeAsync(
+        AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource) =>
+        authenticationResult.Succeeded && context.User.Identity is TokenIdentity { IsAuthenticated: true, Token: var token } && MeetsAll(policy, token)
+            ? Task.FromResult(Succeeded)
+            : Framework(context).AuthorizeAsync(policy, authenticationResult, context, resource);
+
+    static bool MeetsAll(AuthorizationPolicy policy, AccessToken token)
+    {
+        foreach (var requirement in policy.Requirements)
+        {
+            var met = requirement switch
+            {
+                DenyAnonymousAuthorizationRequirement => true,
+                PermissionRequirement permission => permission.IsMetBy(token),
+                EvaluationRequirement => EvaluationRequirement.IsMetBy(token),
+                _ => false,
+            };
+            if (!met)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    static PolicyEvaluator Framework(HttpContext context) => new(context.RequestServices.GetRequiredService<IAuthorizationService>());
 }
 
 /// <summary>Answers a refused request with a problem body that names what was missing.</summary>

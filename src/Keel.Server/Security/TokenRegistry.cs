@@ -67,6 +67,11 @@ sealed class TokenRegistry(ITokenStore store, TimeProvider timeProvider, ILogger
         }
     }
 
+    /// <summary>Replaced whenever a token is created, changed or revoked, so that what was proved against it can be reused until then.</summary>
+    public object Snapshot => _byHashPrefix;
+
+    public DateTimeOffset Now => timeProvider.GetUtcNow();
+
     /// <summary>The active token whose secret is <paramref name="secret"/>, if any.</summary>
     public AccessToken? Authenticate(ReadOnlySpan<char> secret)
     {

@@ -12,6 +12,26 @@ namespace Keel.Server.Tests.Config;
 public sealed class SecretValuesTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Fact]
+    public async Task ACachedSecret_IsAnsweredRevealedOrMasked_PerToken_WhicheverReadItFirst()
+    {
+        var service = Service();
+        var path = ConfigPath(service, "prod", "api.key");
+        await fixture.Client.PutAsync(path, new { config_value = "s3cret", encrypt = true });
+        using var reader = await fixture.Server.CreateTokenClientAsync(["read"], [$"{service}/*"]);
+        using var secrets = await fixture.Server.CreateTokenClientAsync(["read", "secrets:read"], [$"{service}/*"]);
+
+        // The first read loads the cache with the revealed read; every later one is a hit, in either order.
+        foreach (var (client, shown) in new[] { (secrets, "s3cret"), (reader, null), (secrets, "s3cret"), (reader, null) })
+        {
+            using var response = await client.GetAsync(path, Ct);
+            var body = await response.OkJsonAsync();
+            Assert.Equal(shown, body.GetProperty("config_value").GetString());
+            Assert.DoesNotContain(shown is null ? "s3cret" : "\u0000", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            Assert.Equal("\"1\"", response.Headers.ETag?.Tag);
+        }
+    }
+
+    [Fact]
     public async Task EncryptedValues_AreMaskedWithoutSecretsRead_EverywhereTheyAreRead()
     {
         var service = Service();

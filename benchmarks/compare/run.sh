@@ -3,7 +3,7 @@
 # SQLite in temporary folders) and short wrk runs alternate between them, so that the drift of a shared machine falls on
 # both alike; the order within a pair alternates, so that neither commit always runs after the other's writes (a WAL
 # checkpoint or disk flush left by one run falls on the next). Prints each pair's ratio (second / first) and the medians.
-# Usage: benchmarks/compare/run.sh <base-commit> [commit=HEAD] [pairs=5] [duration=10s] [keys=20000]
+# Usage: benchmarks/compare/run.sh <base-commit> [commit=HEAD] [pairs=5] [duration=10s] [keys=20000] [writers=16]
 # Needs wrk (apt-get install -y wrk). Builds each commit in a temporary git worktree; stops only the servers it started.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ head=${2:-HEAD}
 pairs=${3:-5}
 duration=${4:-10s}
 keys=${5:-20000}
+writers=${6:-16}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
@@ -41,14 +42,14 @@ start() { # side commit port
 rate() { awk '/^Requests\/sec/ { print $2 }'; }
 
 token="bench-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-echo "first: $(git -C "$root" rev-parse --short "$base"), second: $(git -C "$root" rev-parse --short "$head"); $pairs pairs of $duration runs"
+echo "first: $(git -C "$root" rev-parse --short "$base"), second: $(git -C "$root" rev-parse --short "$head"); $pairs pairs of $duration runs, $writers writers"
 start a "$base" 18091
 start b "$head" 18092
 
 declare -a get_ratios put_ratios
 for i in $(seq 1 "$pairs"); do
     get() { wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" "http://127.0.0.1:$1" -- bench prod "$keys" "$token" | rate; }
-    put() { wrk -t2 -c16 -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" "http://127.0.0.1:$1" -- "$keys" "$token" | rate; }
+    put() { wrk -t2 -c"$writers" -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" "http://127.0.0.1:$1" -- "$keys" "$token" | rate; }
     if (( i % 2 )); then
         ga=$(get 18091); gb=$(get 18092); pa=$(put 18091); pb=$(put 18092)
     else

@@ -19,6 +19,8 @@ namespace Keel.Storage.Sqlite;
 /// </summary>
 sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
 {
+    const string ChangeSavepoint = "keel_change";
+
     readonly SqliteStoreOptions _options;
     readonly string _readConnectionString;
     [System.Diagnostics.CodeAnalysis.SuppressMessage(
@@ -32,17 +34,23 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
         Justification = "It holds no wait handle, so it owns nothing to release.")]
     readonly SemaphoreSlim _rotationLock = new(1, 1);
     readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+    readonly SqliteGroupCommit _groupCommit;
     SqliteConnection? _writer;
+    long _committedTransactions;
     bool _disposed;
 
     public SqliteDatabase(SqliteStoreOptions options, IKeyEncryptionKey keyEncryptionKey, TimeProvider timeProvider, ILogger logger)
         : base(SqliteDialect.Instance, keyEncryptionKey, timeProvider, logger)
     {
         _options = options;
+        _groupCommit = new SqliteGroupCommit(this, options.MaxGroupCommitChanges);
         _readConnectionString = ConnectionString(SqliteOpenMode.ReadOnly, pooling: true);
     }
 
     public override string Name => $"'{_options.DatabasePath}'";
+
+    /// <summary>The write transactions committed since the database opened; with group commit, fewer than the changes.</summary>
+    public long CommittedTransactions => Interlocked.Read(ref _committedTransactions);
 
     /// <summary>Set by a change that overwrote plaintext; the commit then checkpoints the write-ahead log.</summary>
     public bool PlaintextOverwritten { get; set; }
@@ -129,29 +137,64 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
         TState state, Func<WriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         TransactAsync(state, work, cancellationToken);
 
-    /// <summary>Runs <paramref name="work"/> with the writer in one <c>BEGIN IMMEDIATE</c> transaction, under the write lock.</summary>
-    public async Task<T> TransactAsync<TState, T>(
+    /// <summary>
+    /// Runs <paramref name="work"/> with the writer in a <c>BEGIN IMMEDIATE</c> transaction, under the write lock, which it may share
+    /// with other changes queued meanwhile (<see cref="SqliteGroupCommit"/>); it returns once that transaction has committed.
+    /// </summary>
+    public Task<T> TransactAsync<TState, T>(
         TState state, Func<SqliteWriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _groupCommit.RunAsync(state, work, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs queued changes in one transaction and commits it, then answers each: a change that fails is rolled back to its own
+    /// savepoint and fails alone; a failure of the transaction itself (the disk, the commit) fails every change in it.
+    /// </summary>
+    internal async Task CommitGroupAsync(List<SqliteGroupCommit.Pending> batch)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var connection = _writer ?? throw new InvalidOperationException("The store is not initialized.");
-
-            // The last point where cancellation is honoured: once the transaction begins it runs to commit or rollback without
-            // waiting on anything but the disk.
-            cancellationToken.ThrowIfCancellationRequested();
-            T result;
-            long? revision;
+            var committed = new List<SqliteGroupCommit.Pending>(batch.Count);
 
             // BEGIN IMMEDIATE: the write lock is taken up front, so no statement in the transaction can fail for want of it.
             using (var transaction = connection.BeginTransaction(deferred: false))
             {
-                var write = new SqliteWriteTransaction(this, connection, transaction, Ring, Time.GetUtcNow());
-                result = await work(write, state, CancellationToken.None).ConfigureAwait(false);
+                foreach (var change in batch)
+                {
+                    var write = new SqliteWriteTransaction(this, connection, transaction, Ring, Time.GetUtcNow());
+                    if (batch.Count == 1)
+                    {
+                        await change.RunAsync(write).ConfigureAwait(false);
+                        committed.Add(change);
+                        continue;
+                    }
+
+                    await transaction.SaveAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+                    try
+                    {
+                        await change.RunAsync(write).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not SqliteException sqlite || !IsUnavailable(sqlite))
+                    {
+                        // Refused or conflicting: its statements are undone and the others' kept. A failure of the machine may
+                        // have ended the transaction itself, and fails them all.
+                        await transaction.RollbackAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+                        await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+                        change.Fail(e);
+                        continue;
+                    }
+
+                    await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+                    committed.Add(change);
+                }
+
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-                revision = write.Revision;
+                Interlocked.Increment(ref _committedTransactions);
             }
 
             if (PlaintextOverwritten)
@@ -163,12 +206,18 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
                 await checkpoint.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            if (revision is { } committed)
+            foreach (var change in committed)
             {
-                RaiseCommitted(committed);
+                if (change.Revision is { } revision)
+                {
+                    RaiseCommitted(revision);
+                }
             }
 
-            return result;
+            foreach (var change in committed)
+            {
+                change.Complete();
+            }
         }
         catch (SqliteException e) when (IsUnavailable(e))
         {

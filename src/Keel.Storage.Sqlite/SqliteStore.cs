@@ -72,6 +72,9 @@ public sealed class SqliteStore : RelationalStore
     public static Task<long> RestoreBackupAsync(string backupPath, string databasePath, CancellationToken cancellationToken) =>
         SqliteBackup.RestoreAsync(backupPath, databasePath, cancellationToken);
 
+    /// <summary>The write transactions committed since the store opened.</summary>
+    internal long CommittedTransactions => _database.CommittedTransactions;
+
     /// <summary>The writer connection's journal mode and synchronous level, as SQLite reports them.</summary>
     internal Task<(string JournalMode, long Synchronous)> GetDurabilitySettingsAsync() => _database.GetDurabilitySettingsAsync();
 
@@ -79,6 +82,7 @@ public sealed class SqliteStore : RelationalStore
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.DatabasePath);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxGroupCommitChanges, 1);
         return options;
     }
 }

@@ -73,6 +73,7 @@ static class KeelServiceCollectionExtensions
             {
                 DatabasePath = services.GetRequiredService<DataDirectory>().PathOf(sqlite.FileName),
                 BusyTimeout = sqlite.BusyTimeout,
+                MaxGroupCommitChanges = sqlite.MaxGroupCommitChanges,
             },
             services.GetRequiredService<IKeyEncryptionKey>(),
             services.GetRequiredService<TimeProvider>(),

@@ -57,4 +57,8 @@ sealed class SqliteStorageOptions
     /// <summary>How long a statement waits for a lock held by another connection.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many queued changes may share one transaction and its fsync (group commit); 1 commits each alone.</summary>
+    [Range(1, 4096)]
+    public int MaxGroupCommitChanges { get; set; } = 64;
 }

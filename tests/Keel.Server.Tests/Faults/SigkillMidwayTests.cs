@@ -118,6 +118,61 @@ public sealed class SigkillMidwayTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task SixtyFourWritersUnderGroupCommit_KilledMidway_LoseNoAcknowledgedWrite()
+    {
+        var service = Service();
+        var acknowledged = new long[64];
+        var inFlight = 0;
+        await using (var server = await StartAsync())
+        {
+            using var stop = new CancellationTokenSource();
+            var writers = Enumerable.Range(0, acknowledged.Length).Select(w => Task.Run(async () =>
+            {
+                for (var i = 1; !stop.IsCancellationRequested; i++)
+                {
+                    try
+                    {
+                        Interlocked.Increment(ref inFlight);
+                        using var response = await server.Client.PutAsync(ConfigPath(service, "prod", $"w{w}"), Json(new { config_value = $"{i}" }), CancellationToken.None);
+                        acknowledged[w] = (await response.OkJsonAsync(i == 1 ? HttpStatusCode.Created : HttpStatusCode.OK)).GetProperty("version").GetInt64();
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException)
+                    {
+                        // Cut off by the kill, before or while its answer arrived: not acknowledged.
+                        return;
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref inFlight);
+                    }
+                }
+            }, CancellationToken.None)).ToList();
+
+            // Killed once every writer has been acknowledged a few times, with writes in flight, shared commits among them.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (acknowledged.Any(v => v < 3) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10, Ct);
+            }
+
+            Assert.True(Volatile.Read(ref inFlight) > 0, "no write was in flight when the server was killed");
+            server.Kill();
+            await stop.CancelAsync();
+            await Task.WhenAll(writers);
+        }
+
+        await using (var server = await StartAsync())
+        {
+            for (var w = 0; w < acknowledged.Length; w++)
+            {
+                // The write in flight at the kill may have committed unacknowledged; every acknowledged one must be there.
+                var version = (await (await server.Client.GetAsync(ConfigPath(service, "prod", $"w{w}"), Ct)).OkJsonAsync()).GetProperty("version").GetInt64();
+                Assert.InRange(version, acknowledged[w], acknowledged[w] + 1);
+            }
+        }
+    }
+
     public void Dispose() => KeelTestServer.DeleteDataDir(_dataDir);
 
     string[] Arguments() => ["--urls", "http://127.0.0.1:0", "--data-dir", _dataDir];

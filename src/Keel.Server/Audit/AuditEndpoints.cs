@@ -22,6 +22,7 @@ static class AuditEndpoints
             .RequireAuthorization(KeelPolicies.Admin)
             .CheckRoutes()
             .WithName("QueryAudit")
+            .WithCompression()
             .WithSummary("Lists audit records newest first, filtered by service_name, environment, actor, action, since and until, paged by cursor.");
         return endpoints;
     }

@@ -24,6 +24,7 @@ static class ConfigEndpoints
 
         config.MapPost("/batch", BatchGetAsync)
             .WithName("GetConfigBatch")
+            .WithCompression()
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads up to 1,000 keys of one service and environment.")
             .Accepts<BatchGetRequest>("application/json");
@@ -31,6 +32,7 @@ static class ConfigEndpoints
         // HEAD answers as GET without the body, so that a client can check a key's existence and ETag cheaply.
         config.MapMethods("/{service_name}/{environment}", [HttpMethods.Get, HttpMethods.Head], ListAsync)
             .WithName("ListConfig")
+            .WithCompression()
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads every live key of a service and environment, with the store revision they were read at.");
 
@@ -55,6 +57,7 @@ static class ConfigEndpoints
 
         config.MapGet("/{service_name}/{environment}/{config_key}/history", HistoryAsync)
             .WithName("GetConfigHistory")
+            .WithCompression()
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Lists a key's versions, newest first.");
 

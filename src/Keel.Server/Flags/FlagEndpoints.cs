@@ -28,6 +28,7 @@ static class FlagEndpoints
 
         flags.MapGet("/{service_name}/{environment}", ListAsync)
             .WithName("ListFlags")
+            .WithCompression()
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Reads every flag of a service and environment, as a flagd flag file.");
 
@@ -55,6 +56,7 @@ static class FlagEndpoints
 
         flags.MapGet("/{service_name}/{environment}/{flag_key}/history", HistoryAsync)
             .WithName("GetFlagHistory")
+            .WithCompression()
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Lists a flag's versions, newest first.");
 

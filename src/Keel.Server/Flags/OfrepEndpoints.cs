@@ -34,7 +34,7 @@ static class OfrepEndpoints
         }
 
         ofrep.MapPost("/flags/{key}", EvaluateAsync).WithName("OfrepEvaluateFlag").WithSummary("Evaluates one flag for a context.");
-        ofrep.MapPost("/flags", EvaluateAllAsync).WithName("OfrepEvaluateFlags").WithSummary("Evaluates every flag for a context; answers If-None-Match with 304.");
+        ofrep.MapPost("/flags", EvaluateAllAsync).WithName("OfrepEvaluateFlags").WithCompression().WithSummary("Evaluates every flag for a context; answers If-None-Match with 304.");
         return endpoints;
     }
 

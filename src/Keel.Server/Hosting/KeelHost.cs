@@ -69,6 +69,7 @@ static class KeelHost
             context.Response.Headers[RequestIdHeader] = context.TraceIdentifier;
             return next(context);
         });
+        app.UseKeelCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 

@@ -164,6 +164,7 @@ static class KeelServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddKeelApi(this IServiceCollection services)
     {
+        services.AddKeelCompression();
         services.AddOptions<LimitsOptions>()
             .BindConfiguration(LimitsOptions.Section)
             .ValidateDataAnnotations()

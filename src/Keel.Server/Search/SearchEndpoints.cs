@@ -21,6 +21,7 @@ static class SearchEndpoints
         endpoints.MapGet("/api/v1/search", SearchAsync)
             .WithTags("Configuration")
             .WithName("SearchConfig")
+            .WithCompression()
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Finds live keys by text or prefix (case-insensitive) across the services and environments the token covers; never searches values.");
         return endpoints;

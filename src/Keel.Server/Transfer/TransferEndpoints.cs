@@ -34,6 +34,7 @@ static class TransferEndpoints
 
         config.MapGet("/{service_name}/{environment}/export", ExportAsync)
             .WithName("ExportConfig")
+            .WithCompression()
             .RequireAuthorization(KeelPolicies.Read)
             .WithSummary("Exports every live key as a JSON, YAML or .env file that imports back unchanged.");
 

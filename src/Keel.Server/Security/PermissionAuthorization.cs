@@ -83,8 +83,12 @@ sealed class TokenPolicyEvaluator : IPolicyEvaluator
 {
     static readonly PolicyAuthorizationResult Succeeded = PolicyAuthorizationResult.Success();
 
+    // A policy that names no scheme is met by what the authentication middleware found, as the framework's evaluator answers
+    // too; a succeeded result is taken as it is, without building that evaluator per request.
     public Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context) =>
-        Framework(context).AuthenticateAsync(policy, context);
+        policy.AuthenticationSchemes.Count == 0 && context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } result
+            ? Task.FromResult(result)
+            : Framework(context).AuthenticateAsync(policy, context);
 
     public Task<PolicyAuthorizationResult> AuthorizeAsync(
         AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource) =>

@@ -28,6 +28,9 @@ static class WatchEndpoints
     static readonly byte[] EventPrefix = Encoding.UTF8.GetBytes($"event: {WireNames.Events.ConfigChange}\ndata: ");
     static readonly byte[] Heartbeat = ": heartbeat\n"u8.ToArray();
 
+    // Far more than a timer's earliness, and less than any lifetime worth waiting out.
+    static readonly TimeSpan EarlyTimerBound = TimeSpan.FromSeconds(1);
+
     public static IEndpointRouteBuilder MapWatchEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/watch", WatchAsync)
@@ -237,7 +240,7 @@ static class WatchEndpoints
 
             if (!aborted.IsCancellationRequested && stream.IsCancellationRequested)
             {
-                reason = EndReason();
+                reason = await EndReasonAsync();
             }
         }
         catch (OperationCanceledException) when (write.IsCancellationRequested && !aborted.IsCancellationRequested)
@@ -248,7 +251,7 @@ static class WatchEndpoints
         }
         catch (OperationCanceledException) when (stream.IsCancellationRequested)
         {
-            reason = EndReason();
+            reason = await EndReasonAsync();
         }
         finally
         {
@@ -256,11 +259,37 @@ static class WatchEndpoints
             Log.WatchStreamEnded(logger, token.Id, reason);
         }
 
+        async Task<string> EndReasonAsync()
+        {
+            if (lifetime.IsCancellationRequested && !aborted.IsCancellationRequested)
+            {
+                await UntilExpiredAsync(token, timeProvider, aborted);
+            }
+
+            return EndReason();
+        }
+
         string EndReason() =>
             aborted.IsCancellationRequested ? "client_closed"
             : revoked.IsCancellationRequested || !tokens.IsStillActive(token) ? "token_inactive"
             : lifetime.IsCancellationRequested ? "lifetime"
             : "server_stopping";
+    }
+
+    /// <summary>
+    /// Timers run on a coarser clock than the one a token's expiry is read against and can fire a few milliseconds early: a
+    /// stream that its token's expiry ends closes only once the token has expired, so that a client reconnecting at once is refused.
+    /// </summary>
+    static async Task UntilExpiredAsync(AccessToken token, TimeProvider timeProvider, CancellationToken aborted)
+    {
+        while (token.ExpiresAt is { } expires && expires - timeProvider.GetUtcNow() is var left && left > TimeSpan.Zero && left < EarlyTimerBound)
+        {
+            await Task.Delay(left + TimeSpan.FromMilliseconds(1), timeProvider, aborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (aborted.IsCancellationRequested)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>A stream lives at most <see cref="WatchOptions.MaxStreamLifetime"/>, and never past its token's expiry.</summary>
@@ -320,8 +349,9 @@ static class WatchEndpoints
             await body.FlushAsync(write.Token);
         }
 
-        // A flush that beat its timeout leaves the source reusable.
-        if (!write.TryReset())
+        // A flush that beat its timeout disarms it and leaves the source reusable (TryReset does so only on the system's clock).
+        write.CancelAfter(Timeout.InfiniteTimeSpan);
+        if (write.IsCancellationRequested)
         {
             stream.ThrowIfCancellationRequested();
             throw new OperationCanceledException(write.Token);

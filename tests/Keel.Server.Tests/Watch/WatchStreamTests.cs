@@ -219,7 +219,12 @@ public sealed class WatchStreamTests(WatchFixture fixture) : IClassFixture<Watch
     [Fact]
     public async Task Stream_EndsWhenItsTokenExpires_NotAtItsNextHeartbeat()
     {
-        await using var server = await KeelTestServer.StartAsync(null, "Keel:Watch:HeartbeatInterval=00:05:00");
+        // Timers fire early against the wall clock, as the runtime's coarse monotonic clock lets them by a few milliseconds: the
+        // stream still ends only once its token has expired.
+        await using var server = await KeelTestServer.StartAsync(
+            null,
+            builder => builder.Services.AddSingleton<TimeProvider>(new EarlyTimers(TimeSpan.FromMilliseconds(400))),
+            "Keel:Watch:HeartbeatInterval=00:05:00");
         using var created = await server.Client.PostAsync(
             "/api/v1/tokens",
             Json(new { name = "watcher", permissions = new[] { "read" }, scopes = new[] { "*/*" }, expires_at = DateTimeOffset.UtcNow.AddSeconds(2) }),
@@ -293,4 +298,11 @@ public sealed class WatchStreamTests(WatchFixture fixture) : IClassFixture<Watch
 
     async Task<long> RevisionAsync() =>
         await fixture.Server.GetRequiredService<IStoreLifecycle>().GetRevisionAsync(Ct);
+}
+
+/// <summary>The system's clock, with timers that fire <paramref name="early"/> before their due time once it is longer than that.</summary>
+sealed class EarlyTimers(TimeSpan early) : TimeProvider
+{
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        System.CreateTimer(callback, state, dueTime > early ? dueTime - early : dueTime, period);
 }

@@ -12,4 +12,5 @@ SELECT id, 1, value, 'string', false, 'create', created_at, 'bench', revision FR
 UPDATE keel_revision SET revision = __KEYS__ WHERE id = 1;
 UPDATE keel_feed SET compacted_revision = __KEYS__ WHERE id = 1;
 COMMIT;
-VACUUM ANALYZE;
+VACUUM ANALYZE configs;
+VACUUM ANALYZE config_versions;

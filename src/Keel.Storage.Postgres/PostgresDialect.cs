@@ -38,6 +38,32 @@ sealed class PostgresDialect : SqlDialect
 
     public override string Contains(string text, string part) => $"strpos({text}, {part}) > 0";
 
+    // LIKE, which ix_configs_search_trigrams answers.
+    public override string KeyContains(string column, string pattern) => $"{column} LIKE {pattern}";
+
+    public override string SubstringPattern(string text) =>
+        string.Concat("%", text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal), "%");
+
+    // pg_trgm takes its trigrams from runs of letters and digits alone; of any other text it has none, and its index scan
+    // would read every entry. Outside ASCII, what counts as a letter depends on the database's locale.
+    public override string? SubstringIndexPattern(string text)
+    {
+        var run = 0;
+        foreach (var c in text)
+        {
+            run = char.IsAsciiLetterOrDigit(c) ? run + 1 : 0;
+            if (run == 3)
+            {
+                return SubstringPattern(text);
+            }
+        }
+
+        return null;
+    }
+
+    public override string SubstringIndex(string pattern) =>
+        $"SELECT id AS matched_id FROM configs WHERE NOT is_deleted AND {KeyContains("search_key", pattern)}";
+
     public override string Greatest(string first, string second) => $"GREATEST({first}, {second})";
 
     public override string ForUpdate(string? table = null) => table is null ? " FOR UPDATE" : $" FOR UPDATE OF {table}";

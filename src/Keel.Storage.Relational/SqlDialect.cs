@@ -42,6 +42,34 @@ abstract class SqlDialect
     /// <summary>The test that text <paramref name="text"/> contains text <paramref name="part"/>.</summary>
     public abstract string Contains(string text, string part);
 
+    /// <summary>
+    /// The test that search key column <paramref name="column"/> contains the text whose <see cref="SubstringPattern"/>
+    /// <paramref name="pattern"/> binds.
+    /// </summary>
+    public virtual string KeyContains(string column, string pattern) => Contains(column, pattern);
+
+    /// <summary>What <see cref="KeyContains"/> binds for <paramref name="text"/>.</summary>
+    public virtual string SubstringPattern(string text) => text;
+
+    /// <summary>
+    /// What <see cref="SubstringIndex"/> binds to find the search keys that hold <paramref name="text"/>, or
+    /// <see langword="null"/> where the backend's substring index cannot narrow it: it has none, or the text is too short
+    /// or of characters the index leaves out.
+    /// </summary>
+    public virtual string? SubstringIndexPattern(string text) => null;
+
+    /// <summary>
+    /// The query of the ids (<c>matched_id</c>) of the <c>configs</c> rows whose search key holds the text whose
+    /// <see cref="SubstringIndexPattern"/> <paramref name="pattern"/> binds, read from the backend's substring index.
+    /// </summary>
+    public virtual string SubstringIndex(string pattern) => throw new NotSupportedException($"{Engine} keeps no substring index.");
+
+    /// <summary>
+    /// The join that reads its left side first and looks up each row on its right: SQLite's planner takes
+    /// <c>CROSS JOIN</c> as that order, and others plan <c>JOIN</c> on their own.
+    /// </summary>
+    public virtual string JoinInOrder => "JOIN";
+
     /// <summary>The larger of two values of a row.</summary>
     public abstract string Greatest(string first, string second);
 

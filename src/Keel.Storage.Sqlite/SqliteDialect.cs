@@ -56,6 +56,15 @@ sealed class SqliteDialect : SqlDialect
 
     public override string Contains(string text, string part) => $"instr({text}, {part}) > 0";
 
+    // GLOB rather than LIKE: the index is case-sensitive (search keys are folded already), and so is GLOB. The trigram
+    // index needs three characters in a row to narrow anything, and GLOB's wildcard characters would end each run.
+    public override string? SubstringIndexPattern(string text) =>
+        text.AsSpan().IndexOfAny("*?[") < 0 && text.EnumerateRunes().Take(3).Count() == 3 ? string.Concat("*", text, "*") : null;
+
+    public override string SubstringIndex(string pattern) => $"SELECT rowid AS matched_id FROM configs_search WHERE search_key GLOB {pattern}";
+
+    public override string JoinInOrder => "CROSS JOIN";
+
     public override string Greatest(string first, string second) => $"MAX({first}, {second})";
 
     protected override object Time(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;

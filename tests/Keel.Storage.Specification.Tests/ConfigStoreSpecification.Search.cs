@@ -3,6 +3,7 @@
 using Keel.Core.Configs;
 using Keel.Core.Flags;
 using Keel.Core.Security;
+using Keel.Core.Storage;
 
 namespace Keel.Storage.Specification.Tests;
 
@@ -86,6 +87,110 @@ public abstract partial class ConfigStoreSpecification<TFixture>
         Assert.Equal(["MAX_POOL_SIZE", "pool_size"], underscore.Results.Select(r => r.Id.Key));
         Assert.Equal(["pool%size"], percent.Results.Select(r => r.Id.Key));
         Assert.Equal(["pool%size", "pool_size", "poolXsize"], both.Results.Select(r => r.Id.Key));
+    }
+
+    [Theory]
+    [InlineData(SearchQuery.DefaultMaxIndexedCandidates)]
+    [InlineData(3)]
+    [InlineData(0)]
+    public virtual async Task Search_ByText_FindsEveryLiveKeyThatHoldsIt_InOrder_AcrossPages_HoweverManyCandidatesAnIndexMayRead(int maxIndexedCandidates)
+    {
+        // A text no other test writes, so that the candidates a substring index holds are this test's keys alone: up to
+        // three of them are read from the index where the backend keeps one, and more are walked in search order.
+        var needle = "n" + Guid.NewGuid().ToString("N")[..10];
+        var service = Service();
+        var a = service + "-a";
+        var b = service + "-b";
+        var hidden = service + "-hidden";
+        List<(string, string, string)> expected = [];
+        for (var i = 0; i < 9; i++)
+        {
+            var id = new ConfigId(i % 2 == 0 ? a : b, i % 3 == 0 ? "prod" : "dev", $"k{i}.{(i % 2 == 0 ? needle : needle.ToUpperInvariant())}.v");
+            await PutAsync(id, "1");
+            expected.Add((id.ServiceName, id.Environment, id.Key));
+        }
+
+        await PutAsync(new ConfigId(a, "dev", "almost." + needle[..^1]), "1");
+        await PutAsync(new ConfigId(hidden, "dev", needle), "1");
+        await PutAsync(FlagStorage.Id(a, "dev", needle), """{"state": "ENABLED"}""");
+        var deleted = new ConfigId(a, "dev", "gone." + needle);
+        await PutAsync(deleted, "1");
+        await Store.DeleteAsync(Delete(deleted), Ct);
+
+        List<(string, string, string)> found = [];
+        SearchPosition? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await Store.SearchAsync(
+                new SearchQuery
+                {
+                    Text = needle[1..].ToUpperInvariant(),
+                    Scopes = Scopes($"{a}/*", $"{b}/*"),
+                    Limit = 4,
+                    After = after,
+                    MaxIndexedCandidates = maxIndexedCandidates,
+                },
+                Ct);
+            found.AddRange(page.Results.Select(r => (r.Id.ServiceName, r.Id.Environment, r.Id.Key)));
+            Assert.False(page.BudgetReached);
+            after = page.Next;
+            pages++;
+        }
+        while (after is not null && pages < 10);
+
+        Assert.Equal(
+            [.. expected.OrderBy(e => ConfigSearch.Fold(e.Item3), StringComparer.Ordinal).ThenBy(e => e.Item1, StringComparer.Ordinal)],
+            found);
+        Assert.Equal(3, pages);
+    }
+
+    [Fact]
+    public virtual async Task Search_ByARareText_ReadsTheSubstringIndex_SoItsFewMatchesAmongManyKeysNeedNoScanBudget()
+    {
+        var needle = "n" + Guid.NewGuid().ToString("N")[..10];
+        var service = Service();
+        await Store.ApplyChangeSetAsync(
+            ChangeSet(service, [.. Enumerable.Range(0, 200).Select(i => $"filler.{i:D3}").Append($"zz.{needle}.1").Append($"zz.{needle}.2")
+                .Select(k => new ChangeSetItem { Key = k, Value = "v", ValueType = ConfigValueType.String })]),
+            Ct);
+        var query = new SearchQuery { Text = needle.ToUpperInvariant(), ServiceName = service, Limit = 10, MaxScannedKeys = 50 };
+
+        var indexed = await Store.SearchAsync(query, Ct);
+        var walked = await Store.SearchAsync(query with { MaxIndexedCandidates = 0 }, Ct);
+
+        Assert.Equal([$"zz.{needle}.1", $"zz.{needle}.2"], indexed.Results.Select(r => r.Id.Key));
+        Assert.False(indexed.BudgetReached);
+        Assert.Null(indexed.Next);
+
+        // The walk in key order meets the 200 fillers first, and stops at the budget without a result.
+        Assert.Empty(walked.Results);
+        Assert.True(walked.BudgetReached);
+    }
+
+    [Theory]
+    [InlineData("*b*", "a*b*c")]
+    [InlineData("?b?", "a?b?c")]
+    [InlineData("[ab]", "x[ab]y")]
+    [InlineData("b]y", "x[ab]y")]
+    [InlineData("%q%", "p%q%r")]
+    [InlineData("_v_", "u_v_w")]
+    [InlineData("k\\s", "back\\slash")]
+    [InlineData("\\", "back\\slash")]
+    [InlineData("RÖSS", "straße.grösse")]
+    [InlineData("ße.", "straße.grösse")]
+    [InlineData("\U0001F680\U0001F680x", "go.\U0001F680\U0001F680x")]
+    public virtual async Task Search_ByText_TakesEveryCharacterLiterally_WhetherOrNotAnIndexCanNarrowIt(string text, string key)
+    {
+        var service = Service();
+        foreach (var other in new[] { "a*b*c", "a?b?c", "axbxc", "x[ab]y", "xay", "p%q%r", "pxqxr", "u_v_w", "uxvxw", "back\\slash", "straße.grösse", "go.\U0001F680\U0001F680x" })
+        {
+            await PutAsync(new ConfigId(service, "dev", other), "1");
+        }
+
+        var page = await Store.SearchAsync(new SearchQuery { Text = text, ServiceName = service, Limit = 10 }, Ct);
+
+        Assert.Equal([key], page.Results.Select(r => r.Id.Key));
     }
 
     [Fact]

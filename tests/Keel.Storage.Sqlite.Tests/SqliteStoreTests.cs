@@ -90,6 +90,36 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migration_IndexesTheKeysOfAnExistingDatabase_AndWritesKeepItInStep()
+    {
+        await Store.Configs.ApplyChangeSetAsync(Keys("svc", ["old.needle.a", "old.needle.b", "other"]), Ct);
+
+        // The database as Keel left it before the index: no index table, no triggers, migration 8 unrecorded. The store
+        // reopens it, as a newer Keel would.
+        await using (var connection = new SqliteConnection($"Data Source={_fixture.DatabasePath};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP TRIGGER configs_search_insert; DROP TRIGGER configs_search_update; DROP TRIGGER configs_search_delete;
+                DROP TABLE configs_search;
+                DELETE FROM keel_schema_migrations WHERE version = 8;
+                """;
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        await _fixture.ReopenAsync();
+        await Store.Configs.ApplyChangeSetAsync(Keys("svc", ["new.needle.c"]), Ct);
+        await Store.Configs.DeleteAsync(new DeleteConfigRequest { Id = new ConfigId("svc", "dev", "old.needle.b"), Actor = TestIdentities.Tester }, Ct);
+
+        var page = await Store.Configs.SearchAsync(new SearchQuery { Text = "needle", Limit = 10, MaxScannedKeys = 1 }, Ct);
+
+        Assert.Equal(["new.needle.c", "old.needle.a"], page.Results.Select(r => r.Id.Key));
+        Assert.False(page.BudgetReached);
+        Assert.Equal(3, await CountIndexedAsync("*needle*"));
+    }
+
+    [Fact]
     public async Task Dispose_CheckpointsTheWalIntoTheDatabaseFile()
     {
         await Store.Configs.SetAsync(Set(new ConfigId("svc", "prod", "k"), "v"), Ct);
@@ -286,4 +316,22 @@ public sealed class SqliteStoreTests : IAsyncLifetime
 
     static SetConfigRequest Set(ConfigId id, string value) =>
         new() { Id = id, Value = value, ValueType = ConfigValueType.String, Actor = TestIdentities.Tester };
+
+    async Task<long> CountIndexedAsync(string pattern)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_fixture.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync(Ct);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM configs_search WHERE search_key GLOB @pattern;";
+        command.Parameters.AddWithValue("@pattern", pattern);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    static ChangeSetRequest Keys(string service, IReadOnlyList<string> keys) => new()
+    {
+        ServiceName = service,
+        Environment = "dev",
+        Items = [.. keys.Select(k => new ChangeSetItem { Key = k, Value = "v", ValueType = ConfigValueType.String })],
+        Actor = TestIdentities.Tester,
+    };
 }

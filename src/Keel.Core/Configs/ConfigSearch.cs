@@ -40,6 +40,16 @@ public sealed record SearchQuery
     /// scans as far as the page takes.
     /// </summary>
     public int? MaxScannedKeys { get; init; }
+
+    /// <summary>
+    /// The most keys a search by <see cref="Text"/> reads from a substring index that the backend keeps apart from its
+    /// tables, and sorts into a page. A text more keys hold walks keys in search order instead, as far as
+    /// <see cref="MaxScannedKeys"/>: so many matches fill a page soon. Zero never reads such an index.
+    /// </summary>
+    public int MaxIndexedCandidates { get; init; } = DefaultMaxIndexedCandidates;
+
+    /// <summary>The default of <see cref="MaxIndexedCandidates"/>.</summary>
+    public const int DefaultMaxIndexedCandidates = 10_000;
 }
 
 /// <summary>

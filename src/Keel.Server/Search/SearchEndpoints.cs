@@ -58,6 +58,7 @@ static class SearchEndpoints
             Limit = (int)QueryParameters.Integer(query, "limit", DefaultLimit, 1, MaxLimit),
             After = Cursor(query),
             MaxScannedKeys = options.Value.MaxScannedKeys,
+            MaxIndexedCandidates = options.Value.MaxIndexedCandidates,
         };
 
         var page = await store.SearchAsync(search, cancellationToken);

@@ -145,6 +145,31 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
         return db.ReadAsync(query, static async (session, query, cancellationToken) =>
         {
+            if (query.Text is { Length: > 0 } searched && query.MaxIndexedCandidates > 0
+                && session.Dialect.SubstringIndexPattern(ConfigSearch.Fold(searched)) is { } pattern)
+            {
+                // Few keys hold the text: read them from the index and sort them, rather than walk keys until a page fills.
+                // Many do: the walk fills its page soon (at 10,000 of 10,000,000 keys, within some 50,000 keys).
+                using var count = session.Sql(string.Empty);
+                var candidates = await count.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1)
+                    .Text($"SELECT count(*) FROM ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap) candidates;")
+                    .Int64Async(cancellationToken).ConfigureAwait(false);
+                if (candidates <= query.MaxIndexedCandidates)
+                {
+                    using var matched = session.Sql(string.Empty);
+                    var matchedWindow = SearchSql.Window(query, matched, session.Dialect);
+                    var matchedFilter = SearchSql.Filter(query, matched, session.Dialect);
+                    var found = await matched.With("pattern", pattern).With("limit", query.Limit + 1)
+                        .Text($"""
+                            WITH matched AS MATERIALIZED ({session.Dialect.SubstringIndex("@pattern")})
+                            SELECT {SearchSql.Columns} FROM matched {session.Dialect.JoinInOrder} configs ON configs.id = matched.matched_id
+                            {matchedWindow} AND {matchedFilter} {SearchSql.Order} LIMIT @limit;
+                            """)
+                        .RowsAsync(ReadSearchRow, cancellationToken, Math.Min(query.Limit + 1, 256)).ConfigureAwait(false);
+                    return SearchSql.Page(found, query.Limit, null);
+                }
+            }
+
             using var select = session.Sql(string.Empty);
             var window = SearchSql.Window(query, select, session.Dialect);
             var filter = SearchSql.Filter(query, select, session.Dialect);
@@ -156,14 +181,7 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
                 : $"SELECT {SearchSql.Columns} FROM configs {window} AND {filter} {SearchSql.Order} LIMIT @limit;";
             select.WithOptional("budget", query.MaxScannedKeys);
             var rows = await select.With("limit", query.Limit + 1).Text(text)
-                .RowsAsync(static (r, d) => (
-                    new SearchPosition(r.GetString("search_key"), r.GetString("service_name"), r.GetString("environment"), r.GetString("config_key")),
-                    new SearchResult(
-                        new ConfigId(r.GetString("service_name"), r.GetString("environment"), r.GetString("config_key")),
-                        ConfigValueTypes.ParseStored(r.GetString("value_type")),
-                        r.GetInt64("version"),
-                        r.GetBoolean("is_encrypted"),
-                        r.GetTime(d, "updated_at"))), cancellationToken, Math.Min(query.Limit + 1, 256)).ConfigureAwait(false);
+                .RowsAsync(ReadSearchRow, cancellationToken, Math.Min(query.Limit + 1, 256)).ConfigureAwait(false);
             if (rows.Count > query.Limit || query.MaxScannedKeys is not { } walked)
             {
                 return SearchSql.Page(rows, query.Limit, null);
@@ -180,6 +198,15 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
             return SearchSql.Page(rows, query.Limit, lastWalked);
         }, cancellationToken);
     }
+
+    static (SearchPosition Position, SearchResult Result) ReadSearchRow(DbDataReader r, SqlDialect d) => (
+        new SearchPosition(r.GetString("search_key"), r.GetString("service_name"), r.GetString("environment"), r.GetString("config_key")),
+        new SearchResult(
+            new ConfigId(r.GetString("service_name"), r.GetString("environment"), r.GetString("config_key")),
+            ConfigValueTypes.ParseStored(r.GetString("value_type")),
+            r.GetInt64("version"),
+            r.GetBoolean("is_encrypted"),
+            r.GetTime(d, "updated_at")));
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<ConfigEntry>> ListServiceAsync(string serviceName, string keyPrefix, CancellationToken cancellationToken)

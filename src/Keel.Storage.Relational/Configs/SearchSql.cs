@@ -61,7 +61,7 @@ static class SearchSql
         var sql = new StringBuilder("1 = 1");
         if (query.Text is { Length: > 0 } text)
         {
-            sql.Append(" AND ").Append(dialect.Contains("search_key", parameters.Bind(ConfigSearch.Fold(text))));
+            sql.Append(" AND ").Append(dialect.KeyContains("search_key", parameters.Bind(dialect.SubstringPattern(ConfigSearch.Fold(text)))));
         }
 
         if (query.Environment is not null)

@@ -211,5 +211,23 @@ static class SqliteMigrations
             -- connection that presents it.
             ALTER TABLE tokens ADD COLUMN client_certificate_sha256 TEXT;
             """),
+        (8, "indexed substring search", """
+            -- Every trigram of every search key, so that a substring search (q=) reads the rows that hold its text rather
+            -- than walk every key. The keys stay in configs alone (external content); detail=none keeps no positions, and
+            -- GLOB checks each candidate against its key. The triggers keep it in step within each write's transaction.
+            CREATE VIRTUAL TABLE configs_search USING fts5 (
+                search_key, content = 'configs', content_rowid = 'id', tokenize = 'trigram case_sensitive 1', detail = none);
+            INSERT INTO configs_search (configs_search) VALUES ('rebuild');
+            CREATE TRIGGER configs_search_insert AFTER INSERT ON configs BEGIN
+                INSERT INTO configs_search (rowid, search_key) VALUES (new.id, new.search_key);
+            END;
+            CREATE TRIGGER configs_search_update AFTER UPDATE OF search_key ON configs BEGIN
+                INSERT INTO configs_search (configs_search, rowid, search_key) VALUES ('delete', old.id, old.search_key);
+                INSERT INTO configs_search (rowid, search_key) VALUES (new.id, new.search_key);
+            END;
+            CREATE TRIGGER configs_search_delete AFTER DELETE ON configs BEGIN
+                INSERT INTO configs_search (configs_search, rowid, search_key) VALUES ('delete', old.id, old.search_key);
+            END;
+            """),
     ];
 }

@@ -98,6 +98,7 @@ public class KeelHostTests
     [InlineData("Keel:Ofrep:Cors:MaxAge=2.00:00:00", "MaxAge")]
     [InlineData("Keel:Watch:MaxWatchersPerToken=-1", "MaxWatchersPerToken")]
     [InlineData("Keel:Watch:MaxWatchersPerClientAddress=-1", "MaxWatchersPerClientAddress")]
+    [InlineData("Keel:Search:MaxIndexedCandidates=-1", "MaxIndexedCandidates")]
     public async Task Start_Fails_ForAnInvalidSetting(string setting, string named)
     {
         var dataDir = KeelTestServer.NewDataDir();

@@ -1,11 +1,26 @@
 -- GET of a uniformly random key among the seeded ones, spread over 1,000 services (see seed-*.sql).
 -- wrk -t2 -c16 -d20s --latency -s benchmarks/storage/get-uncached.lua http://127.0.0.1:18081 -- <keys> <token>
+-- With RATE=<requests per second> in the environment, each of wrk's connections waits connections / RATE seconds between
+-- its requests, so that latency is measured at a load the server keeps up with rather than at saturation:
+-- RATE=1000 wrk -t1 -c10 -d20s --latency -s benchmarks/storage/get-uncached.lua http://127.0.0.1:18081 -- <keys> <token> 10
 
 local keys = 10000000
+local rate = tonumber(os.getenv("RATE") or "")
+local pause = 0
+
+-- wrk looks for delay() before init runs, so whether it exists is settled here, from the environment.
+if rate then
+    function delay()
+        return pause
+    end
+end
 
 function init(args)
     keys = tonumber(args[1] or keys)
     wrk.headers["Authorization"] = "Bearer " .. args[2]
+    if rate then
+        pause = 1000 * tonumber(args[3] or 10) / rate
+    end
     math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 end
 

@@ -4,8 +4,8 @@
 # postgres needs KEEL_BENCH_POSTGRES, a connection string to a server where the user may create a database; the script
 # creates keel_bench there and drops it at the end.
 # The server runs with a 3-entry cache, so that every GET reads the database: the "uncached GET". Searches are by a random
-# key prefix, across services and then within one service, and by a substring (see search.lua). Writes are PUTs of new
-# values to random keys, each one committed change.
+# key prefix, across services and then within one service, and by a rare and a common substring (see search.lua).
+# Writes are PUTs of new values to random keys, each one committed change.
 # Keys are seeded with SQL, the server stopped, then the server restarts.
 set -euo pipefail
 
@@ -75,7 +75,7 @@ echo "cache: $(curl -s -H "Authorization: Bearer $token" "$url/api/v1/cache/stat
 # A search is checked to find keys before it is measured: a search that matched nothing would be fast for the wrong reason.
 sample=$(curl -sf -H "Authorization: Bearer $token" "$url/api/v1/search?limit=50&prefix=KEY-$(( keys / 3 / 1000 ))")
 echo "sample search: $(echo "$sample" | grep -o '"config_key"' | wc -l) results"
-for mode in prefix service text; do
+for mode in prefix service text common; do
     wrk -t"$threads" -c"$connections" -d5s -s "$here/search.lua" "$url" -- "$keys" "$token" "$mode" >/dev/null
     echo "== search ($mode): $connections connections, $threads threads, $duration"
     wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/search.lua" "$url" -- "$keys" "$token" "$mode" | grep -E "^(p50|requests)"

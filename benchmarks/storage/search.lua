@@ -3,7 +3,9 @@
 --            1,111 keys (key-1234, key-12340..12349, ...), of which the page holds the first 50;
 --   service  the same prefix within the random key's service, where it matches one or a few keys;
 --   text     by five digits from the middle of a random key (q=), across all services: not a prefix, so no index range
---            narrows it.
+--            narrows it, and some 300 keys hold them, which the substring index finds;
+--   common   by three digits from the middle of a random key (q=): some 50,000 keys hold them, more than the substring
+--            index is read for (Keel:Search:MaxIndexedCandidates), so the page walks keys in order until it fills.
 -- Prefixes are sent in upper case, so every prefix search folds case.
 -- wrk -t2 -c16 -d20s --latency -s benchmarks/storage/search.lua http://127.0.0.1:18081 -- <keys> <token> <mode>
 
@@ -22,6 +24,9 @@ function request()
     local digits = tostring(i)
     if mode == "text" then
         return wrk.format("GET", "/api/v1/search?limit=50&q=" .. digits:sub(2, 6))
+    end
+    if mode == "common" then
+        return wrk.format("GET", "/api/v1/search?limit=50&q=" .. digits:sub(3, 5))
     end
 
     local path = "/api/v1/search?limit=50&prefix=KEY-" .. digits:sub(1, math.max(1, #digits - 3))

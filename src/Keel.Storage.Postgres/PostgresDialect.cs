@@ -36,6 +36,8 @@ sealed class PostgresDialect : SqlDialect
 
     public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 
+    public override string Live => "NOT is_deleted";
+
     public override string Contains(string text, string part) => $"strpos({text}, {part}) > 0";
 
     // LIKE, which ix_configs_search_trigrams answers.
@@ -62,7 +64,7 @@ sealed class PostgresDialect : SqlDialect
     }
 
     public override string SubstringIndex(string pattern) =>
-        $"SELECT id AS matched_id FROM configs WHERE NOT is_deleted AND {KeyContains("search_key", pattern)}";
+        $"SELECT id AS matched_id FROM configs WHERE {Live} AND {KeyContains("search_key", pattern)}";
 
     public override string Greatest(string first, string second) => $"GREATEST({first}, {second})";
 

@@ -39,6 +39,9 @@ abstract class SqlDialect
     /// <summary>The test that <paramref name="column"/> is one of the list in <paramref name="parameter"/>.</summary>
     public abstract string InList(string column, string parameter);
 
+    /// <summary>The test that a <c>configs</c> row is live, in the words of the partial indexes' own condition, so that the planner reads them.</summary>
+    public abstract string Live { get; }
+
     /// <summary>The test that text <paramref name="text"/> contains text <paramref name="part"/>.</summary>
     public abstract string Contains(string text, string part);
 

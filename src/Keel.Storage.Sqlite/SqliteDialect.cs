@@ -54,6 +54,9 @@ sealed class SqliteDialect : SqlDialect
 
     public override string InList(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
 
+    // SQLite uses a partial index only for the very words of its WHERE clause: NOT is_deleted walks the whole table.
+    public override string Live => "is_deleted = 0";
+
     public override string Contains(string text, string part) => $"instr({text}, {part}) > 0";
 
     // GLOB rather than LIKE: the index is case-sensitive (search keys are folded already), and so is GLOB. The trigram

@@ -219,7 +219,7 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
             return await select.With("service_name", query.serviceName).With("prefix", query.keyPrefix).With("upper", ConfigSearch.UpperBound(query.keyPrefix))
                 .Text($"""
                     SELECT {EntryColumns} FROM configs
-                    WHERE service_name = @service_name AND NOT is_deleted AND config_key >= @prefix AND config_key < @upper AND {notFlags}
+                    WHERE service_name = @service_name AND {session.Dialect.Live} AND config_key >= @prefix AND config_key < @upper AND {notFlags}
                     ORDER BY environment, config_key;
                     """)
                 .RowsAsync(ReadEntry, cancellationToken, 64).ConfigureAwait(false);

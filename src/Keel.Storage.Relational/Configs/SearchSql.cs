@@ -28,7 +28,7 @@ static class SearchSql
     {
         ArgumentNullException.ThrowIfNull(query);
         var parameters = new Parameters(select, "w");
-        var sql = new StringBuilder("WHERE NOT is_deleted AND ").Append(ConfigTable.NotFlags(select, dialect));
+        var sql = new StringBuilder("WHERE ").Append(dialect.Live).Append(" AND ").Append(ConfigTable.NotFlags(select, dialect));
         if (query.Prefix is { Length: > 0 } prefix)
         {
             var folded = ConfigSearch.Fold(prefix);

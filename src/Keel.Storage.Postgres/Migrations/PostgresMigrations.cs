@@ -213,8 +213,8 @@ static class PostgresMigrations
             """),
         (5, "indexed substring search", """
             -- The trigrams of every live search key, so that a substring search (q=, a LIKE) reads the rows that hold its text
-            -- rather than walk every key; the planner still walks ix_configs_search in order when the text is common enough
-            -- to fill a page early. pg_trgm is a trusted extension: the database's owner may create it.
+            -- rather than walk every key; a text more keys hold than the search reads from it walks ix_configs_search in
+            -- order instead. pg_trgm is a trusted extension: the database's owner may create it.
             CREATE EXTENSION IF NOT EXISTS pg_trgm;
             CREATE INDEX ix_configs_search_trigrams ON configs USING gin (search_key gin_trgm_ops) WHERE NOT is_deleted;
             """),

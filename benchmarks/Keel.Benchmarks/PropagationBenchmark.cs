@@ -14,18 +14,25 @@ namespace Keel.Benchmarks;
 /// Propagation latency of a running server: the time from a PUT's acknowledgement to the change event's arrival at each of N
 /// concurrent Server-Sent-Events watchers of the key:
 /// <c>propagation --url http://127.0.0.1:8080 --token &lt;token with write and read&gt; [--watchers 1000] [--changes 50]
-/// [--interval-ms 200] [--service bench] [--environment prod] [--key watched-key] [--connect-concurrency 200]</c>;
-/// the token defaults to <c>KEEL_TOKEN</c>.
+/// [--interval-ms 200] [--service bench] [--environment prod] [--key watched-key] [--connect-concurrency 200]
+/// [--warm-ups 100] [--services 1] [--server-pid &lt;pid&gt;]</c>; the token defaults to <c>KEEL_TOKEN</c>.
 /// </summary>
 /// <remarks>
-/// Every watcher is opened first (at most <c>--connect-concurrency</c> at once, 120 s at most in all); one PUT that is not
-/// measured warms the write and fan-out paths; a second later the measured PUTs follow one after the other, each
+/// With <c>--services N</c> above 1 the watchers are spread over N services (<c>bench-0</c> … <c>bench-{N-1}</c>, each with
+/// the key) and the PUTs go to <c>bench-0</c>: only its watchers are measured, and the others must hear nothing, as a server
+/// of many services sees most changes. Every watcher is opened first (at most <c>--connect-concurrency</c> at once, 120 s at most in all); <c>--warm-ups</c> PUTs
+/// that are not measured, 50 ms apart, warm the write and fan-out paths (a server fresh from its start spends most of its
+/// first PUTs' CPU time compiling them, which a server that has run for a while does not); a second later the measured PUTs
+/// follow one after the other, each
 /// <c>--interval-ms</c> after the previous one's acknowledgement. A PUT is acknowledged when its response, body included, has
 /// arrived; an event arrives when the parser hands it over. Latency = arrival − acknowledgement on the
 /// <see cref="Stopwatch"/> clock; it is negative when an event beats its PUT's response, and is kept so. After the last PUT the
 /// run waits until every watcher has seen every change, 10 s at most. Watchers and writer share this process, so the figures
-/// include the client's own work of reading N streams. Prints a summary line and a markdown row with the columns
-/// <c>| Watchers | Changes | Samples | Missed | p50 | p90 | p99 | p99.9 | max | PUT p50 | PUT p99 |</c> (milliseconds). Exits
+/// include the client's own work of reading N streams; so that a reader can tell the two apart, the CPU time this process and
+/// the server (given <c>--server-pid</c>) spend from the first measured PUT to the end of the drain is reported with them.
+/// Prints a summary line and a markdown row with the columns
+/// <c>| Watchers | Changes | Samples | Missed | p50 | p90 | p99 | p99.9 | max | PUT p50 | PUT p99 | client CPU | server CPU |</c>
+/// (milliseconds; CPU in seconds). Exits
 /// with 1 when a watcher failed to connect or lost its stream, an event was missed or a PUT failed.
 /// </remarks>
 static class PropagationBenchmark
@@ -51,15 +58,21 @@ static class PropagationBenchmark
         var environment = options.GetValueOrDefault("environment", "prod");
         var key = options.GetValueOrDefault("key", "watched-key");
         var connectConcurrency = int.Parse(options.GetValueOrDefault("connect-concurrency", "200"), CultureInfo.InvariantCulture);
-        if (watcherCount < 1 || changes < 1 || connectConcurrency < 1 || interval < TimeSpan.Zero)
+        var warmUps = int.Parse(options.GetValueOrDefault("warm-ups", "100"), CultureInfo.InvariantCulture);
+        var services = int.Parse(options.GetValueOrDefault("services", "1"), CultureInfo.InvariantCulture);
+        using var serverProcess = options.GetValueOrDefault("server-pid") is { } pid
+            ? Process.GetProcessById(int.Parse(pid, CultureInfo.InvariantCulture))
+            : null;
+        if (watcherCount < 1 || changes < 1 || connectConcurrency < 1 || warmUps < 1 || services < 1 || interval < TimeSpan.Zero)
         {
-            Console.Error.WriteLine("--watchers, --changes and --connect-concurrency must be positive, --interval-ms not negative.");
+            Console.Error.WriteLine("--watchers, --changes, --connect-concurrency, --warm-ups and --services must be positive, --interval-ms not negative.");
             return (2, double.NaN, double.NaN);
         }
 
-        var watchPath = "/api/v1/watch?service_name=" + Uri.EscapeDataString(service) + "&environment=" + Uri.EscapeDataString(environment)
-            + "&keys=" + Uri.EscapeDataString(key);
-        var putPath = "/api/v1/config/" + Uri.EscapeDataString(service) + "/" + Uri.EscapeDataString(environment) + "/" + Uri.EscapeDataString(key);
+        string ServiceOf(int watcher) => services == 1 ? service : string.Create(CultureInfo.InvariantCulture, $"{service}-{watcher % services}");
+        string WatchPath(int watcher) => "/api/v1/watch?service_name=" + Uri.EscapeDataString(ServiceOf(watcher)) + "&environment="
+            + Uri.EscapeDataString(environment) + "&keys=" + Uri.EscapeDataString(key);
+        var putPath = "/api/v1/config/" + Uri.EscapeDataString(ServiceOf(0)) + "/" + Uri.EscapeDataString(environment) + "/" + Uri.EscapeDataString(key);
 
         // One client for everything; every watcher holds its own HTTP/1.1 connection for the whole run.
         using var handler = new SocketsHttpHandler
@@ -103,7 +116,7 @@ static class PropagationBenchmark
         var running = new Task[watchers.Length];
         for (var i = 0; i < watchers.Length; i++)
         {
-            running[i] = watchers[i].RunAsync(client, watchPath, gate, run, connectDeadline.Token, stop.Token);
+            running[i] = watchers[i].RunAsync(client, WatchPath(i), gate, run, connectDeadline.Token, stop.Token);
         }
 
         try
@@ -118,6 +131,10 @@ static class PropagationBenchmark
         var connectSeconds = Stopwatch.GetElapsedTime(connectStart).TotalSeconds;
         var connected = watchers.Where(w => w.Connected.Task.IsCompletedSuccessfully && w.Connected.Task.Result).ToArray();
         var failedToConnect = watcherCount - connected.Length;
+
+        // The watchers of the written service are measured; the rest are there to be passed over.
+        var measured = watchers.Where((w, i) => i % services == 0 && w.Connected.Task.IsCompletedSuccessfully && w.Connected.Task.Result).ToArray();
+        var passedOver = connected.Except(measured).ToArray();
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture, $"{connected.Length:N0} of {watcherCount:N0} watchers connected in {connectSeconds:F2} s."));
         if (failedToConnect > 0)
@@ -133,19 +150,29 @@ static class PropagationBenchmark
         var putFailures = 0;
         List<(long Revision, long Ack)> acks = [];
         List<double> putMilliseconds = [];
+        var clientCpu = TimeSpan.Zero;
+        TimeSpan? serverCpu = null;
         if (connected.Length > 0)
         {
-            // Phase 2: one unmeasured PUT; events up to its revision do not count. Then the measured PUTs.
-            var warmUp = await PutAsync(client, putPath, "warm-up");
+            // Phase 2: unmeasured PUTs; events up to the last one's revision do not count. Then the measured PUTs.
+            (long Revision, long Ack, double Milliseconds)? warmUp = null;
+            for (var i = 0; i < warmUps && (i == 0 || warmUp is not null); i++)
+            {
+                await Task.Delay(i == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(50));
+                warmUp = await PutAsync(client, putPath, string.Create(CultureInfo.InvariantCulture, $"warm-up-{i}"));
+            }
+
             if (warmUp is null)
             {
-                Console.Error.WriteLine("The warm-up PUT failed; nothing measured.");
+                Console.Error.WriteLine("A warm-up PUT failed; nothing measured.");
                 putFailures++;
             }
             else
             {
                 run.Baseline = warmUp.Value.Revision;
                 await Task.Delay(SettleTime);
+                var clientCpuStart = ProcessorTime(Process.GetCurrentProcess());
+                var serverCpuStart = serverProcess is null ? (TimeSpan?)null : ProcessorTime(serverProcess);
                 for (var i = 0; i < changes; i++)
                 {
                     if (i > 0)
@@ -165,12 +192,15 @@ static class PropagationBenchmark
                 }
 
                 // Phase 3: wait until every connected watcher has seen every acknowledged change, or the drain timeout.
-                var expectedArrivals = (long)connected.Length * acks.Count;
+                var expectedArrivals = (long)measured.Length * acks.Count;
                 var drainStart = Stopwatch.GetTimestamp();
                 while (run.Received < expectedArrivals && Stopwatch.GetElapsedTime(drainStart) < DrainTimeout)
                 {
                     await Task.Delay(10);
                 }
+
+                clientCpu = ProcessorTime(Process.GetCurrentProcess()) - clientCpuStart;
+                serverCpu = serverProcess is null ? null : ProcessorTime(serverProcess) - serverCpuStart;
             }
         }
 
@@ -186,11 +216,25 @@ static class PropagationBenchmark
         }
 
         // Results.
-        var latencies = new List<double>(connected.Length * acks.Count);
+        var latencies = new List<double>(measured.Length * acks.Count);
         long missed = 0;
         long negative = 0;
         var lost = 0;
-        foreach (var watcher in connected)
+        long strays = 0;
+        foreach (var watcher in passedOver)
+        {
+            lock (watcher.Sync)
+            {
+                strays += watcher.Arrivals.Count;
+            }
+
+            if (watcher.Lost is not null)
+            {
+                lost++;
+            }
+        }
+
+        foreach (var watcher in measured)
         {
             lock (watcher.Sync)
             {
@@ -223,6 +267,11 @@ static class PropagationBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {reason.Count():N0} watchers lost their stream: {reason.Key}"));
         }
 
+        if (strays > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {strays:N0} events reached watchers of other services."));
+        }
+
         var malformed = connected.Sum(w => w.Malformed);
         if (malformed > 0)
         {
@@ -240,14 +289,14 @@ static class PropagationBenchmark
         var putP99 = Percentile(putMilliseconds, 99);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"propagation watchers={connected.Length}/{watcherCount} connect_s={connectSeconds:F2} changes={acks.Count}/{changes} "
+            $"propagation watchers={connected.Length}/{watcherCount} services={services} measured={measured.Length} connect_s={connectSeconds:F2} changes={acks.Count}/{changes} "
             + $"samples={latencies.Count} missed={missed} negative={negative} lost_streams={lost} put_failures={putFailures} "
             + $"p50_ms={Ms(p50)} p90_ms={Ms(p90)} p99_ms={Ms(p99)} p99.9_ms={Ms(p999)} max_ms={Ms(max)} "
-            + $"put_p50_ms={Ms(putP50)} put_p99_ms={Ms(putP99)}"));
+            + $"put_p50_ms={Ms(putP50)} put_p99_ms={Ms(putP99)} client_cpu_s={clientCpu.TotalSeconds:F2} server_cpu_s={Seconds(serverCpu)}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {watcherCount:N0} | {acks.Count:N0} | {latencies.Count:N0} | {missed:N0} | {Ms(p50)} | {Ms(p90)} | {Ms(p99)} | {Ms(p999)} | {Ms(max)} | {Ms(putP50)} | {Ms(putP99)} |"));
+            $"| {watcherCount:N0}{(services == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $" over {services:N0} services"))} | {acks.Count:N0} | {latencies.Count:N0} | {missed:N0} | {Ms(p50)} | {Ms(p90)} | {Ms(p99)} | {Ms(p999)} | {Ms(max)} | {Ms(putP50)} | {Ms(putP99)} | {clientCpu.TotalSeconds:F2} | {Seconds(serverCpu)} |"));
 
-        return (failedToConnect == 0 && missed == 0 && lost == 0 && putFailures == 0 && acks.Count == changes ? 0 : 1, p50, p99);
+        return (failedToConnect == 0 && missed == 0 && strays == 0 && lost == 0 && putFailures == 0 && acks.Count == changes ? 0 : 1, p50, p99);
     }
 
     /// <summary>Writes the watched key; returns its revision, the acknowledgement timestamp and the PUT's duration, or null.</summary>
@@ -292,6 +341,14 @@ static class PropagationBenchmark
         var rank = (int)Math.Ceiling(percent / 100 * sorted.Count);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
+
+    static TimeSpan ProcessorTime(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
+
+    static string Seconds(TimeSpan? value) => value is { } v ? v.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) : "n/a";
 
     public static string Ms(double value) => double.IsNaN(value) ? "n/a" : value.ToString("F2", CultureInfo.InvariantCulture);
 
@@ -345,7 +402,7 @@ static class PropagationBenchmark
         long _baseline = long.MaxValue;
         long _received;
 
-        /// <summary>Events at or below this revision are not counted; nothing counts until the warm-up PUT sets it.</summary>
+        /// <summary>Events at or below this revision are not counted; nothing counts until the last warm-up PUT sets it.</summary>
         public long Baseline
         {
             get => Volatile.Read(ref _baseline);

@@ -21,6 +21,9 @@ sealed class ChangeFilter
 
     public string? Environment { get; private init; }
 
+    /// <summary>The environment as the store knows it (a flag's has its own suffix), when the filter names one.</summary>
+    public string? StoredEnvironment => Environment is { } environment ? FlagStorage.Environment(environment, Flags) : null;
+
     public FrozenSet<string>? Keys { get; private init; }
 
     public string? Prefix { get; private init; }

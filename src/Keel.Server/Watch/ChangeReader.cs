@@ -1,7 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using Keel.Core.Changes;
-using Keel.Core.Flags;
 using Keel.Core.Storage;
 
 namespace Keel.Server.Watch;
@@ -11,7 +10,7 @@ namespace Keel.Server.Watch;
 /// <param name="Through">The position to read after next.</param>
 /// <param name="Gone">Why the position cannot be served, when it cannot; the reader must re-read the snapshot.</param>
 /// <param name="Lagging">The changes after the position have left memory, and the read was not to go to the store.</param>
-readonly record struct ChangeRead(List<ChangeEvent> Changes, long Through, ChangeFeedPage? Gone = null, bool Lagging = false);
+readonly record struct ChangeRead(List<FeedChange> Changes, long Through, ChangeFeedPage? Gone = null, bool Lagging = false);
 
 /// <summary>Reads the changes after a position from the in-memory feed, or from the store when they have left it.</summary>
 sealed class ChangeReader(ChangeFeed feed, IChangeFeedStore store)
@@ -41,8 +40,8 @@ sealed class ChangeReader(ChangeFeed feed, IChangeFeedStore store)
     /// <param name="cancellationToken">Cancels the read.</param>
     public async ValueTask<ChangeRead> ReadAsync(long after, ChangeFilter filter, bool fromStore, CancellationToken cancellationToken)
     {
-        List<ChangeEvent> changes = [];
-        var through = feed.TryRead(after, changes, WatchOptions.MaxChangesPerAnswer);
+        List<FeedChange> changes = [];
+        var through = feed.TryRead(after, changes, WatchOptions.MaxChangesPerAnswer, filter);
         if (through is null && !fromStore)
         {
             return new ChangeRead(changes, after, Lagging: true);
@@ -56,7 +55,7 @@ sealed class ChangeReader(ChangeFeed feed, IChangeFeedStore store)
                     AfterRevision = after,
                     ServiceName = filter.ServiceName,
                     // A flag watcher names its environment as the flag API does; the store knows its flags by their stored environment.
-                    Environment = filter.Environment is { } environment ? FlagStorage.Environment(environment, filter.Flags) : null,
+                    Environment = filter.StoredEnvironment,
                     Limit = WatchOptions.MaxChangesPerAnswer,
                 },
                 cancellationToken);
@@ -65,11 +64,17 @@ sealed class ChangeReader(ChangeFeed feed, IChangeFeedStore store)
                 return new ChangeRead(changes, after, page);
             }
 
-            changes.AddRange(page.Changes);
+            foreach (var change in page.Changes)
+            {
+                if (filter.Matches(change))
+                {
+                    changes.Add(new FeedChange(change));
+                }
+            }
+
             through = page.Through;
         }
 
-        changes.RemoveAll(c => !filter.Matches(c));
         return new ChangeRead(changes, through.Value);
     }
 }

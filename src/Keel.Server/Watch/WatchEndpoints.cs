@@ -2,9 +2,9 @@
 
 using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using Keel.Core;
 using Keel.Core.Changes;
 using Keel.Core.Security;
@@ -25,7 +25,6 @@ static class WatchEndpoints
     const string StreamKind = "sse";
     const string LongPollKind = "long_poll";
 
-    static readonly byte[] EventPrefix = Encoding.UTF8.GetBytes($"event: {WireNames.Events.ConfigChange}\ndata: ");
     static readonly byte[] Heartbeat = ": heartbeat\n"u8.ToArray();
 
     // Far more than a timer's earliness, and less than any lifetime worth waiting out.
@@ -79,6 +78,7 @@ static class WatchEndpoints
         httpContext.Response.Headers.CacheControl = "no-store";
         var revoked = tokens.RevocationToken(token);
         var deadline = timeProvider.GetUtcNow() + wait;
+        using var waiter = new ChangeWaiter(reader.Feed, filter);
         while (true)
         {
             var read = await reader.ReadAsync(position, filter, fromStore: true, cancellationToken);
@@ -115,9 +115,10 @@ static class WatchEndpoints
             // A stopping server answers what it has rather than hold the poll to its end; a revocation ends the wait at once,
             // and an expiry when it comes.
             var wakeAt = token.ExpiresAt is { } expires && expires < deadline ? expires : deadline;
+            var advanced = waiter.WaitAsync(position).AsTask();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.ApplicationStopping, revoked);
-            var advanced = reader.Feed.WaitPastAsync(position);
             await Task.WhenAny(advanced, Task.Delay(wakeAt > now ? wakeAt - now : TimeSpan.Zero, timeProvider, timeout.Token));
+            position = waiter.Disarm();
             cancellationToken.ThrowIfCancellationRequested();
             if (host.ApplicationStopping.IsCancellationRequested)
             {
@@ -127,8 +128,8 @@ static class WatchEndpoints
             await timeout.CancelAsync();
         }
 
-        static JsonHttpResult<ChangesResponse> Answer(List<ChangeEvent> changes, long revision) => TypedResults.Json(
-            new ChangesResponse(changes.ConvertAll(ChangeEventResponse.From), revision), KeelJson.Context.ChangesResponse);
+        static JsonHttpResult<ChangesResponse> Answer(List<FeedChange> changes, long revision) => TypedResults.Json(
+            new ChangesResponse(changes.ConvertAll(static c => ChangeEventResponse.From(c.Change)), revision), KeelJson.Context.ChangesResponse);
     }
 
     static async Task WatchAsync(
@@ -166,6 +167,7 @@ static class WatchEndpoints
         using var lifetime = new CancellationTokenSource(Lifetime(o, token, timeProvider), timeProvider);
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.Token, host.ApplicationStopping, revoked);
         using var write = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
+        using var waiter = new ChangeWaiter(reader.Feed, filter);
         try
         {
             var response = httpContext.Response;
@@ -175,13 +177,16 @@ static class WatchEndpoints
             httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             var body = response.BodyWriter;
 
+            // A write that outlasts its timeout is a client that stopped reading: its pending flush is cancelled.
+            using var writeTimedOut = write.Token.UnsafeRegister(static b => ((PipeWriter)b!).CancelPendingFlush(), body);
+
             // The first bytes tell the client the stream is open, and EventSource how long to wait before reconnecting.
             Write(body, string.Create(CultureInfo.InvariantCulture, $"retry: {(long)o.ReconnectDelay.TotalMilliseconds}\n\n"));
             await FlushAsync(body, write, o.WriteTimeout, stream.Token);
 
             var sentId = since ?? -1;
             var caughtUp = false;
-            var heartbeat = Task.Delay(o.HeartbeatInterval, timeProvider, stream.Token);
+            var heartbeat = NextHeartbeatAsync();
             while (!stream.IsCancellationRequested)
             {
                 var read = await reader.ReadAsync(position, filter, fromStore: !caughtUp, stream.Token);
@@ -210,7 +215,7 @@ static class WatchEndpoints
                 if (read.Changes.Count > 0)
                 {
                     WriteChanges(body, read.Changes);
-                    sentId = read.Changes[^1].Revision;
+                    sentId = read.Changes[^1].Change.Revision;
                     await FlushAsync(body, write, o.WriteTimeout, stream.Token);
                 }
 
@@ -220,7 +225,12 @@ static class WatchEndpoints
                     continue;
                 }
 
-                await Task.WhenAny(reader.Feed.WaitPastAsync(position), heartbeat);
+                if (!heartbeat.IsCompleted)
+                {
+                    await waiter.WaitAsync(position);
+                    position = waiter.Disarm();
+                }
+
                 if (heartbeat.IsCompleted && !stream.IsCancellationRequested && tokens.IsStillActive(token))
                 {
                     // The heartbeat also moves the client's Last-Event-ID to the position, without an event, so that one that
@@ -234,7 +244,7 @@ static class WatchEndpoints
 
                     body.Write("\n"u8);
                     await FlushAsync(body, write, o.WriteTimeout, stream.Token);
-                    heartbeat = Task.Delay(o.HeartbeatInterval, timeProvider, stream.Token);
+                    heartbeat = NextHeartbeatAsync();
                 }
             }
 
@@ -257,6 +267,16 @@ static class WatchEndpoints
         {
             metrics.StreamEnded(reason);
             Log.WatchStreamEnded(logger, token.Id, reason);
+        }
+
+        // The heartbeat (or the stream's end, which cancels it) interrupts the wait for changes, so that a stream waits on one
+        // task, not on a second one beside it for every change.
+        Task NextHeartbeatAsync()
+        {
+            var delay = Task.Delay(o.HeartbeatInterval, timeProvider, stream.Token);
+            _ = delay.ContinueWith(
+                static (_, w) => ((ChangeWaiter)w!).Interrupt(), waiter, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return delay;
         }
 
         async Task<string> EndReasonAsync()
@@ -320,38 +340,51 @@ static class WatchEndpoints
     }
 
     /// <summary>Writes events; only the last event of each revision carries its <c>id</c>, so a resume never splits a revision.</summary>
-    internal static void WriteChanges(IBufferWriter<byte> body, List<ChangeEvent> changes)
+    internal static void WriteChanges(IBufferWriter<byte> body, List<FeedChange> changes)
     {
-        using var json = new Utf8JsonWriter(body);
         for (var i = 0; i < changes.Count; i++)
         {
-            body.Write(EventPrefix);
-            JsonSerializer.Serialize(json, ChangeEventResponse.From(changes[i]), KeelJson.Context.ChangeEventResponse);
-            json.Flush();
-            json.Reset();
-            body.Write("\n"u8);
-            if (i == changes.Count - 1 || changes[i + 1].Revision != changes[i].Revision)
+            if (i == changes.Count - 1 || changes[i + 1].Change.Revision != changes[i].Change.Revision)
             {
-                Write(body, string.Create(CultureInfo.InvariantCulture, $"id: {changes[i].Revision}\n"));
+                body.Write(changes[i].Frame);
             }
-
-            body.Write("\n"u8);
+            else
+            {
+                body.Write(changes[i].LinesWithoutId);
+                body.Write("\n"u8);
+            }
         }
     }
 
     static void Write(IBufferWriter<byte> body, string text) => Encoding.UTF8.GetBytes(text, body);
 
-    static async Task FlushAsync(System.IO.Pipelines.PipeWriter body, CancellationTokenSource write, TimeSpan timeout, CancellationToken stream)
+    /// <summary>
+    /// Flushes the stream; a flush the client's reading does not complete within <paramref name="timeout"/> is cancelled
+    /// (<paramref name="write"/> cancels it) and ends the stream. Most flushes complete at once, and arm no timer.
+    /// </summary>
+    static async ValueTask FlushAsync(PipeWriter body, CancellationTokenSource write, TimeSpan timeout, CancellationToken stream)
     {
-        write.CancelAfter(timeout);
-        using (stream.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), write))
+        var flush = body.FlushAsync(stream);
+        FlushResult result;
+        if (flush.IsCompletedSuccessfully)
         {
-            await body.FlushAsync(write.Token);
+            result = flush.Result;
+        }
+        else
+        {
+            write.CancelAfter(timeout);
+            try
+            {
+                result = await flush;
+            }
+            finally
+            {
+                // A flush that beat its timeout disarms it and leaves the source reusable (TryReset does so only on the system's clock).
+                write.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
         }
 
-        // A flush that beat its timeout disarms it and leaves the source reusable (TryReset does so only on the system's clock).
-        write.CancelAfter(Timeout.InfiniteTimeSpan);
-        if (write.IsCancellationRequested)
+        if (result.IsCanceled || write.IsCancellationRequested)
         {
             stream.ThrowIfCancellationRequested();
             throw new OperationCanceledException(write.Token);

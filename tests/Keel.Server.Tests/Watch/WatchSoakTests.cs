@@ -13,11 +13,12 @@ namespace Keel.Server.Tests.Watch;
 public sealed class WatchSoakTests
 {
     [Fact]
-    public async Task StalledConsumer_HoldsBackNeitherWritersNorOtherWatchers()
+    public async Task StalledConsumer_HoldsBackNeitherWritersNorOtherWatchers_AndIsDroppedAfterTheWriteTimeout()
     {
-        await using var server = await KeelTestServer.StartAsync(null, "Kestrel:Limits:MaxResponseBufferSize=4096");
+        await using var server = await KeelTestServer.StartAsync(null, "Kestrel:Limits:MaxResponseBufferSize=4096", "Keel:Watch:WriteTimeout=00:00:01");
         var service = Service();
-        const int changes = 1500;
+        const int imports = 12;
+        const int keysPerImport = 2000;
 
         // A client that asks for the stream and never reads it, with a small receive window, so that the server's buffers fill.
         using var stalled = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
@@ -26,14 +27,44 @@ public sealed class WatchSoakTests
             $"GET /api/v1/watch?service_name={service} HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\nAuthorization: Bearer {TestTokens.Admin}\r\n\r\n"), Ct);
         await using var healthy = await SseClient.ConnectAsync(server.Client, $"/api/v1/watch?service_name={service}");
 
-        // Long keys make long events, so that the buffers between the server and the stalled client fill sooner.
+        // Long keys make long events: megabytes of them, more than the kernel's send buffer for the stalled client can hold
+        // (on loopback it grows past a megabyte), so that its writes wait.
         var key = new string('k', 400);
-        for (var i = 0; i < changes; i++)
+        for (var i = 0; i < imports; i++)
         {
-            await server.Client.PutValueAsync(service, "dev", $"{key}{i % 10}", $"{i}");
+            var file = "{" + string.Join(",", Enumerable.Range(0, keysPerImport).Select(k => $"\"{key}{k:D4}\": \"{i}\"")) + "}";
+            using var import = await server.Client.PostAsync($"/api/v1/config/{service}/dev/import", Json(file), Ct);
+            Assert.Equal(HttpStatusCode.OK, import.StatusCode);
         }
 
-        Assert.Equal(changes, (await healthy.NextEventsAsync(changes, TimeSpan.FromSeconds(60))).Count);
+        Assert.Equal(imports * keysPerImport, (await healthy.NextEventsAsync(imports * keysPerImport, TimeSpan.FromSeconds(60))).Count);
+
+        // Its write waited past the timeout: the server has closed the connection, so that reading it now reaches its end.
+        Assert.True(await ReadsToTheEndAsync(stalled, TimeSpan.FromSeconds(30)), "the stalled stream was not dropped");
+    }
+
+    /// <summary>Reads the socket until the peer closes it (true) or <paramref name="within"/> passes (false).</summary>
+    static async Task<bool> ReadsToTheEndAsync(Socket socket, TimeSpan within)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(within);
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     [Fact]

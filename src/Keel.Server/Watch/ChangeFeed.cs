@@ -233,10 +233,8 @@ sealed class ChangeFeed(IOptions<ChangeFeedOptions> options)
                 return waiter.ArmedAt;
             }
 
-            // Not woken: nothing it matches has arrived since it armed.
-            Remove(waiter);
-            waiter.Armed = false;
-            return Math.Max(waiter.ArmedAt, _through);
+            Release(waiter);
+            return waiter.ArmedAt;
         }
     }
 
@@ -250,13 +248,18 @@ sealed class ChangeFeed(IOptions<ChangeFeedOptions> options)
                 return;
             }
 
-            // As a disarm: nothing it matches has arrived since it armed.
-            Remove(waiter);
-            waiter.ArmedAt = Math.Max(waiter.ArmedAt, _through);
-            waiter.Armed = false;
+            Release(waiter);
         }
 
         waiter.Wake();
+    }
+
+    /// <summary>Ends an armed wait that no change ended: nothing it matches has arrived since it armed, so it has seen the feed.</summary>
+    void Release(ChangeWaiter waiter)
+    {
+        Remove(waiter);
+        waiter.ArmedAt = Math.Max(waiter.ArmedAt, _through);
+        waiter.Armed = false;
     }
 
     void WakeMatching(ChangeEvent change, ref List<ChangeWaiter>? woken)
@@ -297,13 +300,7 @@ sealed class ChangeFeed(IOptions<ChangeFeedOptions> options)
         if (matched == bucket.Count)
         {
             // Every waiter of the bucket wakes, as when all watch one key: the bucket empties at once.
-            foreach (var waiter in bucket)
-            {
-                waiter.Bucket = null;
-                waiter.Armed = false;
-            }
-
-            bucket.Clear();
+            Empty(bucket);
             if (ReferenceEquals(bucket, _armedUnscoped))
             {
                 return;
@@ -322,11 +319,16 @@ sealed class ChangeFeed(IOptions<ChangeFeedOptions> options)
 
     static void WakeAll(HashSet<ChangeWaiter> bucket, List<ChangeWaiter> woken)
     {
+        woken.AddRange(bucket);
+        Empty(bucket);
+    }
+
+    static void Empty(HashSet<ChangeWaiter> bucket)
+    {
         foreach (var waiter in bucket)
         {
-            waiter.Armed = false;
             waiter.Bucket = null;
-            woken.Add(waiter);
+            waiter.Armed = false;
         }
 
         bucket.Clear();

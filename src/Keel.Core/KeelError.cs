@@ -114,4 +114,7 @@ public enum KeelError
 
     /// <summary>An answer that is one document (a flagd file) would be larger than the server's answer bound.</summary>
     AnswerTooLarge,
+
+    /// <summary>The master key's source (its key file) no longer holds a usable key; the server keeps the key it has.</summary>
+    MasterKeyUnreadable,
 }

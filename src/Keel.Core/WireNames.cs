@@ -105,6 +105,9 @@ public static class WireNames
         /// <summary>A key rotation is already running.</summary>
         public const string RotationInProgress = "rotation_in_progress";
 
+        /// <summary>The master key's source no longer holds a usable key.</summary>
+        public const string MasterKeyUnreadable = "master_key_unreadable";
+
         /// <summary>The token or client address has used up its request rate.</summary>
         public const string RateLimited = "rate_limited";
 
@@ -209,6 +212,9 @@ public static class WireNames
 
         /// <summary>A new encryption key was made active and values re-encrypted with it.</summary>
         public const string KeyRotate = "key.rotate";
+
+        /// <summary>The master key was read again and every data key wrapped under it.</summary>
+        public const string KeyRewrap = "key.rewrap";
 
         /// <summary>A webhook subscription was created.</summary>
         public const string SubscriptionCreate = "subscription.create";

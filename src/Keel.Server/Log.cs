@@ -118,6 +118,9 @@ static partial class Log
     [LoggerMessage(EventId = 1211, Level = LogLevel.Information, Message = "Backup of {Bytes} bytes taken by {ActorName}")]
     public static partial void BackupTaken(ILogger logger, long bytes, string actorName);
 
+    [LoggerMessage(EventId = 1212, Level = LogLevel.Information, Message = "Master key {MasterKeyId} read again by {ActorName}; {Count} data keys wrapped again under it")]
+    public static partial void DataKeysRewrapped(ILogger logger, string masterKeyId, string actorName, int count);
+
     [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Change feed compacted through revision {Revision}")]
     public static partial void ChangeFeedCompacted(ILogger logger, long revision);
 

@@ -30,4 +30,10 @@ static partial class Log
 
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Data key {KeyId} wrapped again under master key {CurrentKekId}, in place of retired master key {RetiredKekId}")]
     public static partial void DataKeyRewrapped(ILogger logger, int keyId, string retiredKekId, string currentKekId);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "The master key was read again: {CurrentKekId} replaces {RetiredKekId}, which still unwraps until every data key is wrapped again")]
+    public static partial void MasterKeyReplaced(ILogger logger, string retiredKekId, string currentKekId);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "The key ring was not reloaded; this node keeps the data keys it holds")]
+    public static partial void KeyRingReloadFailed(ILogger logger, Exception exception);
 }

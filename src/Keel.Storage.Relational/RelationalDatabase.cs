@@ -1,5 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
+using Keel.Core;
 using Keel.Core.Encryption;
 using Keel.Core.Storage;
 using Keel.Storage.Relational.Encryption;
@@ -75,16 +76,40 @@ abstract class RelationalDatabase(SqlDialect dialect, IKeyEncryptionKey keyEncry
     }
 
     /// <summary>
-    /// Loads the data keys again, after another node rotated them. Keys this node already held stay in its ring: a read that took
-    /// its snapshot before a re-encryption committed may still hold a value under a retired key.
+    /// Loads the data keys again, after another node rotated them or wrapped them under a new master key. Keys this node already
+    /// held stay in its ring: a read that took its snapshot before a re-encryption committed may still hold a value under a
+    /// retired key. A data key wrapped by a master key this node does not know makes it read its master key again, once (another
+    /// node moved to a new one); if that does not help, the node keeps the ring it has and logs why.
     /// </summary>
     public async Task ReloadKeyRingAsync(CancellationToken cancellationToken)
     {
         await _ringReload.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var loaded = await ReadAsync(this, static (session, db, cancellationToken) => KeyTable.LoadRingAsync(session, db, cancellationToken), cancellationToken)
-                .ConfigureAwait(false);
+            KeyRing loaded;
+            try
+            {
+                loaded = await LoadRingAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException unknownMasterKey)
+            {
+                try
+                {
+                    if (await RefreshKeyEncryptionKeyAsync(cancellationToken).ConfigureAwait(false) is null)
+                    {
+                        Log.KeyRingReloadFailed(Logger, unknownMasterKey);
+                        return;
+                    }
+
+                    loaded = await LoadRingAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidOperationException or KeelException)
+                {
+                    Log.KeyRingReloadFailed(Logger, e);
+                    return;
+                }
+            }
+
             var ring = _ring is { } old ? loaded.Including(old) : loaded;
             _ring = ring;
             var count = ring.KeyIds.Count();
@@ -94,6 +119,23 @@ abstract class RelationalDatabase(SqlDialect dialect, IKeyEncryptionKey keyEncry
         {
             _ringReload.Release();
         }
+    }
+
+    Task<KeyRing> LoadRingAsync(CancellationToken cancellationToken) =>
+        ReadAsync(this, static (session, db, cancellationToken) => KeyTable.LoadRingAsync(session, db, cancellationToken), cancellationToken);
+
+    /// <summary>Reads the master key again (<see cref="IKeyEncryptionKey.RefreshAsync"/>).</summary>
+    /// <returns>The id of the master key it replaced; <see langword="null"/> when it is unchanged.</returns>
+    public async Task<string?> RefreshKeyEncryptionKeyAsync(CancellationToken cancellationToken)
+    {
+        var replaced = KeyEncryptionKey.Id;
+        if (!await KeyEncryptionKey.RefreshAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        Log.MasterKeyReplaced(Logger, replaced, KeyEncryptionKey.Id);
+        return replaced;
     }
 
     public abstract ValueTask DisposeAsync();

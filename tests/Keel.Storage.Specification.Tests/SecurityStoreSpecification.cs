@@ -234,6 +234,107 @@ public abstract partial class SecurityStoreSpecification<TFixture>(TFixture fixt
     }
 
     [Fact]
+    public virtual async Task MasterKeyRewrap_ReadsTheNewMasterKeyOnline_AndWrapsEveryDataKeyUnderIt_WhileWritesGoOn()
+    {
+        var service = Service();
+        var ids = Enumerable.Range(0, 8).Select(i => new ConfigId(service, "prod", $"secret-{i}")).ToList();
+        foreach (var id in ids)
+        {
+            await Store.SetAsync(Set(id, "v1-" + id.Key, encrypt: true), Ct);
+        }
+
+        var master = new ReplaceableMasterKey(TestIdentities.MasterKey);
+        try
+        {
+            await Fixture.ReopenWithAsync(master);
+            var unchanged = await Keys.RewrapDataKeysAsync(TestIdentities.Tester, Ct);
+            Assert.Equal(TestIdentities.MasterKey.Id, unchanged.MasterKeyId);
+            Assert.Null(unchanged.ReplacedMasterKeyId);
+            Assert.Empty(unchanged.RewrappedKeyIds);
+
+            // Writes of encrypted values go on while the new master key takes over.
+            master.ReplaceAtSource(TestIdentities.NextMasterKey);
+            using var stop = new CancellationTokenSource();
+            var firstWrite = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var writer = Task.Run(async () =>
+            {
+                var n = 0;
+                while (!stop.IsCancellationRequested)
+                {
+                    await Store.SetAsync(Set(ids[n % ids.Count], $"w{n}", encrypt: true), Ct);
+                    firstWrite.TrySetResult();
+                    n++;
+                }
+
+                return n;
+            }, Ct);
+            await firstWrite.Task.WaitAsync(Ct);
+            var result = await Keys.RewrapDataKeysAsync(TestIdentities.Tester, Ct);
+            await stop.CancelAsync();
+            var written = await writer;
+
+            Assert.Equal(TestIdentities.NextMasterKey.Id, result.MasterKeyId);
+            Assert.Equal(TestIdentities.MasterKey.Id, result.ReplacedMasterKeyId);
+            var keys = await Keys.ListEncryptionKeysAsync(Ct);
+            Assert.Equal(keys.Select(k => k.Id).Order(), result.RewrappedKeyIds);
+            Assert.All(keys, k => Assert.Equal(TestIdentities.NextMasterKey.Id, k.KeyEncryptionKeyId));
+
+            // A data key made afterwards is wrapped by the new master key too, and the audit trail names the rewrap.
+            await Keys.RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
+            Assert.All(await Keys.ListEncryptionKeysAsync(Ct), k => Assert.Equal(TestIdentities.NextMasterKey.Id, k.KeyEncryptionKeyId));
+            var rewraps = await Audit.QueryAuditAsync(new AuditQuery { Action = WireNames.AuditActions.KeyRewrap, Limit = 2 }, Ct);
+            Assert.Equal([TestIdentities.NextMasterKey.Id, TestIdentities.MasterKey.Id], rewraps.Select(r => r.Target));
+
+            // The new master key alone now opens the store, and every value and version reads.
+            await Fixture.ReopenWithAsync(TestIdentities.NextMasterKey);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                var history = (await Store.GetHistoryAsync(ids[i], 1000, null, Ct))!;
+                Assert.All(history, v => Assert.False(v.DecryptionFailed));
+                Assert.Equal("v1-" + ids[i].Key, history[^1].Value);
+                Assert.Equal(written > i ? $"w{written - 1 - ((written - 1 - i) % ids.Count)}" : "v1-" + ids[i].Key, history[0].Value);
+            }
+        }
+        finally
+        {
+            await Fixture.ReopenWithAsync(new RotatedMasterKey(TestIdentities.MasterKey, TestIdentities.NextMasterKey));
+        }
+    }
+
+    [Fact]
+    public virtual async Task MasterKeyRewrap_AnotherNodeReadsItsMasterKeyAgain_WhenItMeetsADataKeyWrappedByTheNewOne()
+    {
+        var id = new ConfigId(Service(), "prod", "secret");
+        var master = new ReplaceableMasterKey(TestIdentities.MasterKey);
+        var otherMaster = new ReplaceableMasterKey(TestIdentities.MasterKey);
+        try
+        {
+            await Fixture.ReopenWithAsync(master);
+            var other = await Fixture.OpenAnotherWithAsync(otherMaster);
+            await Store.SetAsync(Set(id, "before", encrypt: true), Ct);
+            Assert.Equal("before", (await other.Configs.GetAsync(id, Ct))!.Value);
+
+            // The other node's source still holds the old key: a data key it cannot unwrap leaves its ring as it was.
+            master.ReplaceAtSource(TestIdentities.NextMasterKey);
+            await Keys.RewrapDataKeysAsync(TestIdentities.Tester, Ct);
+            await Keys.RotateEncryptionKeyAsync(TestIdentities.Tester, Ct);
+            await Store.SetAsync(Set(id, "after", encrypt: true), Ct);
+            Assert.True((await other.Configs.GetAsync(id, Ct))!.DecryptionFailed);
+
+            // Once its source holds the new key too, the next data key it meets makes it read the key again.
+            otherMaster.ReplaceAtSource(TestIdentities.NextMasterKey);
+            var read = (await other.Configs.GetAsync(id, Ct))!;
+            Assert.False(read.DecryptionFailed);
+            Assert.Equal("after", read.Value);
+            Assert.Equal(TestIdentities.NextMasterKey.Id, otherMaster.Id);
+        }
+        finally
+        {
+            await Fixture.ReopenWithAsync(new RotatedMasterKey(TestIdentities.MasterKey, TestIdentities.NextMasterKey));
+        }
+    }
+
+    [Fact]
     public virtual async Task RotateEncryptionKey_ReencryptsEveryValueAndVersion_AndRetiresTheOldKey()
     {
         var service = Service();

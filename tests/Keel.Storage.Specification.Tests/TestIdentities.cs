@@ -30,3 +30,47 @@ public sealed class RotatedMasterKey(IKeyEncryptionKey current, params IKeyEncry
 
     public IKeyEncryptionKey? Retired(string id) => retired.FirstOrDefault(k => k.Id == id);
 }
+
+/// <summary>
+/// A master key replaced at its source while the store runs, as a key file rewritten under a running server: the store sees
+/// the new key once it reads it again.
+/// </summary>
+public sealed class ReplaceableMasterKey(IKeyEncryptionKey initial) : IKeyEncryptionKey
+{
+    readonly List<IKeyEncryptionKey> _retired = [];
+    IKeyEncryptionKey _current = initial;
+    IKeyEncryptionKey _atSource = initial;
+
+    public string Id => _current.Id;
+
+    /// <summary>Puts <paramref name="next"/> where the key is read from; the store still uses the old one until it reads again.</summary>
+    public void ReplaceAtSource(IKeyEncryptionKey next) => _atSource = next;
+
+    public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken) => _current.WrapAsync(dataKey, cancellationToken);
+
+    public ValueTask<byte[]> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken) =>
+        _current.UnwrapAsync(wrappedKey, cancellationToken);
+
+    public IKeyEncryptionKey? Retired(string id)
+    {
+        lock (_retired)
+        {
+            return _retired.FirstOrDefault(k => k.Id == id && k.Id != Id);
+        }
+    }
+
+    public ValueTask<bool> RefreshAsync(CancellationToken cancellationToken)
+    {
+        lock (_retired)
+        {
+            if (_atSource.Id == _current.Id)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _retired.Add(_current);
+            _current = _atSource;
+            return ValueTask.FromResult(true);
+        }
+    }
+}

@@ -17,3 +17,9 @@ public sealed record EncryptionKeyInfo(int Id, bool IsActive, DateTimeOffset Cre
 /// <param name="UndecryptableCount">Values that failed authentication and were left as they are.</param>
 public sealed record KeyRotationResult(
     int ActiveKeyId, long ReencryptedValues, long ReencryptedVersions, IReadOnlyList<int> RetiredKeyIds, long UndecryptableCount);
+
+/// <summary>What a master-key rewrap did.</summary>
+/// <param name="MasterKeyId">The master key every data key is now wrapped by.</param>
+/// <param name="ReplacedMasterKeyId">The master key that reading it again replaced; <see langword="null"/> when it was unchanged.</param>
+/// <param name="RewrappedKeyIds">The data keys wrapped again, in id order.</param>
+public sealed record MasterKeyRewrapResult(string MasterKeyId, string? ReplacedMasterKeyId, IReadOnlyList<int> RewrappedKeyIds);

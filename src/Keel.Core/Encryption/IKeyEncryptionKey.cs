@@ -28,4 +28,14 @@ public interface IKeyEncryptionKey
     /// </summary>
     /// <param name="id">The <see cref="Id"/> stored with a wrapped data key.</param>
     IKeyEncryptionKey? Retired(string id) => null;
+
+    /// <summary>
+    /// Reads the key again from where it comes from, so that a key replaced there takes over without a restart. When it has
+    /// changed, <see cref="Id"/> names the new key and the one it replaced stays known through <see cref="Retired"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> when the key is now a different one.</returns>
+    /// <exception cref="KeelException">The source no longer holds a usable key (<see cref="KeelError.MasterKeyUnreadable"/>); the
+    /// key stays as it was.</exception>
+    ValueTask<bool> RefreshAsync(CancellationToken cancellationToken) => ValueTask.FromResult(false);
 }

@@ -42,6 +42,7 @@ namespace Keel.Server.Http;
 [JsonSerializable(typeof(AuditResponse))]
 [JsonSerializable(typeof(EncryptionKeysResponse))]
 [JsonSerializable(typeof(KeyRotationResponse))]
+[JsonSerializable(typeof(MasterKeyRewrapResponse))]
 [JsonSerializable(typeof(ChangeEventResponse))]
 [JsonSerializable(typeof(ChangesResponse))]
 [JsonSerializable(typeof(WebhookPayload))]

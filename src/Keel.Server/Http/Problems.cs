@@ -34,6 +34,7 @@ static class Problems
         KeelError.DecryptionFailed => (StatusCodes.Status500InternalServerError, "Stored value fails to decrypt", WireNames.ErrorCodes.DecryptionFailed),
         KeelError.EncryptionRequired => (StatusCodes.Status409Conflict, "The key is encrypted", WireNames.ErrorCodes.EncryptionRequired),
         KeelError.RotationInProgress => (StatusCodes.Status409Conflict, "Rotation in progress", WireNames.ErrorCodes.RotationInProgress),
+        KeelError.MasterKeyUnreadable => (StatusCodes.Status409Conflict, "Master key unreadable", WireNames.ErrorCodes.MasterKeyUnreadable),
         KeelError.RateLimited => (StatusCodes.Status429TooManyRequests, "Too many requests", WireNames.ErrorCodes.RateLimited),
         KeelError.SubscriptionNotFound => (StatusCodes.Status404NotFound, "Subscription not found", WireNames.ErrorCodes.SubscriptionNotFound),
         KeelError.DeliveryNotFound => (StatusCodes.Status404NotFound, "Delivery not found", WireNames.ErrorCodes.DeliveryNotFound),

@@ -22,6 +22,10 @@ static class KeyEndpoints
             .WithName("RotateEncryptionKey")
             .WithSummary("Makes a new data key active and re-encrypts every encrypted value and history version with it, online; answers when done.");
 
+        keys.MapPost("/rewrap", RewrapAsync)
+            .WithName("RewrapDataKeys")
+            .WithSummary("Reads the master key again from its key file and wraps every data key under it, online; the key it replaces still unwraps in memory. Answers when done.");
+
         return endpoints;
     }
 
@@ -43,5 +47,16 @@ static class KeyEndpoints
         var result = await keys.RotateEncryptionKeyAsync(actor, lifetime.ApplicationStopping);
         Log.KeyRotated(logger, result.ActiveKeyId, actor.Name);
         return TypedResults.Json(KeyRotationResponse.From(result), KeelJson.Context.KeyRotationResponse);
+    }
+
+    static async Task<JsonHttpResult<MasterKeyRewrapResponse>> RewrapAsync(
+        HttpContext httpContext, IEncryptionKeyStore keys, IHostApplicationLifetime lifetime, ILogger<MasterKeyRewrapResponse> logger)
+    {
+        var actor = httpContext.Actor();
+
+        // As with a rotation, hanging up does not stop it midway; each data key is wrapped again in a commit of its own anyway.
+        var result = await keys.RewrapDataKeysAsync(actor, lifetime.ApplicationStopping);
+        Log.DataKeysRewrapped(logger, result.MasterKeyId, actor.Name, result.RewrappedKeyIds.Count);
+        return TypedResults.Json(MasterKeyRewrapResponse.From(result), KeelJson.Context.MasterKeyRewrapResponse);
     }
 }

@@ -9,3 +9,8 @@ sealed record KeyRotationResponse(int ActiveKeyId, long ReencryptedValues, long 
     public static KeyRotationResponse From(KeyRotationResult r) =>
         new(r.ActiveKeyId, r.ReencryptedValues, r.ReencryptedVersions, r.RetiredKeyIds, r.UndecryptableCount);
 }
+
+sealed record MasterKeyRewrapResponse(string MasterKeyId, string? ReplacedMasterKeyId, IReadOnlyList<int> RewrappedKeyIds)
+{
+    public static MasterKeyRewrapResponse From(MasterKeyRewrapResult r) => new(r.MasterKeyId, r.ReplacedMasterKeyId, r.RewrappedKeyIds);
+}

@@ -36,12 +36,12 @@ sealed class KeyTable(RelationalDatabase db) : IEncryptionKeyStore
         var key = KeyRing.NewDataKey();
         try
         {
-            var wrapped = await db.KeyEncryptionKey.WrapAsync(key, cancellationToken).ConfigureAwait(false);
+            var (wrapped, kekId) = await WrapAsync(db.KeyEncryptionKey, key, cancellationToken).ConfigureAwait(false);
             using var insert = session.Sql(
                 "INSERT INTO encryption_keys (id, wrapped_key, kek_id, is_active, created_at) VALUES (1, @wrapped, @kek_id, true, @now);");
-            await insert.With("wrapped", wrapped).With("kek_id", db.KeyEncryptionKey.Id).With("now", db.Time.GetUtcNow())
+            await insert.With("wrapped", wrapped).With("kek_id", kekId).With("now", db.Time.GetUtcNow())
                 .ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            Log.DataKeyCreated(db.Logger, 1, db.KeyEncryptionKey.Id);
+            Log.DataKeyCreated(db.Logger, 1, kekId);
         }
         finally
         {
@@ -50,27 +50,96 @@ sealed class KeyTable(RelationalDatabase db) : IEncryptionKeyStore
     }
 
     /// <summary>
-    /// Wraps again under this server's master key every data key that a retired master key wrapped. Each key is its own
-    /// statement, committed alone and only if the key is still as it was read, so a crash midway leaves every key wrapped by one
-    /// master key or the other, and the next start, naming both, finishes the rest. <paramref name="session"/> commits each
+    /// Wraps again under this server's master key every data key that a retired master key wrapped, at start. Each key is its
+    /// own statement, committed alone and only if the key is still as it was read, so a crash midway leaves every key wrapped by
+    /// one master key or the other, and the next start, naming both, finishes the rest. <paramref name="session"/> commits each
     /// statement as it runs.
     /// </summary>
     public static async Task RewrapAsync(Session session, RelationalDatabase db, KeyRing ring, CancellationToken cancellationToken)
     {
-        var current = db.KeyEncryptionKey.Id;
-        List<(int Id, string KekId)> stale;
-        using (var select = session.Sql("SELECT id, kek_id FROM encryption_keys WHERE kek_id <> @current ORDER BY id;"))
+        foreach (var (id, retired) in await StaleAsync(session, db.KeyEncryptionKey.Id, cancellationToken).ConfigureAwait(false))
         {
-            stale = await select.With("current", current).RowsAsync(static (r, _) => (r.GetInt32(0), r.GetString(1)), cancellationToken).ConfigureAwait(false);
+            await RewrapOneAsync(session, db, ring, id, retired, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<MasterKeyRewrapResult> RewrapDataKeysAsync(Actor actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var rotation = await db.LockRotationAsync(cancellationToken).ConfigureAwait(false);
+        await using (rotation.ConfigureAwait(false))
+        {
+            var replaced = await db.RefreshKeyEncryptionKeyAsync(cancellationToken).ConfigureAwait(false);
+            var current = db.KeyEncryptionKey.Id;
+
+            // The ring must hold every data key to wrap it again, those another node made since this one last loaded them too.
+            await db.ReloadKeyRingAsync(cancellationToken).ConfigureAwait(false);
+            var stale = await db.ReadAsync(current, static (session, current, cancellationToken) => StaleAsync(session, current, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+            var rewrapped = new List<int>();
+            foreach (var (id, retired) in stale)
+            {
+                if (await db.WriteAsync((db, id, retired), static (write, state, cancellationToken) =>
+                    RewrapOneAsync(write, state.db, write.Ring, state.id, state.retired, cancellationToken), cancellationToken).ConfigureAwait(false))
+                {
+                    rewrapped.Add(id);
+                }
+            }
+
+            await db.WriteAsync((actor, current, rewrapped.Count), static async (write, state, cancellationToken) =>
+            {
+                await AuditLog.AppendAsync(write, state.actor, WireNames.AuditActions.KeyRewrap, state.current, cancellationToken).ConfigureAwait(false);
+                await write.NotifyAsync(StoreSignal.Keys, cancellationToken).ConfigureAwait(false);
+                return true;
+            }, CancellationToken.None).ConfigureAwait(false);
+            return new MasterKeyRewrapResult(current, replaced, rewrapped);
+        }
+    }
+
+    static async Task<List<(int Id, string KekId)>> StaleAsync(Session session, string current, CancellationToken cancellationToken)
+    {
+        using var select = session.Sql("SELECT id, kek_id FROM encryption_keys WHERE kek_id <> @current ORDER BY id;");
+        return await select.With("current", current).RowsAsync(static (r, _) => (r.GetInt32(0), r.GetString(1)), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Wraps data key <paramref name="id"/> again, in one statement that changes it only if <paramref name="retired"/> still wraps it.</summary>
+    /// <returns><see langword="false"/> when the ring lacks the key, or another node wrapped it again first.</returns>
+    static async Task<bool> RewrapOneAsync(
+        Session session, RelationalDatabase db, KeyRing ring, int id, string retired, CancellationToken cancellationToken)
+    {
+        if (!ring.KeyIds.Contains(id))
+        {
+            return false;
         }
 
-        foreach (var (id, retired) in stale)
+        var (wrapped, current) = await WrapAsync(db.KeyEncryptionKey, ring.KeyBytes(id), cancellationToken).ConfigureAwait(false);
+        using var update = session.Sql("UPDATE encryption_keys SET wrapped_key = @wrapped, kek_id = @current WHERE id = @id AND kek_id = @retired;");
+        var changed = await update.With("wrapped", wrapped).With("current", current).With("id", id).With("retired", retired)
+            .ExecuteAsync(cancellationToken).ConfigureAwait(false) == 1;
+        if (changed)
         {
-            var wrapped = await db.KeyEncryptionKey.WrapAsync(ring.KeyBytes(id), cancellationToken).ConfigureAwait(false);
-            using var update = session.Sql("UPDATE encryption_keys SET wrapped_key = @wrapped, kek_id = @current WHERE id = @id AND kek_id = @retired;");
-            await update.With("wrapped", wrapped).With("current", current).With("id", id).With("retired", retired)
-                .ExecuteAsync(cancellationToken).ConfigureAwait(false);
             Log.DataKeyRewrapped(db.Logger, id, retired, current);
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="dataKey"/> and names the master key that wrapped it. A master key read again between the two would
+    /// pair a wrapping with the wrong id, so the id is read on both sides of the wrap and the wrap repeated if it moved.
+    /// </summary>
+    static async Task<(byte[] Wrapped, string KekId)> WrapAsync(IKeyEncryptionKey kek, ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var id = kek.Id;
+            var wrapped = await kek.WrapAsync(dataKey, cancellationToken).ConfigureAwait(false);
+            if (string.Equals(id, kek.Id, StringComparison.Ordinal))
+            {
+                return (wrapped, id);
+            }
         }
     }
 
@@ -102,8 +171,8 @@ sealed class KeyTable(RelationalDatabase db) : IEncryptionKeyStore
         await using (rotation.ConfigureAwait(false))
         {
             var key = KeyRing.NewDataKey();
-            var wrapped = await db.KeyEncryptionKey.WrapAsync(key, cancellationToken).ConfigureAwait(false);
-            var activeId = await db.WriteAsync((db, wrapped, actor), static async (write, state, cancellationToken) =>
+            var (wrapped, kekId) = await WrapAsync(db.KeyEncryptionKey, key, cancellationToken).ConfigureAwait(false);
+            var activeId = await db.WriteAsync((kekId, wrapped, actor), static async (write, state, cancellationToken) =>
             {
                 // Deactivating the old key waits for every change still encrypting with it where changes hold it locked.
                 int previous, next;
@@ -118,7 +187,7 @@ sealed class KeyTable(RelationalDatabase db) : IEncryptionKeyStore
                     INSERT INTO encryption_keys (id, wrapped_key, kek_id, is_active, created_at) VALUES (@id, @wrapped, @kek_id, true, @now);
                     """))
                 {
-                    await insert.With("id", next).With("wrapped", state.wrapped).With("kek_id", state.db.KeyEncryptionKey.Id).With("now", write.Now)
+                    await insert.With("id", next).With("wrapped", state.wrapped).With("kek_id", state.kekId).With("now", write.Now)
                         .ExecuteAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -131,7 +200,7 @@ sealed class KeyTable(RelationalDatabase db) : IEncryptionKeyStore
 
             // Only once the key is durable may a value be encrypted with it.
             db.Ring = db.Ring.WithActive(activeId, key);
-            Log.DataKeyCreated(db.Logger, activeId, db.KeyEncryptionKey.Id);
+            Log.DataKeyCreated(db.Logger, activeId, kekId);
 
             var forUpdate = db.Dialect.ForUpdate();
             var (values, skippedValues) = await ReencryptAsync(

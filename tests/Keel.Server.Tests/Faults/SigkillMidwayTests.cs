@@ -93,9 +93,31 @@ public sealed class SigkillMidwayTests : IDisposable
 
         Assert.True(midway, $"no kill landed while the rotation ran ({string.Join("; ", tried)})");
 
-        // A new master key, the old one named as previous: killed once it has wrapped one of the two data keys again.
+        // A new master key written into the key file of a running server, which is asked to rewrap: killed once it has wrapped
+        // one of the two data keys again. A start with the new key, the old one named as previous, finishes the rest.
+        var online = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var keyFile = Path.Combine(_dataDir, "replaced-master.key");
+        await File.WriteAllTextAsync(keyFile, _masterKey, Ct);
+        await using (var server = await KeelServerProcess.StartAsync([.. Arguments(), "--Keel:Encryption:KeyFile=" + keyFile]))
+        {
+            await File.WriteAllTextAsync(keyFile, online, Ct);
+            var rewrap = Post(server, "/api/v1/admin/keys/rewrap", []);
+            await server.WaitForOutputAsync("wrapped again under master key", TimeSpan.FromSeconds(60));
+            server.Kill();
+            await rewrap.AnsweredAsync();
+        }
+
+        string[] moved = ["--Keel:Encryption:MasterKey=" + online, "--Keel:Encryption:PreviousMasterKeys:0=" + _masterKey];
+        await using (var server = await KeelServerProcess.StartAsync([.. Arguments(), .. moved]))
+        {
+            await EveryValueReadsBackAsync(server, service, round: 2);
+            Assert.Equal(2, (await DataKeysAsync(server)).Count);
+            Assert.Single((await DataKeysAsync(server)).Select(k => k.WrappedBy).Distinct());
+        }
+
+        // Another master key, the one before named as previous: killed at start once it has wrapped one of the two again.
         var next = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        string[] rotated = ["--Keel:Encryption:MasterKey=" + next, "--Keel:Encryption:PreviousMasterKeys:0=" + _masterKey];
+        string[] rotated = ["--Keel:Encryption:MasterKey=" + next, "--Keel:Encryption:PreviousMasterKeys:0=" + online];
         await using (var starting = KeelServerProcess.Launch([.. Arguments(), .. rotated]))
         {
             await starting.WaitForOutputAsync("wrapped again under master key", TimeSpan.FromSeconds(60));

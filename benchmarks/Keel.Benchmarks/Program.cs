@@ -18,6 +18,16 @@ if (args.Length > 0 && args[0] == "propagation")
     return await PropagationBenchmark.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "hit-rate")
+{
+    return await HitRateBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "zipf-load")
+{
+    return await ZipfReadLoad.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "reconnect")
 {
     return await ReconnectSpreadBenchmark.RunAsync(args[1..]);

@@ -136,6 +136,15 @@ static partial class Log
     [LoggerMessage(EventId = 1312, Level = LogLevel.Debug, Message = "Watcher of token {TokenId} turned away by the {Cap} cap")]
     public static partial void WatcherRefused(ILogger logger, string tokenId, string cap);
 
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Cache warmed: {Loaded} of {Listed} listed keys loaded in {ElapsedMs} ms")]
+    public static partial void CacheWarmed(ILogger logger, int loaded, int listed, long elapsedMs);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Warming the cache stopped after {Loaded} keys; the rest load on first read")]
+    public static partial void CacheWarmingFailed(ILogger logger, Exception exception, int loaded);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "The list of cached keys could not be written; the last one stays")]
+    public static partial void HotKeysSaveFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Webhook subscription {SubscriptionId} for {ServiceName}/{Environment} created by {ActorName}")]
     public static partial void WebhookSubscribed(ILogger logger, string subscriptionId, string serviceName, string environment, string actorName);
 

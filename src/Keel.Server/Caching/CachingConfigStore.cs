@@ -54,20 +54,40 @@ sealed class CachingConfigStore(IConfigStore inner, ConfigCache cache) : IConfig
             return found;
         }
 
-        var loaded = await inner.GetManyAsync(serviceName, environment, misses.ConvertAll(t => t.Key.Id.Key), cancellationToken)
+        found.AddRange((await LoadManyAsync(serviceName, environment, misses, cancellationToken).ConfigureAwait(false)).Values);
+        return found;
+    }
+
+    /// <summary>Reads the tickets' keys in one batch and completes each load, absent keys as absent.</summary>
+    async Task<Dictionary<string, ConfigEntry>> LoadManyAsync(
+        string serviceName, string environment, List<LoadTicket> tickets, CancellationToken cancellationToken)
+    {
+        var loaded = await inner.GetManyAsync(serviceName, environment, tickets.ConvertAll(t => t.Key.Id.Key), cancellationToken)
             .ConfigureAwait(false);
         var byKey = loaded.ToDictionary(e => e.Id.Key, StringComparer.Ordinal);
-        foreach (var ticket in misses)
+        foreach (var ticket in tickets)
         {
-            var entry = byKey.GetValueOrDefault(ticket.Key.Id.Key);
-            cache.Complete(ticket, entry);
-            if (entry is not null)
-            {
-                found.Add(entry);
-            }
+            cache.Complete(ticket, byKey.GetValueOrDefault(ticket.Key.Id.Key));
         }
 
-        return found;
+        return byKey;
+    }
+
+    /// <summary>
+    /// Loads keys of one service and environment into the cache in one batch read, without counting lookups: the keys it does
+    /// not hold yet, and absent ones as absent.
+    /// </summary>
+    /// <returns>How many keys it loaded.</returns>
+    public async Task<int> WarmAsync(string serviceName, string environment, IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        var tickets = keys.Select(key => new ConfigId(serviceName, environment, key)).Where(id => !cache.Contains(id)).Select(cache.BeginLoad).ToList();
+        if (tickets.Count == 0)
+        {
+            return 0;
+        }
+
+        await LoadManyAsync(serviceName, environment, tickets, cancellationToken).ConfigureAwait(false);
+        return tickets.Count;
     }
 
     public Task<ConfigSnapshot> ListAsync(string serviceName, string environment, CancellationToken cancellationToken) =>

@@ -82,6 +82,21 @@ sealed class ConfigCache
         return false;
     }
 
+    /// <summary>Whether the key is cached and servable, without counting a lookup.</summary>
+    public bool Contains(ConfigId id) => _lru.TryGet(new CacheKey(id), out var cached) && cached.IsServable;
+
+    /// <summary>The keys the cache holds now, servable ones only, in no particular order.</summary>
+    public IEnumerable<ConfigId> CachedIds()
+    {
+        foreach (var (key, cached) in _lru)
+        {
+            if (cached.IsServable)
+            {
+                yield return key.Id;
+            }
+        }
+    }
+
     /// <summary>Notes the key's generation; call before reading the store, and pass the ticket to <see cref="Complete"/>.</summary>
     public LoadTicket BeginLoad(ConfigId id)
     {

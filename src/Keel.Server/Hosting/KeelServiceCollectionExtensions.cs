@@ -97,6 +97,8 @@ static class KeelServiceCollectionExtensions
         services.TryAddSingleton(static sp => new CachingConfigStore(
             sp.GetRequiredService<IKeelStore>().Configs, sp.GetRequiredService<ConfigCache>()));
         services.TryAddSingleton<IConfigStore>(static sp => sp.GetRequiredService<CachingConfigStore>());
+        services.TryAddSingleton<CacheWarming>();
+        services.AddHostedService(static sp => sp.GetRequiredService<CacheWarming>());
         return services;
     }
 

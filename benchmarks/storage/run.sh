@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Database-bound reads and writes of a real Keel server (Release build) over a store seeded with many keys.
-# Usage: benchmarks/storage/run.sh <sqlite|postgres> [keys=10000000] [duration=20s] [connections=16] [threads=2]
+# Usage: benchmarks/storage/run.sh <sqlite|postgres> [keys=10000000] [duration=20s] [connections=16] [threads=2] [fixed-rate=1000]
 # postgres needs KEEL_BENCH_POSTGRES, a connection string to a server where the user may create a database; the script
 # creates keel_bench there and drops it at the end.
 # The server runs with a 3-entry cache, so that every GET reads the database: the "uncached GET". Searches are by a random
@@ -14,6 +14,7 @@ keys=${2:-10000000}
 duration=${3:-20s}
 connections=${4:-16}
 threads=${5:-2}
+fixed_rate=${6:-1000}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/benchmarks/storage"
@@ -71,6 +72,10 @@ wrk -t"$threads" -c"$connections" -d5s -s "$here/get-uncached.lua" "$url" -- "$k
 echo "== uncached GET: $connections connections, $threads threads, $duration"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/get-uncached.lua" "$url" -- "$keys" "$token" | grep -E "^(p50|requests)"
 echo "cache: $(curl -s -H "Authorization: Bearer $token" "$url/api/v1/cache/stats")"
+
+# The same GETs at a fixed rate the server keeps up with, so that the latency is the read's, not the queue's.
+echo "== uncached GET at a fixed $fixed_rate per second: 10 connections, 1 thread, $duration"
+RATE="$fixed_rate" wrk -t1 -c10 -d"$duration" --latency -s "$here/get-uncached.lua" "$url" -- "$keys" "$token" 10 | grep -E "^(p50|requests)"
 
 # A search is checked to find keys before it is measured: a search that matched nothing would be fast for the wrong reason.
 sample=$(curl -sf -H "Authorization: Bearer $token" "$url/api/v1/search?limit=50&prefix=KEY-$(( keys / 3 / 1000 ))")

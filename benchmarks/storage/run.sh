@@ -47,6 +47,10 @@ stop() {
 
 cleanup() {
     stop
+    if [ -s "$data/server.log" ]; then
+        echo "server log: $(grep -c -E '^(warn|fail|crit)' "$data/server.log" || true) warnings or errors; the last lines:"
+        tail -n 10 "$data/server.log"
+    fi
     rm -rf "$data"
     if [ "$provider" = postgres ]; then psql "$psql_admin" -qc "DROP DATABASE IF EXISTS keel_bench WITH (FORCE);" || true; fi
 }
@@ -73,7 +77,8 @@ echo "== uncached GET: $connections connections, $threads threads, $duration"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/get-uncached.lua" "$url" -- "$keys" "$token" | grep -E "^(p50|requests)"
 echo "cache: $(curl -s -H "Authorization: Bearer $token" "$url/api/v1/cache/stats")"
 
-# The same GETs at a fixed rate the server keeps up with, so that the latency is the read's, not the queue's.
+# The same GETs at a fixed rate the server keeps up with, so that the latency is the read's, not the queue's. Each
+# connection pauses 10 / rate seconds after each answer, so the rate reached is somewhat below the one asked: wrk prints it.
 echo "== uncached GET at a fixed $fixed_rate per second: 10 connections, 1 thread, $duration"
 RATE="$fixed_rate" wrk -t1 -c10 -d"$duration" --latency -s "$here/get-uncached.lua" "$url" -- "$keys" "$token" 10 | grep -E "^(p50|requests)"
 

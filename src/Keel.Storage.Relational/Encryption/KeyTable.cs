@@ -87,7 +87,7 @@ sealed class KeyTable(RelationalDatabase db) : IEncryptionKeyStore
                 }
             }
 
-            await db.WriteAsync((actor, current, rewrapped.Count), static async (write, state, cancellationToken) =>
+            await db.WriteAsync((actor, current), static async (write, state, cancellationToken) =>
             {
                 await AuditLog.AppendAsync(write, state.actor, WireNames.AuditActions.KeyRewrap, state.current, cancellationToken).ConfigureAwait(false);
                 await write.NotifyAsync(StoreSignal.Keys, cancellationToken).ConfigureAwait(false);

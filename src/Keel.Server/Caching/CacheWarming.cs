@@ -44,8 +44,10 @@ sealed class CacheWarming(
 
         await Task.Yield();
         await WarmAsync(stoppingToken).ConfigureAwait(false);
-        _warmed.TrySetResult();
+
+        // The interval counts from the end of warming, which is what Warmed tells.
         using var timer = new PeriodicTimer(options.Value.HotKeysSaveInterval, timeProvider);
+        _warmed.TrySetResult();
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))

@@ -69,6 +69,34 @@ public sealed class CacheWarmingTests : IDisposable
     }
 
     [Fact]
+    public async Task TheListIsWrittenEveryInterval_SoACrashLeavesARecentOne()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var path = ConfigPath(Service(), "prod", "k");
+        var file = Path.Combine(_dataDir, CacheWarming.FileName);
+        await using var server = await KeelTestServer.StartAsync(
+            _dataDir, builder => builder.Services.AddSingleton<TimeProvider>(time), "Keel:Cache:HotKeysSaveInterval=00:01:00");
+        await server.GetRequiredService<CacheWarming>().Warmed.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await server.Client.PutAsync(path, new { config_value = "v" });
+        await server.FeedSettledAsync();
+        await (await server.Client.GetAsync(path, Ct)).OkJsonAsync();
+
+        time.Advance(TimeSpan.FromSeconds(59));
+        await Task.Delay(200, Ct);
+        Assert.False(File.Exists(file));
+
+        // Written once the interval has passed, while the server still runs.
+        time.Advance(TimeSpan.FromSeconds(1));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!File.Exists(file) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        Assert.Single(await File.ReadAllLinesAsync(file, Ct));
+    }
+
+    [Fact]
     public async Task AListThatIsNotNames_IsSkippedLineByLine_AndTheServerStarts()
     {
         var service = Service();

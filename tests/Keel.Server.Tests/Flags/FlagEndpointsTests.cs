@@ -101,6 +101,8 @@ public class FlagEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFix
         await _client.PutAsync(ConfigPath(service, "dev", "beta"), new { config_value = "x" });
         var flag = await (await _client.PutAsync(FlagPath(service, "dev", "beta"), Json(Rollout), Ct)).OkJsonAsync(HttpStatusCode.Created);
 
+        // A long-poll that does not wait answers from the in-memory feed, which fills in the background after each commit.
+        await fixture.Server.FeedSettledAsync();
         var flags = await (await _client.GetAsync($"/api/v1/changes?kind=flag&service_name={service}&environment=dev&since_revision={start}&wait=0", Ct)).OkJsonAsync();
         var configs = await (await _client.GetAsync($"/api/v1/changes?service_name={service}&since_revision={start}&wait=0", Ct)).OkJsonAsync();
         using var badKind = await _client.GetAsync("/api/v1/changes?kind=secret&wait=0", Ct);

@@ -38,6 +38,11 @@ if (args.Length > 0 && args[0] == "client-propagation")
     return await ClientPropagationBenchmark.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "cache-entry-bytes")
+{
+    return await CacheEntryBytesBenchmark.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "client-memory")
 {
     return await ClientMemoryBenchmark.RunAsync(args[1..]);

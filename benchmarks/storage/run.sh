@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Database-bound reads and writes of a real Keel server (Release build) over a store seeded with many keys.
-# Usage: benchmarks/storage/run.sh <sqlite|postgres> [keys=10000000] [duration=20s] [connections=16] [threads=2] [fixed-rate=1000]
+# Usage: benchmarks/storage/run.sh <sqlite|postgres> [keys=10000000] [duration=20s] [connections=16] [threads=2] [fixed-rate=1000] [search-rate=50]
 # postgres needs KEEL_BENCH_POSTGRES, a connection string to a server where the user may create a database; the script
 # creates keel_bench there and drops it at the end.
 # The server runs with a 3-entry cache, so that every GET reads the database: the "uncached GET". Searches are by a random
@@ -15,6 +15,7 @@ duration=${3:-20s}
 connections=${4:-16}
 threads=${5:-2}
 fixed_rate=${6:-1000}
+search_rate=${7:-50}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/benchmarks/storage"
@@ -91,5 +92,8 @@ for mode in prefix service text common; do
     wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/search.lua" "$url" -- "$keys" "$token" "$mode" | grep -E "^(p50|requests)"
 done
 
+# The rare substring again at a fixed rate it keeps up with (4 connections), as for the GETs above.
+echo "== search (text) at a fixed $search_rate per second: 4 connections, 1 thread, $duration"
+RATE="$search_rate" wrk -t1 -c4 -d"$duration" --latency -s "$here/search.lua" "$url" -- "$keys" "$token" text 4 | grep -E "^(p50|requests)"
 echo "== PUT (one change each): $connections connections, $threads threads, $duration"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$here/put-random-key.lua" "$url" -- "$keys" "$token" | grep -E "^(p50|requests)"

@@ -8,14 +8,29 @@
 --            index is read for (Keel:Search:MaxIndexedCandidates), so the page walks keys in order until it fills.
 -- Prefixes are sent in upper case, so every prefix search folds case.
 -- wrk -t2 -c16 -d20s --latency -s benchmarks/storage/search.lua http://127.0.0.1:18081 -- <keys> <token> <mode>
+-- With RATE=<searches per second> in the environment, each connection waits connections / RATE seconds between its
+-- searches, as in get-uncached.lua, so that latency is the search's own rather than a queue's:
+-- RATE=50 wrk -t1 -c4 -d20s --latency -s benchmarks/storage/search.lua http://127.0.0.1:18081 -- <keys> <token> text 4
 
 local keys = 10000000
 local mode = "prefix"
+local rate = tonumber(os.getenv("RATE") or "")
+local pause = 0
+
+-- wrk looks for delay() before init runs, so whether it exists is settled here, from the environment.
+if rate then
+    function delay()
+        return pause
+    end
+end
 
 function init(args)
     keys = tonumber(args[1] or keys)
     wrk.headers["Authorization"] = "Bearer " .. args[2]
     mode = args[3] or mode
+    if rate then
+        pause = 1000 * tonumber(args[4] or 4) / rate
+    end
     math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 end
 

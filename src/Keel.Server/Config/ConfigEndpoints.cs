@@ -76,24 +76,25 @@ static class ConfigEndpoints
     {
         var id = route.Id;
         var cached = await store.ReadAsync(id, cancellationToken);
-        if (cached.Entry is not { } entry)
+        if (!cached.Exists)
         {
             return NotFound(id);
         }
 
         var reveal = httpContext.CanReadSecrets();
-        if (reveal && entry.DecryptionFailed)
+        if (reveal && cached.DecryptionFailed)
         {
             throw new KeelException(
                 KeelError.DecryptionFailed,
-                $"The stored value of key '{id.Key}' version {entry.Version} fails authenticated decryption; it was altered or its key is missing. Roll back to a good version or write the key again.");
+                $"The stored value of key '{id.Key}' version {cached.Version} fails authenticated decryption; it was altered or its key is missing. Roll back to a good version or write the key again.");
         }
 
         // A masked and a revealed answer share the version's tag: they hold the same value, shown to different tokens.
+        var etag = EntityTags.ForVersion(cached.Version);
         var headers = httpContext.Response.Headers;
-        headers.ETag = cached.ETag;
+        headers.ETag = etag;
         headers.Vary = "Authorization";
-        if (EntityTags.IfNoneMatchHits(httpContext.Request, cached.ETag!))
+        if (EntityTags.IfNoneMatchHits(httpContext.Request, etag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }

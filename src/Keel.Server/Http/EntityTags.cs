@@ -14,7 +14,19 @@ namespace Keel.Server.Http;
 /// </summary>
 static class EntityTags
 {
-    public static string ForVersion(long version) => string.Create(CultureInfo.InvariantCulture, $"\"{version}\"");
+    // Most keys live at low versions: their tags are made once, so that neither a cached entry nor a hit holds or makes one.
+    static readonly string?[] VersionTags = new string?[1024];
+
+    public static string ForVersion(long version)
+    {
+        if ((ulong)version >= (ulong)VersionTags.Length)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"\"{version}\"");
+        }
+
+        ref var tag = ref VersionTags[version];
+        return tag ??= string.Create(CultureInfo.InvariantCulture, $"\"{version}\"");
+    }
 
     /// <summary>The tag of a listing: the revision of its scope's last change, deletes included.</summary>
     public static string ForListing(long lastChangeRevision) => string.Create(CultureInfo.InvariantCulture, $"\"r{lastChangeRevision}\"");

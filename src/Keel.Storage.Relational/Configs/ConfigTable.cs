@@ -149,24 +149,38 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
                 && session.Dialect.SubstringIndexPattern(ConfigSearch.Fold(searched)) is { } pattern)
             {
                 // Few keys hold the text: read them from the index and sort them, rather than walk keys until a page fills.
-                // Many do: the walk fills its page soon (at 10,000 of 10,000,000 keys, within some 50,000 keys).
-                using var count = session.Sql(string.Empty);
-                var candidates = await count.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1)
-                    .Text($"SELECT count(*) FROM ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap) candidates;")
-                    .Int64Async(cancellationToken).ConfigureAwait(false);
+                // Many do: the walk fills its page soon (at 10,000 of 10,000,000 keys, within some 50,000 keys). One statement
+                // reads the index once, for the page and for the count that says which of the two it is.
+                using var matched = session.Sql(string.Empty);
+                var matchedWindow = SearchSql.Window(query, matched, session.Dialect);
+                var matchedFilter = SearchSql.Filter(query, matched, session.Dialect);
+                var found = await matched.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1).With("limit", query.Limit + 1)
+                    .Text($"""
+                        WITH matched AS MATERIALIZED ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap)
+                        SELECT {SearchSql.Columns}, (SELECT count(*) FROM matched) AS candidates
+                        FROM matched {session.Dialect.JoinInOrder} configs ON configs.id = matched.matched_id
+                        {matchedWindow} AND {matchedFilter} {SearchSql.Order} LIMIT @limit;
+                        """)
+                    .RowsAsync(static (r, d) => (Row: ReadSearchRow(r, d), Candidates: r.GetInt64("candidates")), cancellationToken, Math.Min(query.Limit + 1, 256))
+                    .ConfigureAwait(false);
+                long candidates;
+                if (found.Count > 0)
+                {
+                    candidates = found[0].Candidates;
+                }
+                else
+                {
+                    // No candidate falls in the page's window: either there are none past it, or the index holds more than
+                    // the cap and those read lie before the window.
+                    using var count = session.Sql(string.Empty);
+                    candidates = await count.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1)
+                        .Text($"SELECT count(*) FROM ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap) candidates;")
+                        .Int64Async(cancellationToken).ConfigureAwait(false);
+                }
+
                 if (candidates <= query.MaxIndexedCandidates)
                 {
-                    using var matched = session.Sql(string.Empty);
-                    var matchedWindow = SearchSql.Window(query, matched, session.Dialect);
-                    var matchedFilter = SearchSql.Filter(query, matched, session.Dialect);
-                    var found = await matched.With("pattern", pattern).With("limit", query.Limit + 1)
-                        .Text($"""
-                            WITH matched AS MATERIALIZED ({session.Dialect.SubstringIndex("@pattern")})
-                            SELECT {SearchSql.Columns} FROM matched {session.Dialect.JoinInOrder} configs ON configs.id = matched.matched_id
-                            {matchedWindow} AND {matchedFilter} {SearchSql.Order} LIMIT @limit;
-                            """)
-                        .RowsAsync(ReadSearchRow, cancellationToken, Math.Min(query.Limit + 1, 256)).ConfigureAwait(false);
-                    return SearchSql.Page(found, query.Limit, null);
+                    return SearchSql.Page(found.ConvertAll(f => f.Row), query.Limit, null);
                 }
             }
 

@@ -17,7 +17,7 @@ namespace Keel.Server.Caching;
 /// <para>
 /// Entries live in a BitFaster <see cref="ConcurrentLru{K, V}"/>: a pseudo-LRU with hot, warm and cold queues (TU-Q) whose reads
 /// take no lock. It bounds the entry count; the byte bound is kept here, in a counter fed by the cache's add and remove events,
-/// by trimming the coldest entries whenever the estimate goes over. The entry count is kept here too: the library's own count
+/// by trimming the coldest entries, at least a 64th of them at once, whenever the estimate goes over. The entry count is kept here too: the library's own count
 /// walks the whole dictionary.
 /// </para>
 /// <para>
@@ -33,6 +33,9 @@ namespace Keel.Server.Caching;
 /// </remarks>
 sealed class ConfigCache
 {
+    // The least share of the entries one trim for the byte bound removes: 1/64, so that the cache stays above 98 % of MaxBytes.
+    const long TrimFraction = 64;
+
     readonly ConcurrentLru<CacheKey, CachedConfig> _lru;
     readonly long[] _generations;
     readonly int _generationMask;
@@ -210,11 +213,14 @@ sealed class ConfigCache
                     break;
                 }
 
-                // Trims about as many of the coldest entries as the excess holds at the average entry size; the library refuses
-                // to trim more than its capacity at once.
+                // Trims about as many of the coldest entries as the excess holds at the average entry size, and never fewer than
+                // a 64th of them: each of the library's trims first walks every entry it holds (looking for discardable ones),
+                // so trimming one entry per insert would make every insert past the byte bound cost the whole cache. The library
+                // refuses to trim more than its capacity at once.
                 var before = Volatile.Read(ref _bytes.value);
                 var average = Math.Max(1, before / count);
-                trim.Trim((int)Math.Clamp((excess / average) + 1, 1, Math.Min(count, trim.Capacity)));
+                var batch = Math.Max((excess / average) + 1, count / TrimFraction);
+                trim.Trim((int)Math.Clamp(batch, 1, Math.Min(count, trim.Capacity)));
                 if (Volatile.Read(ref _bytes.value) >= before)
                 {
                     // Nothing left to trim (or a concurrent add outpaced it); the next insert tries again.

@@ -162,6 +162,37 @@ public class ConfigCacheTests
     }
 
     [Fact]
+    public void AScanOfManyMoreKeysThanFit_StaysWithinMaxBytes_TrimmingAtLeastA64thAtOnce()
+    {
+        // The entry bound is far away, so the byte bound alone evicts: as it does when values are larger than average.
+        const long maxBytes = 2L * 1024 * 1024;
+        var cache = NewCache(maxEntries: 1_000_000, maxBytes: maxBytes);
+        var value = new string('v', 300);
+        var trims = 0;
+
+        for (var i = 0; i < 40_000; i++)
+        {
+            var before = cache.GetStatistics();
+            var id = Key with { Key = $"k{i}" };
+            cache.Complete(cache.BeginLoad(id), Entry(id, 1, value));
+
+            var after = cache.GetStatistics();
+            Assert.InRange(after.Bytes, 1, maxBytes);
+            if (after.Evictions > before.Evictions)
+            {
+                // One trim per insert would make each insert past the bound cost a walk of every entry the library holds.
+                Assert.InRange(after.Evictions - before.Evictions, before.Entries / 64, before.Entries);
+                trims++;
+            }
+        }
+
+        var stats = cache.GetStatistics();
+        Assert.InRange(stats.Bytes, maxBytes * 63 / 64 - 1024, maxBytes);
+        Assert.InRange(trims, 10, (40_000 / (stats.Entries / 64)) + 1);
+        Assert.True(cache.TryGet(Key with { Key = "k39999" }, out _));
+    }
+
+    [Fact]
     public void Bytes_GoBackDown_WhenEntriesAreInvalidated()
     {
         var cache = NewCache();

@@ -49,7 +49,9 @@ stop() {
 cleanup() {
     stop
     if [ -s "$data/server.log" ]; then
-        echo "server log: $(grep -c -E '^(warn|fail|crit)' "$data/server.log" || true) warnings or errors; the last lines:"
+        echo "server log: $(grep -c -E '^(warn|fail|crit)' "$data/server.log" || true) warnings or errors:"
+        grep -A2 -E '^(warn|fail|crit)' "$data/server.log" | head -n 30 || true
+        echo "the last lines:"
         tail -n 10 "$data/server.log"
     fi
     rm -rf "$data"

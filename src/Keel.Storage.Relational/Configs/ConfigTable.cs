@@ -150,37 +150,32 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
             {
                 // Few keys hold the text: read them from the index and sort them, rather than walk keys until a page fills.
                 // Many do: the walk fills its page soon (at 10,000 of 10,000,000 keys, within some 50,000 keys). One statement
-                // reads the index once, for the page and for the count that says which of the two it is.
+                // reads the index once, for the count that says which of the two it is and, only when the count is within the
+                // cap, for the page. It always gives one row at least: the count, beside no page row if the page is empty.
                 using var matched = session.Sql(string.Empty);
                 var matchedWindow = SearchSql.Window(query, matched, session.Dialect);
                 var matchedFilter = SearchSql.Filter(query, matched, session.Dialect);
-                var found = await matched.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1).With("limit", query.Limit + 1)
+                var found = await matched.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1)
+                    .With("max_candidates", query.MaxIndexedCandidates).With("limit", query.Limit + 1)
                     .Text($"""
-                        WITH matched AS MATERIALIZED ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap)
-                        SELECT {SearchSql.Columns}, (SELECT count(*) FROM matched) AS candidates
-                        FROM matched {session.Dialect.JoinInOrder} configs ON configs.id = matched.matched_id
-                        {matchedWindow} AND {matchedFilter} {SearchSql.Order} LIMIT @limit;
+                        WITH matched AS MATERIALIZED ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap),
+                        counted AS MATERIALIZED (SELECT count(*) AS candidates FROM matched)
+                        SELECT page.*, counted.candidates FROM counted LEFT JOIN (
+                            SELECT {SearchSql.Columns} FROM matched {session.Dialect.JoinInOrder} configs ON configs.id = matched.matched_id
+                            {matchedWindow} AND {matchedFilter} AND (SELECT candidates FROM counted) <= @max_candidates
+                            {SearchSql.Order} LIMIT @limit) page ON 1 = 1
+                        {SearchSql.Order};
                         """)
-                    .RowsAsync(static (r, d) => (Row: ReadSearchRow(r, d), Candidates: r.GetInt64("candidates")), cancellationToken, Math.Min(query.Limit + 1, 256))
+                    .RowsAsync(
+                        static (r, d) => (Row: r.IsDBNull(r.GetOrdinal("config_key")) ? default((SearchPosition, SearchResult)?) : ReadSearchRow(r, d),
+                            Candidates: r.GetInt64("candidates")),
+                        cancellationToken,
+                        Math.Min(query.Limit + 1, 256))
                     .ConfigureAwait(false);
-                long candidates;
-                if (found.Count > 0)
-                {
-                    candidates = found[0].Candidates;
-                }
-                else
-                {
-                    // No candidate falls in the page's window: either there are none past it, or the index holds more than
-                    // the cap and those read lie before the window.
-                    using var count = session.Sql(string.Empty);
-                    candidates = await count.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1)
-                        .Text($"SELECT count(*) FROM ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap) candidates;")
-                        .Int64Async(cancellationToken).ConfigureAwait(false);
-                }
-
+                var candidates = found[0].Candidates;
                 if (candidates <= query.MaxIndexedCandidates)
                 {
-                    return SearchSql.Page(found.ConvertAll(f => f.Row), query.Limit, null);
+                    return SearchSql.Page([.. found.Where(f => f.Row is not null).Select(f => f.Row!.Value)], query.Limit, null);
                 }
             }
 

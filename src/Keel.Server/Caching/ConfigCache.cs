@@ -17,8 +17,8 @@ namespace Keel.Server.Caching;
 /// <para>
 /// Entries live in a BitFaster <see cref="ConcurrentLru{K, V}"/>: a pseudo-LRU with hot, warm and cold queues (TU-Q) whose reads
 /// take no lock. It bounds the entry count; the byte bound is kept here, in a counter fed by the cache's add and remove events,
-/// by trimming the coldest entries, at least a 64th of them at once, whenever the estimate goes over. The entry count is kept here too: the library's own count
-/// walks the whole dictionary.
+/// by trimming the coldest entries, at least a 64th of them at once, whenever the estimate goes over. The entry count is kept
+/// here too: the library's own count walks the whole dictionary.
 /// </para>
 /// <para>
 /// Freshness rests on generations. Keys hash onto a fixed array of counters (stripes). A writer increments its key's stripe after

@@ -155,14 +155,13 @@ sealed class ConfigTable(RelationalDatabase db, ValueReveal reveal, IConfigWrite
                 using var matched = session.Sql(string.Empty);
                 var matchedWindow = SearchSql.Window(query, matched, session.Dialect);
                 var matchedFilter = SearchSql.Filter(query, matched, session.Dialect);
-                var found = await matched.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1)
-                    .With("max_candidates", query.MaxIndexedCandidates).With("limit", query.Limit + 1)
+                var found = await matched.With("pattern", pattern).With("cap", query.MaxIndexedCandidates + 1).With("limit", query.Limit + 1)
                     .Text($"""
                         WITH matched AS MATERIALIZED ({session.Dialect.SubstringIndex("@pattern")} LIMIT @cap),
                         counted AS MATERIALIZED (SELECT count(*) AS candidates FROM matched)
                         SELECT page.*, counted.candidates FROM counted LEFT JOIN (
                             SELECT {SearchSql.Columns} FROM matched {session.Dialect.JoinInOrder} configs ON configs.id = matched.matched_id
-                            {matchedWindow} AND {matchedFilter} AND (SELECT candidates FROM counted) <= @max_candidates
+                            {matchedWindow} AND {matchedFilter} AND (SELECT candidates FROM counted) < @cap
                             {SearchSql.Order} LIMIT @limit) page ON 1 = 1
                         {SearchSql.Order};
                         """)

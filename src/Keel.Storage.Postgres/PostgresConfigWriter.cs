@@ -17,9 +17,10 @@ namespace Keel.Storage.Postgres;
 /// <para>
 /// Revisions commit in order. A change takes its revision with <c>UPDATE keel_revision ... RETURNING</c>, whose row lock it holds
 /// until it commits; the next change cannot take a revision before then. So whenever revision N is visible, every revision below
-/// N is too, and a reader that has seen N never meets a lower one later. The lock is taken in the last round trip before the
-/// commit, so it is held for one round trip and the commit's flush: that bounds write throughput at one change per commit latency
-/// across the cluster, the price of a feed that needs no gap detection.
+/// N is too, and a reader that has seen N never meets a lower one later. The lock bounds write throughput at one transaction per
+/// commit latency across the cluster, the price of a feed that needs no gap detection; group commit puts every change that queued
+/// on a node meanwhile into that node's next transaction (<see cref="PostgresDatabase.TransactAsync"/>), which takes the lock
+/// before its first change runs.
 /// </para>
 /// <para>
 /// A change, to one key or to many, runs in two round trips and a commit. The first locks the keys' rows in key order (inserting

@@ -28,6 +28,7 @@ sealed partial class PostgresDatabase : RelationalDatabase
     readonly PostgresStoreOptions _options;
     readonly NpgsqlDataSource _dataSource;
     readonly CancellationTokenSource _stopping = new();
+    readonly GroupCommit<PostgresWriteTransaction> _groupCommit;
     Task? _listener;
     int _disposed;
 
@@ -46,9 +47,13 @@ sealed partial class PostgresDatabase : RelationalDatabase
         builder.ConnectionStringBuilder.ApplicationName ??= "keel";
         Name = $"{builder.ConnectionStringBuilder.Host}/{builder.ConnectionStringBuilder.Database}";
         _dataSource = builder.Build();
+        _groupCommit = new GroupCommit<PostgresWriteTransaction>(options.MaxGroupCommitChanges, CommitGroupAsync, RaiseCommitted);
     }
 
     public override string Name { get; }
+
+    /// <inheritdoc/>
+    public override long CommittedTransactions => _groupCommit.Transactions;
 
     public override async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -151,16 +156,12 @@ sealed partial class PostgresDatabase : RelationalDatabase
     /// <summary>Closes the pool's idle connections, so that after a server restart each request does not find a dead one first.</summary>
     void DropIdleConnections() => _dataSource.Clear();
 
-    public override Task<T> WriteAsync<TState, T>(
-        TState state, Func<WriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
-        TransactAsync(state, work, cancellationToken);
-
     /// <summary>
-    /// Runs <paramref name="work"/> in a transaction and commits it. A change that encrypted with a data key another node has
-    /// since retired is run again on the reloaded key ring.
+    /// Runs <paramref name="work"/>, which takes no revision, in a transaction of its own and commits it. A change that encrypted
+    /// with a data key another node has since retired is run again on the reloaded key ring.
     /// </summary>
-    public async Task<T> TransactAsync<TState, T>(
-        TState state, Func<PostgresWriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public override async Task<T> WriteAsync<TState, T>(
+        TState state, Func<WriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         for (var attempt = 0; ; attempt++)
@@ -173,14 +174,9 @@ sealed partial class PostgresDatabase : RelationalDatabase
                     var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                     await using (transaction.ConfigureAwait(false))
                     {
-                        var write = new PostgresWriteTransaction(connection, transaction, Ring, Time.GetUtcNow());
-                        var result = await work(write, state, cancellationToken).ConfigureAwait(false);
+                        var result = await work(new PostgresWriteTransaction(connection, transaction, Ring, Time.GetUtcNow()), state, cancellationToken)
+                            .ConfigureAwait(false);
                         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-                        if (write.Revision is { } revision)
-                        {
-                            RaiseCommitted(revision);
-                        }
-
                         return result;
                     }
                 }
@@ -191,15 +187,83 @@ sealed partial class PostgresDatabase : RelationalDatabase
             }
             catch (Exception e) when (IsUnavailable(e))
             {
-                // A write is not run again: its commit may have reached the server before the connection broke.
-                if (IsBrokenConnection(e))
-                {
-                    DropIdleConnections();
-                }
-
-                throw Unavailable(e);
+                throw Failed(e);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, a change that takes a revision, in a transaction it may share with other changes queued
+    /// meanwhile (<see cref="GroupCommit{TWrite}"/>), and returns once that transaction has committed. A change that encrypted
+    /// with a data key another node has since retired is run again on the reloaded key ring.
+    /// </summary>
+    public async Task<T> TransactAsync<TState, T>(
+        TState state, Func<PostgresWriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await _groupCommit.RunAsync(state, work, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StaleKeyRingException) when (attempt < StaleRingRetries)
+            {
+                await ReloadKeyRingAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs queued changes in one transaction and commits it, and returns those that committed
+    /// (<see cref="GroupCommit{TWrite}.RunEachAsync"/>). The transaction takes the revision lock before any change runs, so that
+    /// it never holds a key's row while it waits for the lock; otherwise two nodes' transactions, each holding a key the other's
+    /// next change wants, could deadlock.
+    /// </summary>
+    async Task<List<GroupCommit<PostgresWriteTransaction>.Pending>> CommitGroupAsync(List<GroupCommit<PostgresWriteTransaction>.Pending> batch)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    // Sent with the BEGIN, in one round trip.
+                    using (var lockRevision = new Session(connection, transaction, Dialect).Sql("SELECT revision FROM keel_revision WHERE id = 1 FOR UPDATE;"))
+                    {
+                        await lockRevision.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+
+                    var committed = await GroupCommit<PostgresWriteTransaction>.RunEachAsync(
+                        transaction, batch, () => new PostgresWriteTransaction(connection, transaction, Ring, Time.GetUtcNow()), IsUnavailable)
+                        .ConfigureAwait(false);
+                    await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+
+                    return committed;
+                }
+            }
+        }
+        catch (Exception e) when (IsUnavailable(e))
+        {
+            throw Failed(e);
+        }
+    }
+
+    /// <summary>
+    /// A write is not run again: its commit may have reached the server before the connection broke. A broken connection means
+    /// the pool's idle ones are as dead.
+    /// </summary>
+    StoreUnavailableException Failed(Exception e)
+    {
+        if (IsBrokenConnection(e))
+        {
+            DropIdleConnections();
+        }
+
+        return Unavailable(e);
     }
 
     /// <summary>A session lock on a connection of its own: it is held across the rotation's many transactions, on every node.</summary>

@@ -34,6 +34,7 @@ public sealed class PostgresStore : RelationalStore
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.ConnectionString);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxGroupCommitChanges, 1);
         return options;
     }
 }

@@ -13,4 +13,10 @@ public sealed class PostgresStoreOptions
     /// while the database stays unreachable.
     /// </summary>
     public TimeSpan ListenerReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How many changes that queue behind a commit may share this node's next transaction, its one hold of the revision lock and
+    /// its one WAL flush (group commit); 1 gives every change a transaction of its own.
+    /// </summary>
+    public int MaxGroupCommitChanges { get; init; } = 64;
 }

@@ -40,6 +40,9 @@ abstract class RelationalDatabase(SqlDialect dialect, IKeyEncryptionKey keyEncry
         set => _ring = value;
     }
 
+    /// <summary>The transactions of grouped changes committed since the database opened (<see cref="GroupCommit{TWrite}"/>).</summary>
+    public abstract long CommittedTransactions { get; }
+
     /// <summary>Raised with a revision once it is committed, by this node or, where several share the database, another.</summary>
     public event Action<long>? Committed;
 

@@ -56,6 +56,9 @@ public abstract class RelationalStore : IKeelStore
     /// <inheritdoc/>
     public virtual IStoreBackup? Backup => null;
 
+    /// <summary>The transactions that committed grouped changes since the store opened; under load, fewer than the changes.</summary>
+    internal long CommittedTransactions => _database.CommittedTransactions;
+
     /// <summary>Waits for the change in progress, if any, then closes every connection; later calls fail.</summary>
     public ValueTask DisposeAsync()
     {

@@ -19,8 +19,6 @@ namespace Keel.Storage.Sqlite;
 /// </summary>
 sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
 {
-    const string ChangeSavepoint = "keel_change";
-
     readonly SqliteStoreOptions _options;
     readonly string _readConnectionString;
     [System.Diagnostics.CodeAnalysis.SuppressMessage(
@@ -34,23 +32,22 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
         Justification = "It holds no wait handle, so it owns nothing to release.")]
     readonly SemaphoreSlim _rotationLock = new(1, 1);
     readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
-    readonly SqliteGroupCommit _groupCommit;
+    readonly GroupCommit<SqliteWriteTransaction> _groupCommit;
     SqliteConnection? _writer;
-    long _committedTransactions;
     bool _disposed;
 
     public SqliteDatabase(SqliteStoreOptions options, IKeyEncryptionKey keyEncryptionKey, TimeProvider timeProvider, ILogger logger)
         : base(SqliteDialect.Instance, keyEncryptionKey, timeProvider, logger)
     {
         _options = options;
-        _groupCommit = new SqliteGroupCommit(this, options.MaxGroupCommitChanges);
+        _groupCommit = new GroupCommit<SqliteWriteTransaction>(options.MaxGroupCommitChanges, CommitGroupAsync, RaiseCommitted);
         _readConnectionString = ConnectionString(SqliteOpenMode.ReadOnly, pooling: true);
     }
 
     public override string Name => $"'{_options.DatabasePath}'";
 
-    /// <summary>The write transactions committed since the database opened; with group commit, fewer than the changes.</summary>
-    public long CommittedTransactions => Interlocked.Read(ref _committedTransactions);
+    /// <inheritdoc/>
+    public override long CommittedTransactions => _groupCommit.Transactions;
 
     /// <summary>Set by a change that overwrote plaintext; the commit then checkpoints the write-ahead log.</summary>
     public bool PlaintextOverwritten { get; set; }
@@ -139,7 +136,7 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
 
     /// <summary>
     /// Runs <paramref name="work"/> with the writer in a <c>BEGIN IMMEDIATE</c> transaction, under the write lock, which it may share
-    /// with other changes queued meanwhile (<see cref="SqliteGroupCommit"/>); it returns once that transaction has committed.
+    /// with other changes queued meanwhile (<see cref="GroupCommit{TWrite}"/>); it returns once that transaction has committed.
     /// </summary>
     public Task<T> TransactAsync<TState, T>(
         TState state, Func<SqliteWriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
@@ -149,52 +146,29 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
     }
 
     /// <summary>
-    /// Runs queued changes in one transaction and commits it, then answers each: a change that fails is rolled back to its own
-    /// savepoint and fails alone; a failure of the transaction itself (the disk, the commit) fails every change in it.
+    /// Runs queued changes in one <c>BEGIN IMMEDIATE</c> transaction under the write lock and commits it, and returns those that
+    /// committed (<see cref="GroupCommit{TWrite}.RunEachAsync"/>); a failure of the transaction itself (the disk, the commit)
+    /// fails every change in it.
     /// </summary>
-    internal async Task CommitGroupAsync(List<SqliteGroupCommit.Pending> batch)
+    async Task<List<GroupCommit<SqliteWriteTransaction>.Pending>> CommitGroupAsync(List<GroupCommit<SqliteWriteTransaction>.Pending> batch)
     {
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var connection = _writer ?? throw new InvalidOperationException("The store is not initialized.");
-            var committed = new List<SqliteGroupCommit.Pending>(batch.Count);
+            List<GroupCommit<SqliteWriteTransaction>.Pending> committed;
 
             // BEGIN IMMEDIATE: the write lock is taken up front, so no statement in the transaction can fail for want of it.
             using (var transaction = connection.BeginTransaction(deferred: false))
             {
-                foreach (var change in batch)
-                {
-                    var write = new SqliteWriteTransaction(this, connection, transaction, Ring, Time.GetUtcNow());
-                    if (batch.Count == 1)
-                    {
-                        await change.RunAsync(write).ConfigureAwait(false);
-                        committed.Add(change);
-                        continue;
-                    }
-
-                    await transaction.SaveAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
-                    try
-                    {
-                        await change.RunAsync(write).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is not SqliteException sqlite || !IsUnavailable(sqlite))
-                    {
-                        // Refused or conflicting: its statements are undone and the others' kept. A failure of the machine may
-                        // have ended the transaction itself, and fails them all.
-                        await transaction.RollbackAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
-                        await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
-                        change.Fail(e);
-                        continue;
-                    }
-
-                    await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
-                    committed.Add(change);
-                }
-
+                // A failure of the machine may have ended the transaction itself, and fails every change in it.
+                committed = await GroupCommit<SqliteWriteTransaction>.RunEachAsync(
+                    transaction,
+                    batch,
+                    () => new SqliteWriteTransaction(this, connection, transaction, Ring, Time.GetUtcNow()),
+                    static e => e is SqliteException sqlite && IsUnavailable(sqlite)).ConfigureAwait(false);
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-                Interlocked.Increment(ref _committedTransactions);
             }
 
             if (PlaintextOverwritten)
@@ -206,18 +180,8 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
                 await checkpoint.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            foreach (var change in committed)
-            {
-                if (change.Revision is { } revision)
-                {
-                    RaiseCommitted(revision);
-                }
-            }
 
-            foreach (var change in committed)
-            {
-                change.Complete();
-            }
+            return committed;
         }
         catch (SqliteException e) when (IsUnavailable(e))
         {

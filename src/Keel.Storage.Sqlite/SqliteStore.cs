@@ -72,9 +72,6 @@ public sealed class SqliteStore : RelationalStore
     public static Task<long> RestoreBackupAsync(string backupPath, string databasePath, CancellationToken cancellationToken) =>
         SqliteBackup.RestoreAsync(backupPath, databasePath, cancellationToken);
 
-    /// <summary>The write transactions committed since the store opened.</summary>
-    internal long CommittedTransactions => _database.CommittedTransactions;
-
     /// <summary>The writer connection's journal mode and synchronous level, as SQLite reports them.</summary>
     internal Task<(string JournalMode, long Synchronous)> GetDurabilitySettingsAsync() => _database.GetDurabilitySettingsAsync();
 

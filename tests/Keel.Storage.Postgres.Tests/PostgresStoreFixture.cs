@@ -23,6 +23,8 @@ public sealed class PostgresStoreFixture : StoreFixture<PostgresStore>
         await base.InitializeAsync();
     }
 
+    public override long CommittedTransactions => Current.CommittedTransactions;
+
     protected override PostgresStore Create(IKeyEncryptionKey masterKey) => new(
         new PostgresStoreOptions { ConnectionString = Database!.ConnectionString }, masterKey, Time, NullLogger<PostgresStore>.Instance);
 

@@ -20,6 +20,9 @@ public interface IConfigStoreFixture : IAsyncLifetime
     /// <summary>An initialized store, shared by the tests of one class; each test writes only under its own service name.</summary>
     IKeelStore Store { get; }
 
+    /// <summary>The transactions <see cref="Store"/> has committed grouped changes in since it opened (group commit).</summary>
+    long CommittedTransactions { get; }
+
     /// <summary>Opens a new, initialized store on the same data as <see cref="Store"/>; the caller disposes it.</summary>
     Task<IKeelStore> OpenAnotherAsync();
 

@@ -19,6 +19,8 @@ public sealed class SqliteStoreFixture : StoreFixture<SqliteStore>
         return base.InitializeAsync();
     }
 
+    public override long CommittedTransactions => Current.CommittedTransactions;
+
     protected override SqliteStore Create(IKeyEncryptionKey masterKey) =>
         new(new SqliteStoreOptions { DatabasePath = DatabasePath }, masterKey, Time, NullLogger<SqliteStore>.Instance);
 

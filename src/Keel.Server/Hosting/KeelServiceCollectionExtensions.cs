@@ -26,7 +26,7 @@ static class KeelServiceCollectionExtensions
         services.AddOptions<DataOptions>().BindConfiguration(DataOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SqliteStorageOptions>().BindConfiguration(SqliteStorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<PostgresStorageOptions>().BindConfiguration(PostgresStorageOptions.Section).ValidateOnStart();
+        services.AddOptions<PostgresStorageOptions>().BindConfiguration(PostgresStorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidation>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataDirectory>();
@@ -80,14 +80,15 @@ static class KeelServiceCollectionExtensions
             services.GetRequiredService<ILogger<SqliteStore>>());
     }
 
-    static PostgresStore CreatePostgresStore(IServiceProvider services) => new(
-        new PostgresStoreOptions
-        {
-            ConnectionString = services.GetRequiredService<IOptions<PostgresStorageOptions>>().Value.ConnectionString!,
-        },
-        services.GetRequiredService<IKeyEncryptionKey>(),
-        services.GetRequiredService<TimeProvider>(),
-        services.GetRequiredService<ILogger<PostgresStore>>());
+    static PostgresStore CreatePostgresStore(IServiceProvider services)
+    {
+        var postgres = services.GetRequiredService<IOptions<PostgresStorageOptions>>().Value;
+        return new(
+            new PostgresStoreOptions { ConnectionString = postgres.ConnectionString!, MaxGroupCommitChanges = postgres.MaxGroupCommitChanges },
+            services.GetRequiredService<IKeyEncryptionKey>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILogger<PostgresStore>>());
+    }
 
     /// <summary>The bounded configuration cache, placed in front of the backend store as the <see cref="IConfigStore"/> everyone uses.</summary>
     public static IServiceCollection AddKeelCache(this IServiceCollection services)

@@ -42,6 +42,10 @@ sealed class PostgresStorageOptions
     /// Required when the provider is <c>postgres</c>.
     /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>How many queued changes may share one transaction, its hold of the revision lock and its WAL flush (group commit); 1 commits each alone.</summary>
+    [Range(1, 4096)]
+    public int MaxGroupCommitChanges { get; set; } = 64;
 }
 
 /// <summary>Settings of the SQLite backend (<c>Keel:Storage:Sqlite</c>).</summary>

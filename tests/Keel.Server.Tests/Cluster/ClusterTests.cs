@@ -240,6 +240,13 @@ public sealed class ClusterTests : IClassFixture<ClusterFixture>
     }
 
     [Fact]
+    public async Task SixtyFourWritersUnderGroupCommit_NodeKilledMidway_LoseNoAcknowledgedWrite()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync(Ct);
+        await Faults.SigkillMidwayTests.KillUnderSixtyFourWritersAsync(() => _cluster.StartProcessNodeAsync(database));
+    }
+
+    [Fact]
     public async Task NodeKilledMidDelivery_LeavesTheDeliveryToAnother_WithTheSameId()
     {
         var service = Service();

@@ -141,12 +141,18 @@ public sealed class SigkillMidwayTests : IDisposable
     }
 
     [Fact]
-    public async Task SixtyFourWritersUnderGroupCommit_KilledMidway_LoseNoAcknowledgedWrite()
+    public Task SixtyFourWritersUnderGroupCommit_KilledMidway_LoseNoAcknowledgedWrite() => KillUnderSixtyFourWritersAsync(StartAsync);
+
+    /// <summary>
+    /// Kills a server under 64 writers, each rewriting its own key, once each has been acknowledged a few times, and checks after
+    /// a restart (<paramref name="start"/> again, on the same store) that every acknowledged version is there.
+    /// </summary>
+    internal static async Task KillUnderSixtyFourWritersAsync(Func<Task<KeelServerProcess>> start)
     {
-        var service = Service();
+        var service = Service(nameof(KillUnderSixtyFourWritersAsync));
         var acknowledged = new long[64];
         var inFlight = 0;
-        await using (var server = await StartAsync())
+        await using (var server = await start())
         {
             using var stop = new CancellationTokenSource();
             var writers = Enumerable.Range(0, acknowledged.Length).Select(w => Task.Run(async () =>
@@ -184,7 +190,7 @@ public sealed class SigkillMidwayTests : IDisposable
             await Task.WhenAll(writers);
         }
 
-        await using (var server = await StartAsync())
+        await using (var server = await start())
         {
             for (var w = 0; w < acknowledged.Length; w++)
             {

@@ -92,6 +92,8 @@ public class KeelHostTests
     [InlineData("Keel:Storage:Provider=mongodb", "Provider")]
     [InlineData("Keel:Storage:Sqlite:FileName=../escape.db", "must be a file name")]
     [InlineData("Keel:Storage:Sqlite:BusyTimeout=00:00:00", "BusyTimeout")]
+    [InlineData("Keel:Storage:Sqlite:MaxGroupCommitChanges=0", "MaxGroupCommitChanges")]
+    [InlineData("Keel:Storage:Postgres:MaxGroupCommitChanges=0", "MaxGroupCommitChanges")]
     [InlineData("Keel:Ofrep:Cors:AllowedOrigins:0=https://app.example/path", "Keel:Ofrep:Cors:AllowedOrigins")]
     [InlineData("Keel:Ofrep:Cors:AllowedOrigins:0=app.example", "Keel:Ofrep:Cors:AllowedOrigins")]
     [InlineData("Keel:Ofrep:Cors:AllowedOrigins:0=ftp://app.example", "Keel:Ofrep:Cors:AllowedOrigins")]

@@ -1,27 +1,38 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Collections.Concurrent;
+using System.Data.Common;
 
-namespace Keel.Storage.Sqlite;
+namespace Keel.Storage.Relational;
 
 /// <summary>
-/// Group commit for the one SQLite writer: changes that arrive while a transaction is being committed queue up, and the next
-/// transaction runs all of them, each in a savepoint of its own, and commits them with one fsync. Each keeps its own revision
-/// and version, and each caller is answered only once that commit is durable; a change that fails rolls back to its savepoint
-/// and fails alone, and a commit that fails fails every change in it.
+/// Group commit: changes that arrive while a transaction is being committed queue up, and the next transaction runs all of them,
+/// each in a savepoint of its own, and commits them with one flush. Each keeps its own revision and version, and each caller is
+/// answered only once that commit is durable; a change that fails rolls back to its savepoint and fails alone, and a commit that
+/// fails fails every change in it. The backend runs and commits the transaction (<c>commitGroup</c>, which runs the changes
+/// with <see cref="RunEachAsync"/> and returns those that committed); each revision they took is raised as
+/// <c>committed</c>, in order, and then their callers are answered.
 /// </summary>
 /// <remarks>
 /// No thread waits for a batch to fill: the writer that finds no transaction running leads one at once, with whatever has
-/// queued (often only its own change), so a lone writer commits as soon as before. Under load, each fsync carries every change
-/// that queued during the one before.
+/// queued (often only its own change), so a lone writer commits as soon as it would alone. Under load, each flush carries every
+/// change that queued during the one before.
 /// </remarks>
-sealed class SqliteGroupCommit(SqliteDatabase db, int maxChanges)
+sealed class GroupCommit<TWrite>(
+    int maxChanges, Func<List<GroupCommit<TWrite>.Pending>, Task<List<GroupCommit<TWrite>.Pending>>> commitGroup, Action<long> committed)
+    where TWrite : WriteTransaction
 {
+    const string ChangeSavepoint = "keel_change";
+
     readonly ConcurrentQueue<Pending> _queue = new();
+    long _transactions;
     int _leading;
 
+    /// <summary>The transactions committed so far; under load, fewer than the changes they held.</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
     public async Task<T> RunAsync<TState, T>(
-        TState state, Func<SqliteWriteTransaction, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        TState state, Func<TWrite, TState, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         // The last point where cancellation is honoured without a race: a change taken into a transaction runs to its end.
         cancellationToken.ThrowIfCancellationRequested();
@@ -39,6 +50,46 @@ sealed class SqliteGroupCommit(SqliteDatabase db, int maxChanges)
         }
 
         return await pending.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs each change of <paramref name="batch"/> in <paramref name="transaction"/>, a lone change as it is and each of several
+    /// in a savepoint of its own, and returns those that succeeded; the caller commits, then answers them. A change that fails is
+    /// rolled back to its savepoint and answered with its failure at once, unless <paramref name="endsTransaction"/> says the
+    /// failure may have ended the transaction itself, which then fails them all. The caller commits and returns the others.
+    /// </summary>
+    public static async Task<List<Pending>> RunEachAsync(
+        DbTransaction transaction, List<Pending> batch, Func<TWrite> begin, Func<Exception, bool> endsTransaction)
+    {
+        var succeeded = new List<Pending>(batch.Count);
+        if (batch.Count == 1)
+        {
+            await batch[0].RunAsync(begin()).ConfigureAwait(false);
+            succeeded.Add(batch[0]);
+            return succeeded;
+        }
+
+        foreach (var change in batch)
+        {
+            await transaction.SaveAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await change.RunAsync(begin()).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!endsTransaction(e))
+            {
+                // Refused or conflicting: its statements are undone and the others' kept.
+                await transaction.RollbackAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+                await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+                change.Fail(e);
+                continue;
+            }
+
+            await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+            succeeded.Add(change);
+        }
+
+        return succeeded;
     }
 
     async Task LeadAsync()
@@ -80,7 +131,20 @@ sealed class SqliteGroupCommit(SqliteDatabase db, int maxChanges)
         {
             try
             {
-                await db.CommitGroupAsync(batch).ConfigureAwait(false);
+                var changes = await commitGroup(batch).ConfigureAwait(false);
+                Interlocked.Increment(ref _transactions);
+                foreach (var change in changes)
+                {
+                    if (change.Revision is { } revision)
+                    {
+                        committed(revision);
+                    }
+                }
+
+                foreach (var change in changes)
+                {
+                    change.Complete();
+                }
             }
             catch (Exception e)
             {
@@ -113,13 +177,13 @@ sealed class SqliteGroupCommit(SqliteDatabase db, int maxChanges)
         }
 
         /// <summary>Runs the change in <paramref name="write"/>; its caller is answered later, by <see cref="Complete"/> or <see cref="Fail"/>.</summary>
-        public async Task RunAsync(SqliteWriteTransaction write)
+        public async Task RunAsync(TWrite write)
         {
             await RunWorkAsync(write).ConfigureAwait(false);
             Revision = write.Revision;
         }
 
-        protected abstract Task RunWorkAsync(SqliteWriteTransaction write);
+        protected abstract Task RunWorkAsync(TWrite write);
 
         public abstract void Complete();
 
@@ -128,14 +192,14 @@ sealed class SqliteGroupCommit(SqliteDatabase db, int maxChanges)
         protected abstract void Cancel();
     }
 
-    sealed class Pending<TState, T>(TState state, Func<SqliteWriteTransaction, TState, CancellationToken, Task<T>> work) : Pending
+    sealed class Pending<TState, T>(TState state, Func<TWrite, TState, CancellationToken, Task<T>> work) : Pending
     {
         readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         T? _result;
 
         public Task<T> Task => _answer.Task;
 
-        protected override async Task RunWorkAsync(SqliteWriteTransaction write) =>
+        protected override async Task RunWorkAsync(TWrite write) =>
             _result = await work(write, state, CancellationToken.None).ConfigureAwait(false);
 
         public override void Complete() => _answer.TrySetResult(_result!);

@@ -40,7 +40,8 @@ start() { # side commit port
     if [ -n "$psql_admin" ]; then
         psql "$psql_admin" -qc "DROP DATABASE IF EXISTS keel_compare_$side WITH (FORCE);" -c "CREATE DATABASE keel_compare_$side;"
         store=(--Keel:Storage:Provider=postgres
-            "--Keel:Storage:Postgres:ConnectionString=$(echo "$KEEL_BENCH_POSTGRES" | sed -E "s/Database=[^;]*/Database=keel_compare_$side/I");Maximum Pool Size=100")
+            "--Keel:Storage:Postgres:ConnectionString=$(echo "$KEEL_BENCH_POSTGRES" | sed -E "s/Database=[^;]*/Database=keel_compare_$side/I");Maximum Pool Size=100"
+            "--Keel:Encryption:MasterKey=$(head -c 32 /dev/urandom | base64)")
     fi
     git -C "$root" worktree add -q --detach "$work/$side" "$commit"
     dotnet build -c Release "$work/$side/src/Keel.Server" -v quiet -nologo >/dev/null

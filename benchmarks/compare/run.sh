@@ -23,7 +23,10 @@ cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; done
     for side in a b; do
         git -C "$root" worktree remove --force "$work/$side" 2>/dev/null || true
-        if [ -n "${psql_admin:-}" ]; then psql "$psql_admin" -qc "DROP DATABASE IF EXISTS keel_compare_$side WITH (FORCE);" || true; fi
+        # The servers are gone by now; their connections may take a moment to close.
+        if [ -n "${psql_admin:-}" ]; then
+            for _ in 1 2 3 4 5; do psql "$psql_admin" -qc "DROP DATABASE IF EXISTS keel_compare_$side;" 2>/dev/null && break; sleep 1; done
+        fi
     done
     rm -rf "$work"
 }

@@ -238,7 +238,7 @@ sealed partial class PostgresDatabase : RelationalDatabase
                     }
 
                     var committed = await GroupCommit<PostgresWriteTransaction>.RunEachAsync(
-                        transaction, batch, () => new PostgresWriteTransaction(connection, transaction, Ring, Time.GetUtcNow()), IsUnavailable)
+                        batch, () => new PostgresWriteTransaction(connection, transaction, Ring, Time.GetUtcNow()), IsUnavailable)
                         .ConfigureAwait(false);
                     await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
 
@@ -369,7 +369,51 @@ sealed class PostgresWriteTransaction(NpgsqlConnection connection, NpgsqlTransac
     readonly NpgsqlConnection _connection = connection;
     readonly NpgsqlTransaction _transaction = transaction;
 
-    public NpgsqlBatch Batch() => new(_connection, _transaction);
+    // Set by BeginChangeAsync until the change's first batch carries the SAVEPOINT, so that it costs no round trip of its own.
+    bool _savepointPending;
+
+    /// <summary>A batch of statements for one round trip; the first of a grouped change also sets the change's savepoint.</summary>
+    public NpgsqlBatch Batch()
+    {
+        var batch = new NpgsqlBatch(_connection, _transaction);
+        if (_savepointPending)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {ChangeSavepoint};"));
+            _savepointPending = false;
+        }
+
+        return batch;
+    }
+
+    /// <summary>Refuses a statement before the change's first batch, which would run outside the change's savepoint.</summary>
+    public override Sql Sql(string text) =>
+        _savepointPending ? throw new InvalidOperationException("A grouped change starts with a batch, which sets its savepoint.") : base.Sql(text);
+
+    public override Task BeginChangeAsync()
+    {
+        _savepointPending = true;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Leaves the savepoint in place: PostgreSQL keeps a released savepoint's subtransaction until the transaction ends anyway,
+    /// so a release would cost a round trip and free nothing. The next change's savepoint of the same name nests inside it, and
+    /// a rollback to that name undoes only the latest.
+    /// </summary>
+    public override Task EndChangeAsync() => Task.CompletedTask;
+
+    public override async Task UndoChangeAsync()
+    {
+        if (_savepointPending)
+        {
+            // The change failed before its first statement: it wrote nothing, and its savepoint was never set.
+            _savepointPending = false;
+            return;
+        }
+
+        using var rollback = base.Sql($"ROLLBACK TO SAVEPOINT {ChangeSavepoint};");
+        await rollback.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Holds the ring's active data key in place until commit (rotation on another node waits), and finds out whether it is

@@ -1,7 +1,6 @@
 // Copyright (c) Keel contributors. Licensed under the MIT License.
 
 using System.Collections.Concurrent;
-using System.Data.Common;
 
 namespace Keel.Storage.Relational;
 
@@ -22,8 +21,6 @@ sealed class GroupCommit<TWrite>(
     int maxChanges, Func<List<GroupCommit<TWrite>.Pending>, Task<List<GroupCommit<TWrite>.Pending>>> commitGroup, Action<long> committed)
     where TWrite : WriteTransaction
 {
-    const string ChangeSavepoint = "keel_change";
-
     readonly ConcurrentQueue<Pending> _queue = new();
     long _transactions;
     int _leading;
@@ -53,13 +50,12 @@ sealed class GroupCommit<TWrite>(
     }
 
     /// <summary>
-    /// Runs each change of <paramref name="batch"/> in <paramref name="transaction"/>, a lone change as it is and each of several
-    /// in a savepoint of its own, and returns those that succeeded; the caller commits, then answers them. A change that fails is
-    /// rolled back to its savepoint and answered with its failure at once, unless <paramref name="endsTransaction"/> says the
-    /// failure may have ended the transaction itself, which then fails them all. The caller commits and returns the others.
+    /// Runs each change of <paramref name="batch"/> in the caller's transaction, a lone change as it is and each of several in a
+    /// savepoint of its own (<see cref="WriteTransaction.BeginChangeAsync"/>), and returns those that succeeded; the caller
+    /// commits, then returns them. A change that fails is undone and answered with its failure at once, unless
+    /// <paramref name="endsTransaction"/> says the failure may have ended the transaction itself, which then fails them all.
     /// </summary>
-    public static async Task<List<Pending>> RunEachAsync(
-        DbTransaction transaction, List<Pending> batch, Func<TWrite> begin, Func<Exception, bool> endsTransaction)
+    public static async Task<List<Pending>> RunEachAsync(List<Pending> batch, Func<TWrite> begin, Func<Exception, bool> endsTransaction)
     {
         var succeeded = new List<Pending>(batch.Count);
         if (batch.Count == 1)
@@ -71,21 +67,21 @@ sealed class GroupCommit<TWrite>(
 
         foreach (var change in batch)
         {
-            await transaction.SaveAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+            var write = begin();
+            await write.BeginChangeAsync().ConfigureAwait(false);
             try
             {
-                await change.RunAsync(begin()).ConfigureAwait(false);
+                await change.RunAsync(write).ConfigureAwait(false);
             }
             catch (Exception e) when (!endsTransaction(e))
             {
                 // Refused or conflicting: its statements are undone and the others' kept.
-                await transaction.RollbackAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
-                await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+                await write.UndoChangeAsync().ConfigureAwait(false);
                 change.Fail(e);
                 continue;
             }
 
-            await transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+            await write.EndChangeAsync().ConfigureAwait(false);
             succeeded.Add(change);
         }
 

@@ -13,5 +13,5 @@ class Session(DbConnection connection, DbTransaction? transaction, SqlDialect di
 
     public SqlDialect Dialect { get; } = dialect;
 
-    public Sql Sql(string text) => new(Connection, Transaction, Dialect, text);
+    public virtual Sql Sql(string text) => new(Connection, Transaction, Dialect, text);
 }

@@ -17,6 +17,22 @@ abstract class WriteTransaction(DbConnection connection, DbTransaction transacti
     /// <summary>The revision the transaction took, if it took one; raised as committed once it commits.</summary>
     public long? Revision { get; set; }
 
+    /// <summary>The savepoint each change of a group runs in (<see cref="GroupCommit{TWrite}"/>).</summary>
+    protected const string ChangeSavepoint = "keel_change";
+
+    /// <summary>Starts a change that shares the transaction with others, in a savepoint of its own.</summary>
+    public virtual Task BeginChangeAsync() => Transaction!.SaveAsync(ChangeSavepoint, CancellationToken.None);
+
+    /// <summary>Keeps what the change begun by <see cref="BeginChangeAsync"/> wrote.</summary>
+    public virtual Task EndChangeAsync() => Transaction!.ReleaseAsync(ChangeSavepoint, CancellationToken.None);
+
+    /// <summary>Undoes what the change begun by <see cref="BeginChangeAsync"/> wrote, and nothing before it.</summary>
+    public virtual async Task UndoChangeAsync()
+    {
+        await Transaction!.RollbackAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+        await Transaction.ReleaseAsync(ChangeSavepoint, CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary>A statement the backend may keep prepared on its connection, for the statements every change runs.</summary>
     public virtual Sql Prepared(string text) => Sql(text);
 

@@ -164,7 +164,6 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
             {
                 // A failure of the machine may have ended the transaction itself, and fails every change in it.
                 committed = await GroupCommit<SqliteWriteTransaction>.RunEachAsync(
-                    transaction,
                     batch,
                     () => new SqliteWriteTransaction(this, connection, transaction, Ring, Time.GetUtcNow()),
                     static e => e is SqliteException sqlite && IsUnavailable(sqlite)).ConfigureAwait(false);

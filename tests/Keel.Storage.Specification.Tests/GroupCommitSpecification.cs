@@ -20,13 +20,15 @@ public abstract class GroupCommitSpecification<TFixture>(TFixture fixture) : Sto
         await Store.SetAsync(Set(service, "shared", "0"), Ct);
         var before = Fixture.CommittedTransactions;
 
-        // Half write keys of their own, half the same key: versions of one key must still follow each other one by one.
+        // Half write keys of their own, some encrypted, and half the same key: versions of one key must still follow each other
+        // one by one.
         var changes = await Task.WhenAll(Enumerable.Range(0, Writers).Select(i => Task.Run(
-            () => Store.SetAsync(i % 2 == 0 ? Set(service, $"own-{i}", $"v{i}") : Set(service, "shared", $"v{i}"), Ct), Ct)));
+            () => Store.SetAsync(i % 2 == 0 ? Set(service, $"own-{i}", $"v{i}") with { Encrypt = i % 4 == 0 } : Set(service, "shared", $"v{i}"), Ct), Ct)));
 
         var transactions = Fixture.CommittedTransactions - before;
         Assert.True(transactions < Writers / 2, $"{Writers} concurrent changes took {transactions} transactions");
         Assert.Equal(Writers, changes.Select(c => c.Revision).Distinct().Count());
+        Assert.Equal(Writers / 4, changes.Count(c => c.Entry!.IsEncrypted));
         Assert.Equal(Enumerable.Range(2, Writers / 2).Select(v => (long)v), changes.Where(c => c.Id.Key == "shared").Select(c => c.Version).Order());
         for (var i = 0; i < Writers; i++)
         {

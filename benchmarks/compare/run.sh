@@ -3,7 +3,8 @@
 # SQLite in temporary folders) and short wrk runs alternate between them, so that the drift of a shared machine falls on
 # both alike; the order within a pair alternates, so that neither commit always runs after the other's writes (a WAL
 # checkpoint or disk flush left by one run falls on the next). Prints each pair's ratio (second / first) and the medians.
-# Usage: benchmarks/compare/run.sh <base-commit> [commit=HEAD] [pairs=5] [duration=10s] [keys=20000] [writers=16]
+# Usage: benchmarks/compare/run.sh <base-commit> [commit=HEAD] [pairs=5] [duration=10s] [keys=20000] [writers=16] [measure=both]
+# measure is both (cached GETs and PUTs) or put (PUTs alone).
 # With KEEL_BENCH_POSTGRES set (a connection string to a server where the user may create a database), both servers run on
 # PostgreSQL instead, each on a database of its own (keel_compare_a, keel_compare_b), dropped at the end.
 # Needs wrk (apt-get install -y wrk). Builds each commit in a temporary git worktree; stops only the servers it started.
@@ -15,6 +16,7 @@ pairs=${3:-5}
 duration=${4:-10s}
 keys=${5:-20000}
 writers=${6:-16}
+measure=${7:-both}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
@@ -68,10 +70,13 @@ start b "$head" 18092
 
 declare -a get_ratios put_ratios
 for i in $(seq 1 "$pairs"); do
-    get() { wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" "http://127.0.0.1:$1" -- bench prod "$keys" "$token" | rate; }
+    get() {
+        if [ "$measure" = put ]; then echo 1; return; fi
+        wrk -t2 -c64 -d"$duration" -s "$root/benchmarks/wrk/get-random-key.lua" "http://127.0.0.1:$1" -- bench prod "$keys" "$token" | rate
+    }
     # Prints the write rate, then the p50 and p99 in ms.
     put() {
-        wrk -t2 -c"$writers" -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" "http://127.0.0.1:$1" -- "$keys" "$token" |
+        wrk -t"$(( writers < 2 ? writers : 2 ))" -c"$writers" -d"$duration" -s "$root/benchmarks/storage/put-random-key.lua" "http://127.0.0.1:$1" -- "$keys" "$token" |
             awk '/^Requests\/sec/ { r = $2 } /^p50 / { gsub(",", ""); p50 = $2; p99 = $8 } END { print r, p50, p99 }'
     }
     if (( i % 2 )); then

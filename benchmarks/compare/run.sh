@@ -86,9 +86,13 @@ for i in $(seq 1 "$pairs"); do
     fi
     get_ratios+=("$(echo "$gb / $ga" | bc -l)")
     put_ratios+=("$(echo "$pb / $pa" | bc -l)")
-    printf 'pair %d: cached GET %8.0f vs %8.0f req/s (%.3f); PUT %6.0f vs %6.0f writes/s (%.3f), p50 %s vs %s ms, p99 %s vs %s ms\n' \
-        "$i" "$ga" "$gb" "${get_ratios[-1]}" "$pa" "$pb" "${put_ratios[-1]}" "$la" "$lb" "$qa" "$qb"
+    gets=
+    [ "$measure" = put ] || gets=$(printf 'cached GET %8.0f vs %8.0f req/s (%.3f); ' "$ga" "$gb" "${get_ratios[-1]}")
+    printf 'pair %d: %sPUT %6.0f vs %6.0f writes/s (%.3f), p50 %s vs %s ms, p99 %s vs %s ms\n' \
+        "$i" "$gets" "$pa" "$pb" "${put_ratios[-1]}" "$la" "$lb" "$qa" "$qb"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-printf 'median ratio, second / first: cached GET %.3f, PUT %.3f\n' "$(median "${get_ratios[@]}")" "$(median "${put_ratios[@]}")"
+gets=
+[ "$measure" = put ] || gets=$(printf 'cached GET %.3f, ' "$(median "${get_ratios[@]}")")
+printf 'median ratio, second / first: %sPUT %.3f\n' "$gets" "$(median "${put_ratios[@]}")"

@@ -83,7 +83,10 @@ sealed class SqliteDatabase : RelationalDatabase, IStoreBackup
                     }
                 }
 
-                using (var pragmas = session.Sql("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"))
+                // temp_store: a grouped change's savepoint keeps the page images that undoing it would restore in a statement
+                // journal, which SQLite would otherwise write to a file in the system's temporary folder, outside the data folder
+                // and its modes, with two writes a page.
+                using (var pragmas = session.Sql("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;"))
                 {
                     await pragmas.ExecuteAsync(cancellationToken).ConfigureAwait(false);
                 }

@@ -133,6 +133,44 @@ public sealed class DataDirectoryTests
         }
     }
 
+    /// <summary>
+    /// Concurrent writes share a transaction, each in a savepoint; SQLite keeps what undoing one would restore in a statement
+    /// journal, which is a temporary file (page images of the database) unless the writer keeps it in memory.
+    /// </summary>
+    [Fact(Skip = "Unix file modes", SkipWhen = nameof(OnWindows))]
+    public async Task ConcurrentWrites_WriteNoTemporaryFileOutsideTheDataFolder()
+    {
+        var dataDir = KeelTestServer.NewDataDir();
+        var temporary = Directory.CreateTempSubdirectory("keel-sqlite-tmp-").FullName;
+        var created = new System.Collections.Concurrent.ConcurrentBag<string>();
+        try
+        {
+            // SQLite opens its temporary files in SQLITE_TMPDIR and unlinks them at once: only their creation shows.
+            using var watcher = new FileSystemWatcher(temporary) { EnableRaisingEvents = true };
+            watcher.Created += (_, e) => created.Add(e.Name ?? "");
+            await using var server = await KeelServerProcess.StartAsync(
+                ["--urls", "http://127.0.0.1:0", "--data-dir", dataDir], new Dictionary<string, string> { ["SQLITE_TMPDIR"] = temporary });
+            var service = Service();
+            await Task.WhenAll(Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    using var response = await server.Client.PutAsync(ConfigPath(service, "prod", $"w{w % 16}-{i % 4}"), Json(new { config_value = $"{w}.{i}" }), Ct);
+                    await response.OkJsonAsync(response.StatusCode == System.Net.HttpStatusCode.Created ? System.Net.HttpStatusCode.Created : System.Net.HttpStatusCode.OK);
+                }
+            }, Ct)));
+
+            Assert.Equal(640, (await (await server.Client.GetAsync($"/api/v1/audit?service_name={service}&limit=1000", Ct)).OkJsonAsync()).GetProperty("records").GetArrayLength());
+            await Task.Delay(200, Ct);
+            Assert.Empty(created);
+        }
+        finally
+        {
+            KeelTestServer.DeleteDataDir(dataDir);
+            Directory.Delete(temporary, recursive: true);
+        }
+    }
+
     static string ExistingDataDir(string mode)
     {
         var dataDir = KeelTestServer.NewDataDir();

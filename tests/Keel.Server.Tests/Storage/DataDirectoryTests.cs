@@ -156,8 +156,7 @@ public sealed class DataDirectoryTests
             {
                 for (var i = 0; i < 10; i++)
                 {
-                    using var response = await server.Client.PutAsync(ConfigPath(service, "prod", $"w{w % 16}-{i % 4}"), Json(new { config_value = $"{w}.{i}" }), Ct);
-                    response.EnsureSuccessStatusCode();
+                    await server.Client.PutValueAsync(service, "prod", $"w{w % 16}-{i % 4}", $"{w}.{i}");
                 }
             }, Ct)));
 
